@@ -1,0 +1,5 @@
+"""``python -m pubflow`` runs the command-line tool."""
+
+from pubflow.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""Shared CLI plumbing: the Typer app, settings loading and error reporting.
+
+User errors (:class:`~pubflow.errors.PubflowError`) print one line on stderr and exit 2; no
+traceback. Exit 1 is reserved for "ran, but found problems" (failed checks, failed entries).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from pubflow.config import Settings, load_settings
+from pubflow.errors import PubflowError
+
+app = typer.Typer(
+    name="pubflow",
+    help="Multilingual publishing: ingest articles, manage translations, build pages and newsletters.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_PROBLEMS = 1
+EXIT_USER_ERROR = 2
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = EXIT_USER_ERROR) -> typer.Exit:
+    """Print ``pubflow: error: message`` on stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]pubflow: error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def guarded(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`PubflowError` (and Ctrl-C) into one clear line and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PubflowError as exc:
+            # Escape Rich markup: file names and messages may contain [brackets].
+            from rich.markup import escape
+
+            raise fail(escape(exc.describe())) from None
+        except KeyboardInterrupt:
+            err_console.print("pubflow: interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def settings_from(root: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings, applying CLI overrides that were given (None means not given)."""
+    return load_settings(root, **overrides)
+
+
+def not_yet(verb: str, issue: str) -> None:
+    """Placeholder for a verb whose stage has not landed yet: say so plainly, exit 2."""
+    print(f"pubflow: `{verb}` is not available yet ({issue})", file=sys.stderr)
+    raise typer.Exit(EXIT_USER_ERROR)

@@ -1,0 +1,55 @@
+"""File-system helpers shared by every stage: atomic writes and safe path parts."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from pubflow.errors import ConfigError
+
+_SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
+
+    Returns False and leaves the file untouched when it already holds exactly ``data``, so
+    rebuilds with nothing changed rewrite nothing (mtimes stay, watchers stay quiet).
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return True
+
+
+def atomic_write_text(path: Path, text: str) -> bool:
+    """UTF-8, LF line ends; see :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def validate_slug(slug: str, *, where: str = "slug") -> str:
+    """Return ``slug`` if it is a safe lowercase-hyphen slug (never a path); else ConfigError."""
+    if not isinstance(slug, str) or len(slug) > 200 or not _SLUG_SHAPE.match(slug):
+        raise ConfigError(
+            f"{where}: {slug!r} is not a valid slug",
+            hint="use lowercase letters, digits and hyphens, e.g. my-article",
+        )
+    return slug

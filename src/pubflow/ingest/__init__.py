@@ -1,0 +1,1 @@
+"""Readers that turn a source article (text, Markdown, HTML) into an :class:`Article`."""

@@ -1,0 +1,374 @@
+"""The canonical article file: Markdown with YAML front matter, written and read back exactly.
+
+``content/articles/<slug>.md`` is what marketers edit and what extraction reads::
+
+    ---
+    slug: my-article
+    lang: en
+    title: 'My Article: 3 Tips'
+    summary: One or two sentences for teasers and meta descriptions.
+    date: '2026-11-25'
+    image: null
+    related:
+    - title: Another Article
+      slug: another-article
+      image: null
+    ---
+
+    Intro paragraph.
+
+    ## Tips
+
+    ### First tip heading
+
+    Paragraph of the first tip.
+
+    ## FAQ
+
+    ### A question?
+
+    Its answer.
+
+    ## Conclusion
+
+    Closing paragraph.
+
+Paragraphs are plain text (inline Markdown is not interpreted, so translators see exactly what
+readers see); one paragraph per line as written, lines of one paragraph joined with a space when
+read. A paragraph that would start with ``#`` or ``\\`` is written with a leading backslash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pubflow.errors import IngestError
+from pubflow.fsutil import atomic_write_text, validate_slug
+from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
+
+_SECTION_NAMES = {
+    "tips": "tips",
+    "faq": "faq",
+    "frequently asked questions": "faq",
+    "conclusion": "conclusion",
+}
+_FRONT_KEYS = ("slug", "lang", "title", "summary", "date", "image", "related")
+
+
+@dataclass(frozen=True)
+class CanonicalArticle:
+    """An article read from its canonical file, with the line of every translatable string.
+
+    ``lines`` maps a field key to its 1-based line: ``title``, ``summary``, ``intro.N``,
+    ``tip.N.heading``, ``tip.N.paragraph.M``, ``faq.N.question``, ``faq.N.answer.M``,
+    ``conclusion.N``, ``related.N.title`` (all numbers 1-based).
+    """
+
+    article: Article
+    path: Path
+    lines: dict[str, int]
+
+
+def canonical_path(articles_dir: Path, slug: str) -> Path:
+    """Where the canonical file of ``slug`` lives."""
+    return articles_dir / f"{validate_slug(slug)}.md"
+
+
+def _escape(paragraph: str) -> str:
+    return "\\" + paragraph if paragraph.startswith(("#", "\\")) else paragraph
+
+
+def _unescape(paragraph: str) -> str:
+    return paragraph[1:] if paragraph.startswith(("\\#", "\\\\")) else paragraph
+
+
+def dump_article(article: Article) -> str:
+    """The canonical text of ``article`` (deterministic: same article, same bytes)."""
+    front: dict[str, Any] = {
+        "slug": article.slug,
+        "lang": article.lang,
+        "title": article.title,
+        "summary": article.summary,
+        "date": article.date.isoformat() if article.date else None,
+        "image": article.image,
+        "related": [{"title": r.title, "slug": r.slug, "image": r.image} for r in article.related],
+    }
+    header = yaml.safe_dump(
+        front, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+    )
+    blocks: list[str] = [_escape(p) for p in article.intro]
+    if article.tips:
+        blocks.append("## Tips")
+        for tip in article.tips:
+            blocks.append(f"### {tip.heading}")
+            blocks.extend(_escape(p) for p in tip.paragraphs)
+    if article.faq:
+        blocks.append("## FAQ")
+        for entry in article.faq:
+            blocks.append(f"### {entry.question}")
+            blocks.extend(_escape(p) for p in entry.answer)
+    if article.conclusion:
+        blocks.append("## Conclusion")
+        blocks.extend(_escape(p) for p in article.conclusion)
+    return f"---\n{header}---\n\n" + "\n\n".join(blocks) + "\n"
+
+
+def write_article(article: Article, articles_dir: Path) -> tuple[Path, bool]:
+    """Write the canonical file atomically; returns (path, whether the bytes changed)."""
+    path = canonical_path(articles_dir, article.slug)
+    return path, atomic_write_text(path, dump_article(article))
+
+
+def _paragraph_blocks(lines: list[str], first_line: int) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each blank-line separated block; lines joined with a space."""
+    start: int | None = None
+    buffer: list[str] = []
+    for offset, raw in enumerate([*lines, ""]):
+        text = raw.strip()
+        if text:
+            if start is None:
+                start = first_line + offset
+            buffer.append(text)
+            # A heading always stands alone, even without a blank line after it.
+            if text.startswith("#") and len(buffer) == 1:
+                yield start, text
+                start, buffer = None, []
+        elif buffer:
+            assert start is not None
+            yield start, " ".join(buffer)
+            start, buffer = None, []
+
+
+def _front_matter_lines(text: str, first_line: int) -> dict[str, int]:
+    """Line of each front-matter value (title, summary, related.N.title)."""
+    found: dict[str, int] = {}
+    node = yaml.compose(text)
+    if not isinstance(node, yaml.MappingNode):
+        return found
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key in ("title", "summary"):
+            found[key] = first_line + value_node.start_mark.line
+        elif key == "related" and isinstance(value_node, yaml.SequenceNode):
+            for index, item in enumerate(value_node.value, start=1):
+                if isinstance(item, yaml.MappingNode):
+                    for item_key, item_value in item.value:
+                        if item_key.value == "title":
+                            found[f"related.{index}.title"] = first_line + item_value.start_mark.line
+    return found
+
+
+def _require_text(value: Any, field: str, path: Path, line: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise IngestError(
+            f"front matter field {field!r} must be non-empty text",
+            path=path,
+            line=line,
+            hint=f"write `{field}: ...` in the front matter",
+        )
+    return value.strip()
+
+
+def _optional_text(value: Any, field: str, path: Path, line: int) -> str | None:
+    if value is None:
+        return None
+    return _require_text(value, field, path, line)
+
+
+def _parse_date(value: Any, path: Path, line: int) -> dt.date | None:
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise IngestError(
+        f"front matter date {value!r} is not a date", path=path, line=line, hint="use YYYY-MM-DD"
+    )
+
+
+def parse_canonical(text: str, path: Path) -> CanonicalArticle:
+    """Parse canonical text (see the module docstring); errors name ``path`` and the line."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise IngestError(
+            "missing front matter", path=path, line=1, hint="start the file with a line `---`"
+        )
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise IngestError(
+            "front matter is not closed", path=path, line=1, hint="end it with a line `---`"
+        ) from None
+    front_text = "\n".join(lines[1:end])
+    try:
+        front = yaml.safe_load(front_text) or {}
+        where = _front_matter_lines(front_text, 2)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise IngestError(
+            f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
+            path=path,
+            line=(mark.line + 2) if mark else 2,
+            hint="check quoting and indentation",
+        ) from None
+    if not isinstance(front, dict):
+        raise IngestError("front matter must be a mapping of fields", path=path, line=2)
+    unknown = sorted(set(map(str, front)) - set(_FRONT_KEYS))
+    if unknown:
+        raise IngestError(
+            f"unknown front matter field {unknown[0]!r}",
+            path=path,
+            line=2,
+            hint=f"known fields: {', '.join(_FRONT_KEYS)}",
+        )
+
+    slug = _require_text(front.get("slug"), "slug", path, 2)
+    try:
+        validate_slug(slug)
+    except Exception as exc:  # ConfigError → IngestError with a location
+        raise IngestError(str(exc), path=path, line=2) from None
+    title = _require_text(front.get("title"), "title", path, where.get("title", 2))
+    summary = _require_text(front.get("summary"), "summary", path, where.get("summary", 2))
+    lang = _require_text(front.get("lang", "en"), "lang", path, 2)
+    image = _optional_text(front.get("image"), "image", path, 2)
+    date = _parse_date(front.get("date"), path, 2)
+    related_raw = front.get("related") or []
+    if not isinstance(related_raw, list):
+        raise IngestError("related must be a list", path=path, line=2)
+    related: list[RelatedArticle] = []
+    for index, item in enumerate(related_raw, start=1):
+        line = where.get(f"related.{index}.title", 2)
+        if not isinstance(item, dict):
+            raise IngestError(f"related entry {index} must have title and slug", path=path, line=line)
+        r_title = _require_text(item.get("title"), f"related[{index}].title", path, line)
+        r_slug = _require_text(item.get("slug"), f"related[{index}].slug", path, line)
+        try:
+            validate_slug(r_slug)
+        except Exception as exc:
+            raise IngestError(str(exc), path=path, line=line) from None
+        r_image = _optional_text(item.get("image"), f"related[{index}].image", path, line)
+        related.append(RelatedArticle(r_title, r_slug, r_image))
+
+    line_of: dict[str, int] = {"title": where.get("title", 2), "summary": where.get("summary", 2)}
+    line_of.update({k: v for k, v in where.items() if k.startswith("related.")})
+    intro: list[str] = []
+    tips: list[tuple[str, list[str]]] = []
+    faq: list[tuple[str, list[str]]] = []
+    conclusion: list[str] = []
+    section = "intro"
+    for number, block in _paragraph_blocks(lines[end + 1 :], end + 2):
+        heading = re.match(r"^(#{2,3})\s+(.*?)\s*#*\s*$", block)
+        if heading and len(heading.group(1)) == 2:
+            name = heading.group(2).strip().lower()
+            if name not in _SECTION_NAMES:
+                raise IngestError(
+                    f"unknown section {heading.group(2)!r}",
+                    path=path,
+                    line=number,
+                    hint="sections are ## Tips, ## FAQ and ## Conclusion",
+                )
+            section = _SECTION_NAMES[name]
+            continue
+        if heading:
+            title_text = heading.group(2).strip()
+            if section == "tips":
+                tips.append((title_text, []))
+                line_of[f"tip.{len(tips)}.heading"] = number
+            elif section == "faq":
+                faq.append((title_text, []))
+                line_of[f"faq.{len(faq)}.question"] = number
+            else:
+                raise IngestError(
+                    "a ### heading is only allowed under ## Tips or ## FAQ",
+                    path=path,
+                    line=number,
+                )
+            continue
+        if block.startswith("#"):
+            raise IngestError(
+                "a heading needs a space after the #",
+                path=path,
+                line=number,
+                hint="write `### Heading`, or start the paragraph with \\# to keep the #",
+            )
+        paragraph = _unescape(block)
+        if section == "intro":
+            intro.append(paragraph)
+            line_of[f"intro.{len(intro)}"] = number
+        elif section == "conclusion":
+            conclusion.append(paragraph)
+            line_of[f"conclusion.{len(conclusion)}"] = number
+        else:
+            entries = tips if section == "tips" else faq
+            if not entries:
+                raise IngestError(
+                    f"paragraph under ## {section.title()} before its first ### heading",
+                    path=path,
+                    line=number,
+                )
+            entries[-1][1].append(paragraph)
+            kind = "tip" if section == "tips" else "faq"
+            part = "paragraph" if section == "tips" else "answer"
+            line_of[f"{kind}.{len(entries)}.{part}.{len(entries[-1][1])}"] = number
+
+    if not tips:
+        raise IngestError(
+            "the article has no tips", path=path, line=end + 2, hint="add a ## Tips section"
+        )
+    for kind, entries in (("tip", tips), ("FAQ entry", faq)):
+        for index, (heading_text, paragraphs) in enumerate(entries, start=1):
+            if not paragraphs:
+                key = f"tip.{index}.heading" if kind == "tip" else f"faq.{index}.question"
+                raise IngestError(
+                    f"{kind} {index} ({heading_text!r}) has no text",
+                    path=path,
+                    line=line_of[key],
+                    hint="add a paragraph under the heading",
+                )
+    article = Article(
+        slug=slug,
+        lang=lang,
+        title=title,
+        summary=summary,
+        intro=tuple(intro),
+        tips=tuple(Tip(h, tuple(p)) for h, p in tips),
+        faq=tuple(FaqEntry(q, tuple(a)) for q, a in faq),
+        conclusion=tuple(conclusion),
+        related=tuple(related),
+        date=date,
+        image=image,
+    )
+    return CanonicalArticle(article=article, path=path, lines=line_of)
+
+
+def read_canonical(path: Path) -> CanonicalArticle:
+    """Read a canonical article file; see :func:`parse_canonical`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError("file not found", path=path, hint="check the path") from None
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise IngestError(
+            "file is not UTF-8 text", path=path, line=line, hint="save it as UTF-8"
+        ) from None
+    return parse_canonical(text, path)
+
+
+def load_articles(articles_dir: Path) -> list[CanonicalArticle]:
+    """Every canonical article in ``articles_dir``, sorted by slug."""
+    return [read_canonical(p) for p in sorted(articles_dir.glob("*.md"))]

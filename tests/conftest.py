@@ -1,0 +1,24 @@
+"""Shared fixtures: a throw-away project tree so tests never write into the repository."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "content" / "sources" / "achieving-relief-with-ketamine-therapy.txt"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's content, locales and templates in a temp folder (the root)."""
+    for name in ("content", "locales", "templates"):
+        source = REPO / name
+        if source.exists():
+            shutil.copytree(source, tmp_path / name)
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    if (REPO / "babel.cfg").exists():
+        shutil.copy(REPO / "babel.cfg", tmp_path / "babel.cfg")
+    return tmp_path
