@@ -62,11 +62,23 @@ def display_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+# Babel's own table orders some forms differently from CLDR (for Arabic it maps 11–99 to
+# form 5 and 100–102 to form 4). Poedit, Weblate and GNU gettext follow CLDR's order
+# (zero, one, two, few, many, other), so translators' tools would show the wrong examples.
+_CLDR_PLURAL_FORMS = {
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
+    "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+}
+
+
 @lru_cache(maxsize=None)
 def plural_forms_header(code: str) -> str:
     """The ``Plural-Forms`` header value gettext expects for this locale."""
     from babel.messages.plurals import get_plural
 
+    language = babel_locale(code).language
+    if language in _CLDR_PLURAL_FORMS:
+        return _CLDR_PLURAL_FORMS[language]
     plural = get_plural(babel_locale(code))
     return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
 
