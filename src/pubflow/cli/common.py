@@ -38,7 +38,10 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> typer.Exit:
     """Print ``pubflow: error: message`` on stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]pubflow: error:[/] {message}", highlight=False, markup=True)
+    # soft_wrap: the message stays one line (Rich would break it at 80 columns in pipes/CI).
+    err_console.print(
+        f"[bold red]pubflow: error:[/] {message}", highlight=False, markup=True, soft_wrap=True
+    )
     return typer.Exit(code)
 
 

@@ -60,6 +60,11 @@ _SECTION_NAMES = {
     "conclusion": "conclusion",
 }
 _FRONT_KEYS = ("slug", "lang", "title", "summary", "date", "image", "related")
+# libyaml's safe loader when PyYAML was built with it: ~10x faster, and every stage loads articles.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_HEADING_LINE = re.compile(r"^#{1,6}(?:\s|$)")
+# "### Heading" with an optional closing sequence, which needs a space before it ("C#" stays).
+_HEADING = re.compile(r"^(#{2,3})\s+(.*?)(?:\s+#+)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,26 @@ def _unescape(paragraph: str) -> str:
     return paragraph[1:] if paragraph.startswith(("\\#", "\\\\")) else paragraph
 
 
+def _heading(level: str, text: str) -> str:
+    # A heading ending in " #" would lose it as a closing sequence: add one to be stripped.
+    return f"{level} {text} #" if re.search(r"\s#+$", text) else f"{level} {text}"
+
+
+class _FrontMatterDumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes text holding YAML line breaks (NEL, U+2028, U+2029).
+
+    Plain and single-quoted scalars fold those characters away; double quotes escape them.
+    """
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FrontMatterDumper.add_representer(str, _represent_text)
+
+
 def dump_article(article: Article) -> str:
     """The canonical text of ``article`` (deterministic: same article, same bytes)."""
     front: dict[str, Any] = {
@@ -100,19 +125,24 @@ def dump_article(article: Article) -> str:
         "image": article.image,
         "related": [{"title": r.title, "slug": r.slug, "image": r.image} for r in article.related],
     }
-    header = yaml.safe_dump(
-        front, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+    header = yaml.dump(
+        front,
+        Dumper=_FrontMatterDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1_000_000,
+        default_flow_style=False,
     )
     blocks: list[str] = [_escape(p) for p in article.intro]
     if article.tips:
         blocks.append("## Tips")
         for tip in article.tips:
-            blocks.append(f"### {tip.heading}")
+            blocks.append(_heading("###", tip.heading))
             blocks.extend(_escape(p) for p in tip.paragraphs)
     if article.faq:
         blocks.append("## FAQ")
         for entry in article.faq:
-            blocks.append(f"### {entry.question}")
+            blocks.append(_heading("###", entry.question))
             blocks.extend(_escape(p) for p in entry.answer)
     if article.conclusion:
         blocks.append("## Conclusion")
@@ -132,6 +162,11 @@ def _paragraph_blocks(lines: list[str], first_line: int) -> Iterator[tuple[int, 
     buffer: list[str] = []
     for offset, raw in enumerate([*lines, ""]):
         text = raw.strip()
+        if text and buffer and _HEADING_LINE.match(text):
+            # A heading interrupts a paragraph (as in CommonMark), even without a blank line.
+            assert start is not None
+            yield start, " ".join(buffer)
+            start, buffer = None, []
         if text:
             if start is None:
                 start = first_line + offset
@@ -149,7 +184,7 @@ def _paragraph_blocks(lines: list[str], first_line: int) -> Iterator[tuple[int, 
 def _front_matter_lines(text: str, first_line: int) -> dict[str, int]:
     """Line of each front-matter value (title, summary, related.N.title)."""
     found: dict[str, int] = {}
-    node = yaml.compose(text)
+    node = yaml.compose(text, Loader=_Loader)
     if not isinstance(node, yaml.MappingNode):
         return found
     for key_node, value_node in node.value:
@@ -211,15 +246,23 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
         ) from None
     front_text = "\n".join(lines[1:end])
     try:
-        front = yaml.safe_load(front_text) or {}
+        front = yaml.load(front_text, Loader=_Loader) or {}
         where = _front_matter_lines(front_text, 2)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise IngestError(
             f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
             path=path,
-            line=(mark.line + 2) if mark else 2,
+            line=min(mark.line + 2, end) if mark else 2,  # never past the front matter
             hint="check quoting and indentation",
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # PyYAML builds dates itself: `date: 2026-13-45` escapes as a bare ValueError.
+        raise IngestError(
+            f"front matter holds a value that cannot be read: {exc}",
+            path=path,
+            line=2,
+            hint="check the dates (YYYY-MM-DD) and numbers in the front matter",
         ) from None
     if not isinstance(front, dict):
         raise IngestError("front matter must be a mapping of fields", path=path, line=2)
@@ -267,7 +310,7 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
     conclusion: list[str] = []
     section = "intro"
     for number, block in _paragraph_blocks(lines[end + 1 :], end + 2):
-        heading = re.match(r"^(#{2,3})\s+(.*?)\s*#*\s*$", block)
+        heading = _HEADING.match(block)
         if heading and len(heading.group(1)) == 2:
             name = heading.group(2).strip().lower()
             if name not in _SECTION_NAMES:

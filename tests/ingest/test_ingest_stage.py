@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from ingest_seed import SEED
+
+import pubflow.ingest.stage as stage
+from pubflow.errors import IngestError
+from pubflow.ingest import ingest, plan_ingest
+from pubflow.ingest.canonical import read_canonical
+
+DAY = dt.date(2026, 11, 25)
+SLUG = "achieving-relief-with-ketamine-therapy"
+SECOND = "A Second Post\n\nIntro.\n\nThe Tip\n\nIts text.\n"
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    (folder / "second-post.txt").write_text(SECOND, encoding="utf-8")
+    return folder
+
+
+def test_writes_canonical_files_and_reingest_is_byte_identical(sources: Path, tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    paths = sorted(sources.iterdir())
+    results = ingest(paths, articles, date=DAY)
+    assert [(r.path.name, r.status) for r in results] == [
+        (f"{SLUG}.md", "written"),
+        ("second-post.md", "written"),
+    ]
+    canonical = articles / f"{SLUG}.md"
+    first = canonical.read_bytes()
+    stamp = canonical.stat().st_mtime_ns
+    parsed = read_canonical(canonical).article
+    assert parsed == results[0].article
+    assert parsed.date == DAY
+
+    again = ingest(paths, articles, date=dt.date(2030, 1, 1))  # an existing file keeps its date
+    assert [r.status for r in again] == ["unchanged", "unchanged"]
+    assert canonical.read_bytes() == first
+    assert canonical.stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in articles.iterdir()) == [f"{SLUG}.md", "second-post.md"]
+
+
+def test_date_defaults_to_today_and_markdown_keeps_its_own(tmp_path: Path) -> None:
+    source = tmp_path / "post.txt"
+    source.write_text(SECOND, encoding="utf-8")
+    (result,) = ingest([source], tmp_path / "a")
+    assert result.article.date == dt.date.today()
+    md = tmp_path / "hand.md"
+    md.write_text("---\nslug: hand\ntitle: T\nsummary: S\ndate: 2020-02-02\n---\n## Tips\n### H\nx\n")
+    (result,) = ingest([md], tmp_path / "a", date=DAY)
+    assert result.article.date == dt.date(2020, 2, 2)
+
+
+def test_all_or_nothing_when_one_source_is_bad(sources: Path, tmp_path: Path) -> None:
+    bad = sources / "zz-broken.txt"
+    bad.write_bytes(b"Title\n\n\xff\xfe broken\n")
+    articles = tmp_path / "articles"
+    with pytest.raises(IngestError) as caught:
+        ingest(sorted(sources.iterdir()), articles, date=DAY)
+    assert caught.value.path == bad
+    assert not articles.exists() or not any(articles.iterdir())
+
+
+def test_hand_edit_is_refused_then_forced(sources: Path, tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    ingest([sources / SEED.name], articles, date=DAY)
+    canonical = articles / f"{SLUG}.md"
+    edited = canonical.read_text(encoding="utf-8").replace("Navigating the world", "Exploring the world")
+    canonical.write_text(edited, encoding="utf-8")
+    (sources / "second-post.txt").unlink()
+    with pytest.raises(IngestError) as caught:
+        ingest([sources / SEED.name], articles)
+    assert caught.value.path == canonical
+    assert "--force" in (caught.value.hint or "")
+    assert canonical.read_text(encoding="utf-8") == edited
+
+    (result,) = ingest([sources / SEED.name], articles, force=True)
+    assert result.status == "written"
+    assert "Exploring the world" not in canonical.read_text(encoding="utf-8")
+    assert result.article.date == DAY  # the date of the edited file was kept
+
+
+def test_a_conflict_anywhere_writes_nothing(sources: Path, tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    broken = articles / "second-post.md"
+    broken.write_text("not a canonical file at all\n", encoding="utf-8")
+    with pytest.raises(IngestError):
+        ingest(sorted(sources.iterdir()), articles, date=DAY)
+    assert not (articles / f"{SLUG}.md").exists()
+    assert broken.read_text(encoding="utf-8") == "not a canonical file at all\n"
+
+
+def test_two_sources_with_one_slug(tmp_path: Path) -> None:
+    one = tmp_path / "one" / "twin.txt"
+    two = tmp_path / "two" / "twin.txt"
+    for path in (one, two):
+        path.parent.mkdir()
+        path.write_text(SECOND, encoding="utf-8")
+    with pytest.raises(IngestError, match="same slug 'twin'"):
+        ingest([one, two], tmp_path / "articles")
+    # the same file named twice (overlapping globs) is read once
+    assert len(plan_ingest([one, one], tmp_path / "articles")) == 1
+
+
+def test_failed_write_puts_back_what_was_written(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = tmp_path / "articles"
+    real = stage.atomic_write_bytes
+    calls: list[Path] = []
+
+    def flaky(path: Path, data: bytes) -> bool:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(stage, "atomic_write_bytes", flaky)
+    with pytest.raises(IngestError) as caught:
+        ingest(sorted(sources.iterdir()), articles, date=DAY)
+    assert "No space left" in caught.value.message
+    assert not (articles / f"{SLUG}.md").exists()  # the first write was undone
+
+
+def test_no_paths() -> None:
+    with pytest.raises(IngestError, match="no source files"):
+        ingest([], Path("unused"))
+
+
+def test_committed_canonical_file_is_what_ingest_writes(tmp_path: Path) -> None:
+    committed = SEED.parents[1] / "articles" / f"{SLUG}.md"
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    shutil.copy(committed, articles / committed.name)
+    (result,) = ingest([SEED], articles, date=dt.date(1999, 1, 1))
+    assert result.status == "unchanged"
+    assert result.article.date == DAY
+    assert (articles / committed.name).read_bytes() == committed.read_bytes()
