@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 ## Run the main job on the embedded defaults, offline.
 publish: $(STAMP)
-	$(BIN)/pubflow ingest content/sources/*
+	$(BIN)/pubflow ingest --keep-edited content/sources/*
 
 ## Run the test suite (long soak variants excluded; see `make soak`).
 test: $(STAMP)

@@ -145,3 +145,20 @@ def test_committed_canonical_file_is_what_ingest_writes(tmp_path: Path) -> None:
     assert result.status == "unchanged"
     assert result.article.date == DAY
     assert (articles / committed.name).read_bytes() == committed.read_bytes()
+
+
+def test_keep_edited_leaves_hand_edits_and_writes_the_rest(sources: Path, tmp_path: Path) -> None:
+    """`publish` re-ingests every source: a marketer's edit survives it, and new sources land."""
+    articles = tmp_path / "articles"
+    seed = sources / SEED.name
+    [first] = ingest([seed], articles, date=DAY)
+    edited = first.path.read_text(encoding="utf-8").replace("In conclusion,", "To conclude,")
+    first.path.write_text(edited, encoding="utf-8")
+    with pytest.raises(IngestError):
+        ingest(sorted(sources.iterdir()), articles, date=DAY)
+    results = ingest(sorted(sources.iterdir()), articles, date=DAY, keep_edited=True)
+    assert {r.path.name: r.status for r in results} == {
+        f"{SLUG}.md": "kept",
+        "second-post.md": "written",
+    }
+    assert first.path.read_text(encoding="utf-8") == edited

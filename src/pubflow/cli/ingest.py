@@ -80,6 +80,14 @@ def ingest_command(
         bool,
         typer.Option("--force", help="Replace canonical files that were edited by hand."),
     ] = False,
+    keep_edited: Annotated[
+        bool,
+        typer.Option(
+            "--keep-edited",
+            help="Leave canonical files that were edited by hand as they are (status 'kept') "
+            "instead of stopping; `make publish` uses this.",
+        ),
+    ] = False,
     date: Annotated[
         str | None,
         typer.Option(
@@ -111,8 +119,8 @@ def ingest_command(
                 )
             else:
                 results = ingest(
-                    paths, articles_dir, force=force, date=publication_date,
-                    lang=settings.source_locale, on_read=advance,
+                    paths, articles_dir, force=force, keep_edited=keep_edited,
+                    date=publication_date, lang=settings.source_locale, on_read=advance,
                 )
     except PubflowError as exc:
         if exc.path is not None:

@@ -20,7 +20,8 @@ from pubflow.ingest.canonical import canonical_path, dump_article, read_canonica
 from pubflow.ingest.sources import read_source
 from pubflow.model import Article
 
-Status = Literal["written", "unchanged"]
+Status = Literal["written", "unchanged", "kept"]
+"""``kept``: the canonical file was edited by hand and left as it is (``keep_edited``)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def ingest(
     articles_dir: Path,
     *,
     force: bool = False,
+    keep_edited: bool = False,
     date: dt.date | None = None,
     lang: str = "en",
     on_read: Callable[[Path], None] | None = None,
@@ -156,9 +158,15 @@ def ingest(
 
     Nothing is written unless every source reads cleanly and (without ``force``) no existing
     canonical file would lose a hand edit. An identical result is left alone ("unchanged").
+    ``keep_edited`` leaves hand-edited canonical files as they are (status ``kept``) instead of
+    refusing: what ``publish`` wants, since the canonical file is the one marketers maintain.
     ``on_read`` is called after each source is read (for progress bars).
     """
     planned = plan_ingest(paths, articles_dir, date=date, lang=lang, on_read=on_read)
+    kept: list[PlannedArticle] = []
+    if keep_edited and not force:
+        kept = [item for item in planned if item.overwrites_edit]
+        planned = [item for item in planned if not item.overwrites_edit]
     if not force:
         edited = [item for item in planned if item.overwrites_edit]
         if edited:
@@ -172,4 +180,5 @@ def ingest(
                 "to replace the file",
             )
     _write_all(planned)
-    return [IngestResult(p.source, p.article, p.path, p.status) for p in planned]
+    results = [IngestResult(p.source, p.article, p.path, p.status) for p in planned]
+    return results + [IngestResult(k.source, k.article, k.path, "kept") for k in kept]
