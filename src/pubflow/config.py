@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     site_name: str = "pubflow"
     publish_policy: PublishPolicy = "reviewed"
     coverage_threshold: float = Field(
-        default=80.0, ge=0, le=100, description="minimum percent reviewed to publish a locale"
+        default=50.0, ge=0, le=100, description="minimum percent reviewed, per domain, to publish a page"
     )
 
     # Machine translation
@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     mt_concurrency: int = Field(default=4, ge=1, le=64)
     mt_requests_per_second: float = Field(default=5.0, gt=0)
     mt_retries: int = Field(default=4, ge=0, le=20)
+    mt_backoff: float = Field(
+        default=1.0, gt=0, description="first retry delay in seconds (doubles per retry, jittered)"
+    )
+    translation_memory: Path = Path("var/translation-memory.sqlite3")
+    # Backend credentials: from PUBFLOW_* variables (or a Prefect Secret block via the flows),
+    # never from a committed file; SecretStr keeps them out of reprs and logs.
+    deepl_api_key: SecretStr | None = None
+    microsoft_api_key: SecretStr | None = None
+    microsoft_region: str | None = None
+    libre_api_key: SecretStr | None = None
+    mymemory_email: str | None = None
 
     # Newsletter and mail
     mail_from: str = "pubflow newsletter <newsletter@pubflow.example.org>"
@@ -84,6 +95,19 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout: float = Field(default=30.0, gt=0)
     send_rate: float = Field(default=10.0, gt=0, description="messages per second at most")
+    smtp_retries: int = Field(
+        default=5, ge=0, le=20, description="retries of a transient SMTP failure per message"
+    )
+    smtp_backoff: float = Field(
+        default=2.0, ge=0, le=600, description="first retry delay in seconds (doubles, max 60 s)"
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="extra CA bundle (PEM) to trust for STARTTLS/SSL"
+    )
+
+    # Schedule of the build-newsletter deployment (inactive until switched on in the UI)
+    newsletter_cron: str = "0 7 1 * *"
+    newsletter_timezone: str = "Europe/Berlin"
 
     # Local servers
     host: str = "127.0.0.1"
@@ -162,6 +186,10 @@ class Settings(BaseSettings):
     @property
     def subscribers_db_path(self) -> Path:
         return self.path(self.subscribers_db)
+
+    @property
+    def translation_memory_path(self) -> Path:
+        return self.path(self.translation_memory)
 
     @property
     def unsubscribe_base_url(self) -> str:

@@ -1,0 +1,588 @@
+"""Compile ``.po`` catalogs into what the renderers read, leaving out everything unsafe.
+
+For each target locale and domain, under ``build/locales/<lang>/LC_MESSAGES/``:
+
+``<domain>.mo``
+    a standard GNU ``.mo`` with only the **reviewed** entries that pass every error-level
+    check, so any gettext consumer publishes only safe, reviewed text;
+``<domain>.machine.mo``
+    a standard ``.mo`` with the valid **machine** suggestions (read only under the ``machine``
+    publish policy);
+``<domain>.states.json``
+    the sidecar: a fingerprint of the input, per-state counts, the stale and invalid msgids
+    (so pages can say "being updated"), and the error diagnostics of left-out entries.
+
+Unlike ``pybabel compile``, a ``.mo`` never contains an entry that failed a check: the entry
+is left out (its source text shows) and reported with ``file:line``. A bad entry never stops
+the build; a catalog that cannot be read at all is reported, its compiled files are removed (the
+locale falls back to the source for that domain) and the rest compiles.
+
+Only catalogs whose input changed are compiled: the sidecar records a SHA-256 of the ``.po``
+bytes (plus the format version, the locale and a hash of the checking code, so a new check
+recompiles everything), which, unlike mtimes, also survives ``git checkout`` and copies. A target locale without a ``.po`` for a domain that has a template
+gets a sidecar counting every template entry as missing, so coverage is honest.
+
+The ``.mo`` header is written by us (Language, UTF-8, and the catalog's ``Plural-Forms`` when
+it is sound, else the locale's standard one), not copied: header mistakes in a ``.po`` are
+reported but cannot mislead a gettext reader.
+"""
+
+from __future__ import annotations
+
+import gettext
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import polib
+
+from pubflow.config import Settings
+from pubflow.errors import CatalogError, ConfigError
+from pubflow.fsutil import atomic_write_bytes, validate_slug
+from pubflow.i18n.checks import (
+    Diagnostic,
+    EntryText,
+    Severity,
+    check_catalog,
+    check_entry,
+    check_header,
+    has_errors,
+    header_lines,
+    parse_plural_forms,
+)
+from pubflow.i18n.pofile import list_domains, parse_catalog, po_path, pot_path
+from pubflow.i18n.runtime import CompiledPaths, compiled_paths, message_key
+from pubflow.i18n.states import State, entry_state, is_untranslated
+from pubflow.locales import plural_count, plural_forms_header
+
+FORMAT_VERSION = 1
+"""Bump when the compiled output changes for the same input: every catalog recompiles."""
+
+Status = Literal["compiled", "unchanged", "failed", "template-only", "removed"]
+
+
+@dataclass(frozen=True)
+class CatalogResult:
+    """What happened to one locale + domain."""
+
+    locale: str
+    domain: str
+    status: Status
+    counts: dict[State, int] = field(default_factory=dict)
+    written: tuple[Path, ...] = ()  # compiled files actually (re)written or removed this run
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class CompileReport:
+    """Results per catalog and the diagnostics of left-out entries and unreadable catalogs."""
+
+    results: list[CatalogResult] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def with_status(self, *statuses: Status) -> list[CatalogResult]:
+        return [result for result in self.results if result.status in statuses]
+
+    @property
+    def compiled(self) -> list[CatalogResult]:
+        return self.with_status("compiled", "template-only")
+
+    @property
+    def unchanged(self) -> list[CatalogResult]:
+        return self.with_status("unchanged")
+
+    @property
+    def failed(self) -> list[CatalogResult]:
+        return self.with_status("failed")
+
+    @property
+    def written(self) -> list[Path]:
+        """Every compiled file written or removed by this run (empty: nothing changed)."""
+        return [path for result in self.results for path in result.written]
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.diagnostics)
+
+    def summary(self) -> str:
+        """One line for logs and artifacts."""
+        left_out = sum(result.counts.get(State.INVALID, 0) for result in self.results)
+        return (
+            f"{len(self.compiled)} compiled, {len(self.unchanged)} unchanged, "
+            f"{len(self.failed)} unreadable; {left_out} invalid entries left out"
+        )
+
+
+# Selecting catalogs ----------------------------------------------------------------------------
+
+
+def target_locales(settings: Settings, locales: Iterable[str] | None) -> list[str]:
+    """The requested target locales (default: every configured target), source excluded."""
+    if locales is None:
+        return [code for code in settings.all_locales if code != settings.source_locale]
+    chosen: list[str] = []
+    for code in locales:
+        if code not in settings.all_locales:
+            raise ConfigError(
+                f"locale {code!r} is not configured",
+                path=settings.root / "pyproject.toml",
+                hint=f"use one of: {', '.join(settings.all_locales)}",
+            )
+        if code != settings.source_locale and code not in chosen:
+            chosen.append(code)
+    return chosen
+
+
+def catalog_domains(settings: Settings, locale: str) -> list[str]:
+    """Domains with a template, plus any the locale has a ``.po`` for, sorted."""
+    names = set(list_domains(settings))
+    folder = settings.locales_path / locale / "LC_MESSAGES"
+    if folder.is_dir():
+        names.update(path.stem for path in folder.glob("*.po") if path.is_file())
+    return sorted(names)
+
+
+def _checked_domains(domains: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(validate_slug(name, where="domain") for name in domains))
+
+
+# Building the outputs --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """Hash of the modules that decide what gets compiled: a changed check recompiles all."""
+    from pubflow.i18n import checks, markup, placeholders, states
+
+    digest = hashlib.sha256()
+    for module in (checks, markup, placeholders, states, sys.modules[__name__]):
+        source = getattr(module, "__file__", None)
+        if source:
+            digest.update(Path(source).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _fingerprint(kind: str, locale: str, raw: bytes) -> str:
+    """Identity of one compile input: format version, code, kind, locale and the file's bytes."""
+    prefix = f"pubflow-compile/{FORMAT_VERSION}/{_code_fingerprint()}/{kind}/{locale}\n"
+    digest = hashlib.sha256(prefix.encode())
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # missing or damaged: recompile
+    return data if isinstance(data, dict) else {}
+
+
+def mo_plural_forms(po: polib.POFile, locale: str) -> str:
+    """The ``Plural-Forms`` for the .mo: the catalog's own when sound, else the locale's.
+
+    The translator ordered the forms by the catalog's header, so a sound one is kept; a missing
+    or broken one (reported by the header check) is replaced by the locale's standard rule.
+    """
+    standard = plural_forms_header(locale)
+    declared = po.metadata.get("Plural-Forms", "")
+    parsed = parse_plural_forms(declared)
+    if parsed is None or parsed[0] != plural_count(locale):
+        return standard
+    count, expression = parsed
+    try:
+        choose = gettext.c2py(expression)
+        sound = all(0 <= choose(n) < count for n in range(201))
+    except Exception:  # noqa: BLE001 — any unusable expression means "use the standard"
+        sound = False
+    return f"nplurals={count}; plural={expression};" if sound else standard
+
+
+def _mo_bytes(locale: str, plural_forms: str, entries: Sequence[polib.POEntry]) -> bytes:
+    """A GNU .mo holding ``entries`` (as translated, not fuzzy) and a header we control."""
+    catalog = polib.POFile(encoding="utf-8")
+    # No dates or versions: equal input gives equal bytes, so unchanged files are not rewritten.
+    catalog.metadata = {
+        "Language": locale,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": plural_forms,
+    }
+    for entry in entries:
+        catalog.append(
+            polib.POEntry(
+                msgid=entry.msgid,
+                msgctxt=entry.msgctxt,
+                msgid_plural=entry.msgid_plural,
+                msgstr=entry.msgstr,
+                msgstr_plural=dict(entry.msgstr_plural),
+            )
+        )
+    return bytes(catalog.to_binary())
+
+
+def _relative(settings: Settings, path: Path) -> Path:
+    try:
+        return path.relative_to(settings.root)
+    except ValueError:
+        return path
+
+
+def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "severity": diagnostic.severity.value,
+        "check": diagnostic.check,
+        "message": diagnostic.message,
+        "path": str(diagnostic.path) if diagnostic.path is not None else None,
+        "line": diagnostic.line,
+    }
+
+
+def _diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        Severity(data["severity"]),
+        str(data["check"]),
+        str(data["message"]),
+        Path(data["path"]) if data.get("path") else None,
+        data.get("line"),
+    )
+
+
+def catalog_error_diagnostic(error: CatalogError) -> Diagnostic:
+    """An unreadable catalog as an error diagnostic (check name ``catalog``)."""
+    message = error.message + (f" — {error.hint}" if error.hint else "")
+    return Diagnostic(Severity.ERROR, "catalog", message, error.path, error.line)
+
+
+@dataclass
+class ClassifiedCatalog:
+    """The live entries of a catalog sorted by state, with the errors that held entries back."""
+
+    counts: dict[State, int]
+    reviewed: list[polib.POEntry]
+    machine: list[polib.POEntry]
+    stale: list[str]
+    invalid: list[str]
+    diagnostics: list[Diagnostic]
+
+
+def classify_catalog(
+    po: polib.POFile,
+    *,
+    locale: str,
+    path: Path | None,
+    source_locale: str = "en",
+    text: str | None = None,
+) -> ClassifiedCatalog:
+    """Sort every live entry into its state, running the checks once per entry.
+
+    Header errors are reported but hold nothing back: the ``.mo`` header is ours. ``text``
+    (the file's text) lets header diagnostics name the line of the faulty field.
+    """
+    counts = {state: 0 for state in State}
+    result = ClassifiedCatalog(counts, [], [], [], [], [])
+    line, field_lines = header_lines(text) if text is not None else (None, {})
+    header = check_header(
+        po.metadata, locale=locale, path=path, line=line, field_lines=field_lines
+    )
+    result.diagnostics.extend(d for d in header if d.is_error)
+    for entry in po:
+        if entry.obsolete:
+            continue
+        found = check_entry(
+            EntryText.from_polib(entry), locale=locale, path=path, source_locale=source_locale
+        )
+        errors = [d for d in found if d.is_error]
+        if errors and not is_untranslated(entry):
+            state = State.INVALID
+        else:
+            state = entry_state(entry, locale=locale, checks=False)
+        counts[state] += 1
+        key = message_key(entry.msgid, entry.msgctxt)
+        if state is State.REVIEWED:
+            result.reviewed.append(entry)
+        elif state is State.MACHINE:
+            result.machine.append(entry)
+        elif state is State.STALE:
+            result.stale.append(key)
+        elif state is State.INVALID:
+            result.invalid.append(key)
+            result.diagnostics.extend(errors)
+    return result
+
+
+def _write_outputs(
+    paths: CompiledPaths, outputs: dict[Path, bytes | None]
+) -> tuple[Path, ...]:
+    """Write (bytes) or remove (None) each output; return the paths that changed."""
+    changed: list[Path] = []
+    for path, data in outputs.items():
+        if data is None:
+            if path.exists():
+                path.unlink()
+                changed.append(path)
+        elif atomic_write_bytes(path, data):
+            changed.append(path)
+    return tuple(changed)
+
+
+def _sidecar_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def compile_catalog(
+    settings: Settings, locale: str, domain: str, *, force: bool = False
+) -> tuple[CatalogResult, list[Diagnostic]]:
+    """Compile one locale + domain when its input changed (or ``force``); see module doc."""
+    paths = compiled_paths(settings, locale, domain)
+    po_file = po_path(settings, locale, domain)
+    template = pot_path(settings, domain)
+    kind, source = ("po", po_file) if po_file.is_file() else ("pot", template)
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        # Neither a catalog nor a template (domain gone): drop stale compiled files.
+        removed = _write_outputs(paths, {path: None for path in paths.all()})
+        return CatalogResult(locale, domain, "removed", written=removed), []
+    except OSError as exc:
+        error = CatalogError(f"cannot read catalog: {exc.strerror}", path=source)
+        return _failed(settings, paths, locale, domain, error)
+
+    fingerprint = _fingerprint(kind, locale, raw)
+    previous = _read_sidecar(paths.states)
+    expected = (paths.mo, paths.machine_mo, paths.states) if kind == "po" else (paths.states,)
+    if (
+        not force
+        and previous.get("fingerprint") == fingerprint
+        and all(path.exists() for path in expected)
+    ):
+        counts = {state: int(previous.get("counts", {}).get(state.value, 0)) for state in State}
+        replayed = [_diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
+        return CatalogResult(locale, domain, "unchanged", counts), replayed
+
+    shown = _relative(settings, source)
+    try:
+        po = parse_catalog(raw, source)
+    except CatalogError as error:
+        return _failed(settings, paths, locale, domain, error)
+
+    if kind == "pot":
+        live = sum(1 for entry in po if not entry.obsolete)
+        counts = {state: 0 for state in State} | {State.MISSING: live}
+        sidecar = _sidecar(locale, domain, kind, fingerprint, counts, [], [], [])
+        written = _write_outputs(
+            paths, {paths.mo: None, paths.machine_mo: None, paths.states: sidecar}
+        )
+        return CatalogResult(locale, domain, "template-only", counts, written), []
+
+    compiled = classify_catalog(
+        po,
+        locale=locale,
+        path=shown,
+        source_locale=settings.source_locale,
+        text=raw.decode("utf-8", errors="replace"),
+    )
+    sidecar = _sidecar(
+        locale,
+        domain,
+        kind,
+        fingerprint,
+        compiled.counts,
+        compiled.stale,
+        compiled.invalid,
+        compiled.diagnostics,
+    )
+    plural_forms = mo_plural_forms(po, locale)
+    # The sidecar goes last: if we stop half-way, its old fingerprint forces a recompile.
+    written = _write_outputs(
+        paths,
+        {
+            paths.mo: _mo_bytes(locale, plural_forms, compiled.reviewed),
+            paths.machine_mo: _mo_bytes(locale, plural_forms, compiled.machine),
+            paths.states: sidecar,
+        },
+    )
+    return (
+        CatalogResult(locale, domain, "compiled", compiled.counts, written),
+        compiled.diagnostics,
+    )
+
+
+def _sidecar(
+    locale: str,
+    domain: str,
+    kind: str,
+    fingerprint: str,
+    counts: dict[State, int],
+    stale: list[str],
+    invalid: list[str],
+    diagnostics: list[Diagnostic],
+) -> bytes:
+    return _sidecar_bytes(
+        {
+            "format": FORMAT_VERSION,
+            "locale": locale,
+            "domain": domain,
+            "input": kind,
+            "fingerprint": fingerprint,
+            "counts": {state.value: counts.get(state, 0) for state in State},
+            "stale": sorted(stale),
+            "invalid": sorted(invalid),
+            "diagnostics": [_diagnostic_dict(d) for d in diagnostics],
+        }
+    )
+
+
+def _failed(
+    settings: Settings, paths: CompiledPaths, locale: str, domain: str, error: CatalogError
+) -> tuple[CatalogResult, list[Diagnostic]]:
+    """An unreadable catalog: remove its compiled files so the source shows, report it."""
+    if error.path is not None:
+        error.path = _relative(settings, error.path)
+    removed = _write_outputs(paths, {path: None for path in paths.all()})
+    return CatalogResult(locale, domain, "failed", written=removed), [
+        catalog_error_diagnostic(error)
+    ]
+
+
+def _orphans(settings: Settings, locale: str, domains: Sequence[str]) -> list[Path]:
+    """Compiled files of domains that no longer have a catalog or template."""
+    folder = settings.compiled_locales_path / locale / "LC_MESSAGES"
+    if not folder.is_dir():
+        return []
+    keep = {name for domain in domains for name in (
+        f"{domain}.mo", f"{domain}.machine.mo", f"{domain}.states.json"
+    )}
+    ours = ("*.mo", "*.states.json")
+    return sorted(
+        path for pattern in ours for path in folder.glob(pattern) if path.name not in keep
+    )
+
+
+def compile_catalogs(
+    settings: Settings,
+    locales: Iterable[str] | None = None,
+    domains: Iterable[str] | None = None,
+    *,
+    force: bool = False,
+) -> CompileReport:
+    """Compile every changed catalog of ``locales`` × ``domains`` (default: all of them).
+
+    ``force`` recompiles even unchanged catalogs (the bytes written are the same, so files
+    whose content did not change are still not rewritten). With ``domains=None`` compiled
+    files of domains that disappeared are removed too.
+    """
+    report = CompileReport()
+    wanted = _checked_domains(domains) if domains is not None else None
+    for locale in target_locales(settings, locales):
+        names = wanted if wanted is not None else catalog_domains(settings, locale)
+        for domain in names:
+            result, diagnostics = compile_catalog(settings, locale, domain, force=force)
+            report.results.append(result)
+            report.diagnostics.extend(diagnostics)
+        if wanted is None:
+            orphans: dict[str, list[Path]] = {}
+            for path in _orphans(settings, locale, names):
+                path.unlink(missing_ok=True)
+                orphans.setdefault(path.name.split(".", 1)[0], []).append(path)
+            for domain, removed in orphans.items():
+                report.results.append(CatalogResult(locale, domain, "removed", written=tuple(removed)))
+    return report
+
+
+@dataclass(frozen=True)
+class CatalogCheck:
+    """Every diagnostic of one catalog (``pubflow check``); ``path`` relative to the root."""
+
+    locale: str
+    domain: str
+    path: Path
+    diagnostics: list[Diagnostic]
+
+
+def check_catalogs(
+    settings: Settings,
+    locales: Iterable[str] | None = None,
+    domains: Iterable[str] | None = None,
+    *,
+    on_catalog: Callable[[Path], None] | None = None,
+) -> list[CatalogCheck]:
+    """Run the header check and every entry check on each existing ``.po``, never raising.
+
+    A catalog that cannot be read gives one ``catalog`` error diagnostic at its file:line.
+    Asking for a domain that has neither a template nor any catalog is a CatalogError.
+    ``on_catalog`` is called before each catalog (progress bars).
+    """
+    wanted = _checked_domains(domains) if domains is not None else None
+    chosen = target_locales(settings, locales)
+    if wanted is not None:
+        for domain in wanted:
+            if not pot_path(settings, domain).is_file() and not any(
+                po_path(settings, locale, domain).is_file() for locale in chosen
+            ):
+                raise CatalogError(
+                    f"domain {domain!r} has no template and no catalog",
+                    path=_relative(settings, pot_path(settings, domain)),
+                    hint="known domains: " + (", ".join(list_domains(settings)) or "none yet"),
+                )
+    plan = [
+        (locale, domain, po_path(settings, locale, domain))
+        for locale in chosen
+        for domain in (wanted if wanted is not None else catalog_domains(settings, locale))
+    ]
+    results: list[CatalogCheck] = []
+    for locale, domain, path in plan:
+        if not path.is_file():
+            continue  # nothing translated yet: nothing to check
+        shown = _relative(settings, path)
+        if on_catalog is not None:
+            on_catalog(shown)
+        try:
+            # The real path: the header check re-opens po.fpath to find the header's line.
+            po = parse_catalog(path.read_bytes(), path)
+        except CatalogError as error:
+            error.path = shown
+            found = [catalog_error_diagnostic(error)]
+        except OSError as exc:
+            error = CatalogError(f"cannot read catalog: {exc.strerror}", path=shown)
+            found = [catalog_error_diagnostic(error)]
+        else:
+            found = check_catalog(
+                po, locale=locale, path=shown, source_locale=settings.source_locale
+            )
+        results.append(CatalogCheck(locale, domain, shown, found))
+    return results
+
+
+def ensure_compiled(
+    settings: Settings, locales: Iterable[str] | None = None
+) -> CompileReport:
+    """Compile whatever is missing or out of date (what site and newsletter builds call)."""
+    return compile_catalogs(settings, locales)
+
+
+__all__ = [
+    "CatalogCheck",
+    "CatalogResult",
+    "ClassifiedCatalog",
+    "CompileReport",
+    "FORMAT_VERSION",
+    "catalog_domains",
+    "catalog_error_diagnostic",
+    "check_catalogs",
+    "classify_catalog",
+    "compile_catalog",
+    "compile_catalogs",
+    "ensure_compiled",
+    "mo_plural_forms",
+    "target_locales",
+]

@@ -1,0 +1,347 @@
+"""Extraction: the translatable strings of templates and content, as one template per domain.
+
+Domains (see docs/architecture.md): ``messages`` holds the UI strings of every template
+(Babel's Jinja2 extractor, configured by ``babel.cfg`` at the project root, so that
+``pybabel extract -F babel.cfg -c Translators: templates`` finds the same messages); each
+canonical article is a domain named by its slug. More content kinds (newsletter issues,
+``newsletter-<id>``) plug in as *content extractors*: functions ``settings → {domain: entries}``
+registered with :func:`register_content_extractor` or passed to :func:`extract_messages`.
+
+Output is deterministic: entries ordered by first reference, a fixed header, and the previous
+``POT-Creation-Date`` kept when nothing but the date would change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polib
+
+from pubflow.errors import CatalogError, IngestError
+from pubflow.i18n.pofile import PAGE_WIDTH, dump_catalog, parse_catalog, pot_path
+
+if TYPE_CHECKING:
+    from pubflow.config import Settings
+    from pubflow.ingest.canonical import CanonicalArticle
+
+UI_DOMAIN = "messages"
+"""The domain of every template's UI strings."""
+
+COMMENT_TAGS = ("Translators:",)
+"""Template comments starting with these become extracted comments (``{# Translators: … #}``)."""
+
+JINJA_I18N_TRIMMED = True
+"""Extraction uses jinja2's ``ext.i18n.trimmed`` policy; the renderer must use the same."""
+
+# Used when the project has no babel.cfg; must stay equal to the shipped babel.cfg.
+_DEFAULT_OPTIONS = {
+    "encoding": "utf-8",
+    "extensions": "jinja2.ext.i18n,jinja2.ext.do,jinja2.ext.loopcontrols",
+    "trimmed": "true",
+    "silent": "false",
+}
+DEFAULT_METHOD_MAP = [("**.html", "jinja2"), ("**.mjml", "jinja2"), ("**.txt", "jinja2")]
+
+ContentExtractor = Callable[["Settings"], Mapping[str, list[polib.POEntry]]]
+"""Gives, per domain, the entries of some content (with comments and references)."""
+
+_CONTENT_EXTRACTORS: list[ContentExtractor] = []
+
+
+def register_content_extractor(extractor: ContentExtractor) -> ContentExtractor:
+    """Add a content extractor used by :func:`extract_messages` (usable as a decorator)."""
+    if extractor not in _CONTENT_EXTRACTORS:
+        _CONTENT_EXTRACTORS.append(extractor)
+    return extractor
+
+
+def content_extractors() -> list[ContentExtractor]:
+    """The registered content extractors: articles first, then newsletter issues."""
+    return list(_CONTENT_EXTRACTORS)
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to the project root, with forward slashes (stable across machines)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _reference_key(entry: polib.POEntry) -> tuple[str, int, str, str]:
+    if not entry.occurrences:
+        return ("", 0, entry.msgctxt or "", entry.msgid)
+    file_name, line = entry.occurrences[0]
+    return (file_name, int(line) if str(line).isdigit() else 0, entry.msgctxt or "", entry.msgid)
+
+
+def _add(entries: dict[tuple[str | None, str], polib.POEntry], entry: polib.POEntry) -> None:
+    """Add ``entry``; the same msgctxt+msgid again only adds its references and comments."""
+    key = (entry.msgctxt, entry.msgid)
+    existing = entries.get(key)
+    if existing is None:
+        entries[key] = entry
+        return
+    for occurrence in entry.occurrences:
+        if occurrence not in existing.occurrences:
+            existing.occurrences.append(occurrence)
+    for line in entry.comment.split("\n") if entry.comment else []:
+        if line not in existing.comment.split("\n"):
+            existing.comment = f"{existing.comment}\n{line}" if existing.comment else line
+    for flag in entry.flags:
+        if flag not in existing.flags:
+            existing.flags.append(flag)
+
+
+def _ordered(entries: Iterable[polib.POEntry]) -> list[polib.POEntry]:
+    return sorted(entries, key=_reference_key)
+
+
+# UI strings (templates) --------------------------------------------------------------------
+
+
+def _mapping(settings: Settings) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
+    """Method map and options from the project's babel.cfg (or the built-in defaults)."""
+    config = settings.root / "babel.cfg"
+    if config.is_file():
+        from babel.messages.frontend import parse_mapping_cfg
+
+        try:
+            with config.open(encoding="utf-8") as handle:
+                method_map, options_map = parse_mapping_cfg(handle, str(config))
+        except Exception as exc:  # configparser raises many kinds
+            raise CatalogError(
+                f"cannot read babel.cfg: {exc}", path=config, hint="fix the [method: pattern] sections"
+            ) from None
+        return list(method_map), dict(options_map)
+    return list(DEFAULT_METHOD_MAP), {pattern: dict(_DEFAULT_OPTIONS) for pattern, _ in DEFAULT_METHOD_MAP}
+
+
+def extract_ui_messages(settings: Settings) -> list[polib.POEntry]:
+    """The UI strings of ``templates/`` (empty when the folder is missing or has no strings)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+    from jinja2 import TemplateSyntaxError
+
+    folder = settings.templates_path
+    if not folder.is_dir():
+        return []
+    method_map, options_map = _mapping(settings)
+    prefix = _relative(folder, settings.root)
+    current: dict[str, str] = {}
+
+    def remember(filename: str, method: str, options: dict[str, Any]) -> None:
+        current["file"] = filename
+
+    catalog = Catalog(fuzzy=False)
+    try:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(folder),
+            method_map,
+            options_map,
+            comment_tags=COMMENT_TAGS,
+            callback=remember,
+        ):
+            reference = os.path.normpath(os.path.join(prefix, filename)).replace(os.sep, "/")
+            catalog.add(message, None, [(reference, lineno)], auto_comments=comments, context=context)
+    except TemplateSyntaxError as exc:
+        name = current.get("file")
+        raise CatalogError(
+            f"template syntax error: {exc.message}",
+            path=folder / name if name else folder,
+            line=exc.lineno,
+            hint="fix the template; its strings cannot be extracted until it parses",
+        ) from None
+    except UnicodeDecodeError:
+        name = current.get("file")
+        raise CatalogError(
+            "template is not UTF-8 text", path=folder / name if name else folder, hint="save it as UTF-8"
+        ) from None
+
+    entries: dict[tuple[str | None, str], polib.POEntry] = {}
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        if isinstance(message.id, tuple | list):
+            msgid, msgid_plural = message.id[0], message.id[1]
+        else:
+            msgid, msgid_plural = message.id, ""
+        entry = polib.POEntry(
+            msgid=msgid,
+            msgid_plural=msgid_plural,
+            msgstr="",
+            msgstr_plural={0: "", 1: ""} if msgid_plural else {},
+            msgctxt=message.context,
+            comment="\n".join(message.auto_comments),
+            occurrences=[(path, str(line)) for path, line in message.locations],
+            flags=sorted(message.flags - {"fuzzy"}),
+        )
+        _add(entries, entry)
+    return _ordered(entries.values())
+
+
+# Content strings (articles) ----------------------------------------------------------------
+
+
+def _article_fields(article: CanonicalArticle) -> Iterable[tuple[str, str, str]]:
+    """(field key, text, extracted comment) of every translatable string of an article."""
+    model = article.article
+    yield "title", model.title, "title"
+    yield "summary", model.summary, "summary"
+    for n, paragraph in enumerate(model.intro, start=1):
+        yield f"intro.{n}", paragraph, f"intro, paragraph {n}"
+    for n, tip in enumerate(model.tips, start=1):
+        yield f"tip.{n}.heading", tip.heading, f"tip {n} — heading"
+        for m, paragraph in enumerate(tip.paragraphs, start=1):
+            yield f"tip.{n}.paragraph.{m}", paragraph, f"tip {n} — paragraph {m}"
+    for n, item in enumerate(model.faq, start=1):
+        yield f"faq.{n}.question", item.question, f"FAQ {n} — question"
+        for m, paragraph in enumerate(item.answer, start=1):
+            yield f"faq.{n}.answer.{m}", paragraph, f"FAQ {n} — answer, paragraph {m}"
+    for n, paragraph in enumerate(model.conclusion, start=1):
+        yield f"conclusion.{n}", paragraph, f"conclusion, paragraph {n}"
+    for n, related in enumerate(model.related, start=1):
+        yield f"related.{n}.title", related.title, f"related article {n} — title"
+
+
+def article_entries(article: CanonicalArticle, root: Path) -> list[polib.POEntry]:
+    """One entry per translatable string of an article, with what-it-is comment and file:line."""
+    reference = _relative(article.path, root)
+    entries: dict[tuple[str | None, str], polib.POEntry] = {}
+    fields = sorted(_article_fields(article), key=lambda field: article.lines.get(field[0], 0))
+    for key, text, comment in fields:  # by line, so an entry's first reference is its first use
+        line = article.lines.get(key)
+        entry = polib.POEntry(
+            msgid=text,
+            msgstr="",
+            comment=comment,
+            occurrences=[(reference, str(line) if line else "")],
+        )
+        _add(entries, entry)
+    return _ordered(entries.values())
+
+
+@register_content_extractor
+def extract_article_messages(settings: Settings) -> dict[str, list[polib.POEntry]]:
+    """Every canonical article under ``content/articles``, one domain per slug."""
+    from pubflow.ingest.canonical import load_articles
+
+    folder = settings.articles_path
+    if not folder.is_dir():
+        return {}
+    try:
+        articles = load_articles(folder)
+    except IngestError as exc:
+        raise CatalogError(exc.message, path=exc.path, line=exc.line, hint=exc.hint) from None
+    return {item.article.slug: article_entries(item, settings.root) for item in articles}
+
+
+@register_content_extractor
+def extract_newsletter_messages(settings: Settings) -> dict[str, list[polib.POEntry]]:
+    """Every issue under ``content/newsletters``, one domain ``newsletter-<id>`` each."""
+    from pubflow.newsletter.extract import newsletter_messages
+
+    return newsletter_messages(settings)
+
+
+# Templates ---------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M+0000")
+
+
+def new_template(domain: str, entries: Iterable[polib.POEntry], creation_date: str) -> polib.POFile:
+    """A ``.pot`` with pubflow's fixed header and ``entries`` in the given order."""
+    pot = polib.POFile(wrapwidth=PAGE_WIDTH, encoding="utf-8")
+    pot.header = (
+        f"Translation template of the pubflow domain {domain!r}.\n"
+        "Generated by `pubflow catalogs update`: edit the sources, not this file."
+    )
+    pot.metadata = {
+        "Project-Id-Version": "pubflow",
+        "POT-Creation-Date": creation_date,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+    }
+    for entry in entries:
+        pot.append(entry)
+    return pot
+
+
+def _stable_template(settings: Settings, domain: str, entries: list[polib.POEntry]) -> polib.POFile:
+    """The template, dated like the file on disk when only the date would differ."""
+    path = pot_path(settings, domain)
+    try:
+        raw = path.read_bytes()
+        old_date = parse_catalog(raw, path).metadata.get("POT-Creation-Date")
+    except (FileNotFoundError, CatalogError):
+        raw, old_date = None, None
+    if raw is not None and old_date:
+        candidate = new_template(domain, entries, old_date)
+        if dump_catalog(candidate).encode("utf-8") == raw:
+            return candidate
+    return new_template(domain, entries, _now())
+
+
+def extract_messages(
+    settings: Settings, extractors: Iterable[ContentExtractor] | None = None
+) -> dict[str, polib.POFile]:
+    """Domain → template for the UI (``messages``) and every piece of content.
+
+    ``extractors`` defaults to the registered content extractors. A domain produced twice
+    (an article slug named ``messages``, say) is a CatalogError.
+    """
+    domains: dict[str, list[polib.POEntry]] = {}
+    ui = extract_ui_messages(settings)
+    if ui:
+        domains[UI_DOMAIN] = ui
+    for extractor in content_extractors() if extractors is None else extractors:
+        for domain, entries in extractor(settings).items():
+            if domain == UI_DOMAIN:
+                raise CatalogError(
+                    f"content may not use the reserved domain {UI_DOMAIN!r}",
+                    path=settings.articles_path / f"{domain}.md",
+                    hint="rename the article (its slug is its translation domain)",
+                )
+            if domain in domains:
+                raise CatalogError(
+                    f"two sources produce the translation domain {domain!r}",
+                    path=settings.locales_path,
+                    hint="give the article or newsletter issue a unique slug",
+                )
+            domains[domain] = list(entries)
+    return {domain: _stable_template(settings, domain, entries) for domain, entries in sorted(domains.items())}
+
+
+def write_templates(settings: Settings, templates: Mapping[str, polib.POFile]) -> dict[str, bool]:
+    """Write ``locales/<domain>.pot`` for each template; domain → whether the file changed."""
+    from pubflow.i18n.pofile import write_catalog
+
+    return {domain: write_catalog(pot, pot_path(settings, domain)) for domain, pot in templates.items()}
+
+
+__all__ = [
+    "COMMENT_TAGS",
+    "ContentExtractor",
+    "DEFAULT_METHOD_MAP",
+    "JINJA_I18N_TRIMMED",
+    "UI_DOMAIN",
+    "article_entries",
+    "content_extractors",
+    "extract_article_messages",
+    "extract_messages",
+    "extract_newsletter_messages",
+    "extract_ui_messages",
+    "new_template",
+    "register_content_extractor",
+    "write_templates",
+]

@@ -1,0 +1,559 @@
+"""Reading and writing gettext catalogs (``.po``/``.pot``) strictly, deterministically and safely.
+
+- :func:`read_catalog` is strict: UTF-8 only, no duplicate messages, syntax errors reported
+  as ``file:line``. It keeps previous msgids (``#|``), obsolete entries (``#~``), translator
+  comments and flags (polib parses them faithfully; Babel's ``read_po`` drops ``#|``).
+- :func:`dump_catalog` writes exactly what GNU ``msgmerge``/``msgcat`` would write (same
+  79-column wrapping, see :mod:`pubflow.i18n.linebreak`), so a translator's diff only shows
+  real changes and ``msgfmt --check`` accepts previous msgids however long.
+- :func:`edit_catalog` / :func:`update_catalog` take ``<file>.lock`` and never overwrite a save
+  that a translator made (in Poedit, say) between our read and our write.
+
+polib objects are the in-memory model: stages exchange ``polib.POFile``/``polib.POEntry``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import polib
+from filelock import FileLock, Timeout
+
+from pubflow.errors import CatalogError
+from pubflow.fsutil import atomic_write_text, validate_slug
+from pubflow.i18n.linebreak import PAGE_WIDTH, wrap_points
+from pubflow.locales import validate_locale
+
+if TYPE_CHECKING:
+    from pubflow.config import Settings
+
+LOCK_TIMEOUT = 30.0
+"""Seconds to wait for another run's lock on a catalog before giving up with a clear error."""
+
+T = TypeVar("T")
+
+# gettext writes these control characters as backslash escapes (\a and \v included).
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\v": "\\v",
+}
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\t\r\a\b\f\v]')
+_PORTIONS = re.compile(r"[^\n]*\n|[^\n]+")
+_SYNTAX_LINE = re.compile(r"\(line (\d+)\)")
+_CHARSET = re.compile(r"charset\s*=\s*([^\s;]+)", re.IGNORECASE)
+_UTF8_NAMES = {"utf-8", "utf8"}
+# printf-style directives (python-format, c-format): gettext never breaks a line inside one.
+_PRINTF_DIRECTIVE = re.compile(
+    r"%(?P<name>\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgGcrs%]"
+)
+_PRINTF_FLAGS = {"python-format", "c-format"}
+
+
+# Paths -------------------------------------------------------------------------------------
+
+
+def pot_path(settings: Settings, domain: str) -> Path:
+    """``locales/<domain>.pot``: the template of a domain."""
+    return settings.locales_path / f"{validate_slug(domain, where='domain')}.pot"
+
+
+def po_path(settings: Settings, locale: str, domain: str) -> Path:
+    """``locales/<lang>/LC_MESSAGES/<domain>.po``: one language's catalog of a domain."""
+    code = validate_locale(locale)
+    name = validate_slug(domain, where="domain")
+    return settings.locales_path / code / "LC_MESSAGES" / f"{name}.po"
+
+
+def list_domains(settings: Settings) -> list[str]:
+    """The domains that have a template (``locales/*.pot``), sorted."""
+    folder = settings.locales_path
+    if not folder.is_dir():
+        return []
+    return sorted(path.stem for path in folder.glob("*.pot") if path.is_file())
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 text without a BOM; CatalogError at the line of the first bad byte."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            "catalog is not UTF-8 text",
+            path=path,
+            line=line,
+            hint="save it as UTF-8 (Poedit: Catalog → Properties → Charset UTF-8)",
+        ) from None
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _check_charset(po: polib.POFile, text: str, path: Path) -> None:
+    content_type = po.metadata.get("Content-Type")
+    if content_type is None:
+        return  # the header check (pubflow check) reports a missing Content-Type
+    match = _CHARSET.search(content_type)
+    charset = match.group(1).strip().lower() if match else ""
+    if charset in _UTF8_NAMES or (charset == "charset" and path.suffix == ".pot"):
+        return
+    raise CatalogError(
+        f"catalog declares charset {charset or '(none)'!r}, pubflow needs UTF-8",
+        path=path,
+        line=_line_of(text, "Content-Type:"),
+        hint='convert the file to UTF-8 and set "Content-Type: text/plain; charset=UTF-8"',
+    )
+
+
+def _check_duplicates(po: polib.POFile, path: Path) -> None:
+    seen: dict[tuple[str | None, str], int | None] = {}
+    for entry in po:
+        if entry.obsolete:
+            continue
+        key = (entry.msgctxt, entry.msgid)
+        if key in seen:
+            first = seen[key]
+            context = f" (context {entry.msgctxt!r})" if entry.msgctxt is not None else ""
+            raise CatalogError(
+                f"duplicate message {entry.msgid[:60]!r}{context}"
+                + (f", first defined at line {first}" if first else ""),
+                path=path,
+                line=entry.linenum,
+                hint="keep one of the two entries (msgfmt refuses duplicates)",
+            )
+        seen[key] = entry.linenum
+
+
+class _LinesOfText(str):
+    """Catalog text that polib splits at LF only.
+
+    polib splits text it is given with ``str.splitlines()``, which also breaks at U+2028,
+    U+2029, U+0085, VT and FF: a translation containing one would be misread as a syntax
+    error instead of reaching the ``single-line`` check that names it.
+    """
+
+    def splitlines(self, keepends: bool = False) -> list[str]:  # type: ignore[override]
+        return self.split("\n")
+
+
+def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
+    """Parse the bytes of a catalog strictly (see :func:`read_catalog`); ``path`` names errors."""
+    text = _decode(raw, path)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")  # a Windows editor's line ends are not an error
+    try:
+        # Parse from a string: polib's own file reading guesses the encoding.
+        po = polib.pofile(
+            _LinesOfText(text if text.strip() else "\n"), wrapwidth=PAGE_WIDTH, encoding="utf-8"
+        )
+    except (OSError, ValueError) as exc:
+        message = str(exc)
+        found = _SYNTAX_LINE.search(message)
+        detail = message.split(":", 1)[1].strip() if ": " in message else "syntax error"
+        quoting = "quote" in detail
+        raise CatalogError(
+            f"PO syntax error: {detail}" if detail != "syntax error" else "PO syntax error",
+            path=path,
+            line=int(found.group(1)) if found else None,
+            hint='write a double quote inside a string as \\"'
+            if quoting
+            else "fix that line (msgctxt/msgid/msgstr lines, comments start with #); "
+            "`msgfmt --check` on the file shows details",
+        ) from None
+    po.fpath = str(path)
+    po.encoding = "utf-8"
+    _check_charset(po, text, path)
+    _check_duplicates(po, path)
+    return po
+
+
+def read_catalog(path: Path) -> polib.POFile:
+    """Read a ``.po``/``.pot`` strictly; every problem is a :class:`CatalogError` with file:line.
+
+    UTF-8 only (a BOM is tolerated), a declared charset must be UTF-8, no duplicate
+    msgctxt+msgid. Previous msgids (``#|``), obsolete entries, translator comments and flags
+    are kept.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(
+            "catalog not found",
+            path=path,
+            hint="run `pubflow catalogs update` (or `pubflow catalogs init --locale L` for a new language)",
+        ) from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog: {exc.strerror}", path=path) from None
+    return parse_catalog(raw, path)
+
+
+# Writing -----------------------------------------------------------------------------------
+
+
+def _directive_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the format directives in ``text``, as GNU gettext's python-format parser sees them.
+
+    Like gettext, parsing stops at the first error (a stray ``%``, named directives mixed
+    with unnamed ones); the directives before it still count.
+    """
+    spans: list[tuple[int, int]] = []
+    named = unnamed = False
+    position = text.find("%")
+    while position >= 0:
+        match = _PRINTF_DIRECTIVE.match(text, position)
+        if match is None:
+            break
+        if match.group(0)[-1] != "%":
+            if match.group("name"):
+                named = True
+            else:
+                unnamed = True
+            if named and unnamed:
+                break
+        spans.append(match.span())
+        position = text.find("%", match.end())
+    return spans
+
+
+def _escape(portion: str, keep_together: set[int]) -> tuple[str, list[bool]]:
+    """The escaped text and, per escaped char, whether gettext forbids a line break before it.
+
+    ``keep_together`` holds indexes of ``portion`` that must not start a line (inside a
+    format directive).
+    """
+    if not keep_together and _NEEDS_ESCAPE.search(portion) is None:
+        return portion, [False] * len(portion)  # plain text: nothing to escape or protect
+    chars: list[str] = []
+    no_break: list[bool] = []
+    for index, char in enumerate(portion):
+        escaped = _ESCAPES.get(char)
+        if escaped is None:
+            chars.append(char)
+            no_break.append(index in keep_together)
+        else:
+            chars.extend(escaped)
+            no_break.extend((index in keep_together, True))
+    if portion.endswith("\n"):
+        no_break[-2] = True  # never break right before the final "\n"
+    return "".join(chars), no_break
+
+
+def _wrap_field(keyword: str, value: str, prefix: str = "", directives: bool = False) -> list[str]:
+    """Lines of one ``keyword "value"`` field, wrapped exactly like GNU gettext's write-po.c.
+
+    ``directives``: the entry is python-format, so format directives are never split.
+    """
+    lines: list[str] = []
+    portions = _PORTIONS.findall(value) or [""]
+    indent = len(prefix) + 1  # a continuation line starts with prefix and the opening quote
+    width = PAGE_WIDTH - 1 - indent  # room for the closing quote
+    inside: set[int] = set()
+    if directives:
+        for start, end in _directive_spans(value):
+            inside.update(range(start + 1, end))
+    first = True
+    offset = 0
+    for number, portion in enumerate(portions):
+        local = {i - offset for i in inside if offset <= i < offset + len(portion)}
+        escaped, no_break = _escape(portion, local)
+        offset += len(portion)
+        start = len(keyword) + 1 if first else 0
+        breaks = wrap_points(escaped, width, start, no_break)
+        more = number < len(portions) - 1
+        if first and escaped and (more or start > width or breaks):
+            # Like msgmerge: a value that spans lines starts with an empty string.
+            lines.append(f'{prefix}{keyword} ""')
+            first = False
+            breaks = wrap_points(escaped, width, 0, no_break)
+        pieces = [escaped[a:b] for a, b in zip([0, *breaks], [*breaks, len(escaped)])]
+        for piece in pieces:
+            if first:
+                lines.append(f'{prefix}{keyword} "{piece}"')
+                first = False
+            else:
+                lines.append(f'{prefix}"{piece}"')
+    return lines
+
+
+def _comment_lines(marker: str, text: str) -> list[str]:
+    if not text:
+        return []
+    return [f"{marker} {line}" if line else marker for line in text.split("\n")]
+
+
+def _reference_lines(occurrences: list[tuple[str, str]]) -> list[str]:
+    """``#:`` lines, filled up to the page width like GNU gettext."""
+    if not occurrences:
+        return []
+    lines: list[str] = []
+    current = "#:"
+    references = (
+        f"{file_name}:{line}" if line not in ("", None) else file_name
+        for file_name, line in occurrences
+    )
+    for reference in dict.fromkeys(references):  # gettext lists a place once
+        if current != "#:" and len(current) + len(reference) + 1 > PAGE_WIDTH:
+            lines.append(current)
+            current = "#:"
+        current += f" {reference}"
+    lines.append(current)
+    return lines
+
+
+def _flag_line(flags: list[str], translated: bool) -> list[str]:
+    ordered = [flag for flag in flags if flag]
+    if "fuzzy" in ordered:
+        # gettext writes fuzzy first, and drops it where there is no translation to doubt.
+        rest = [flag for flag in ordered if flag != "fuzzy"]
+        ordered = ["fuzzy", *rest] if translated else rest
+    unique = list(dict.fromkeys(ordered))
+    return [f"#, {', '.join(unique)}"] if unique else []
+
+
+def _directives(entry: polib.POEntry) -> bool:
+    return bool(_PRINTF_FLAGS.intersection(entry.flags))
+
+
+def _message_lines(entry: polib.POEntry, prefix: str, directives: bool = True) -> list[str]:
+    # Obsolete entries keep no format flags, so gettext wraps them without directive spans.
+    together = directives and _directives(entry)
+    lines: list[str] = []
+    if entry.msgctxt is not None:
+        lines += _wrap_field("msgctxt", entry.msgctxt, prefix)
+    lines += _wrap_field("msgid", entry.msgid, prefix, together)
+    if entry.msgid_plural:
+        lines += _wrap_field("msgid_plural", entry.msgid_plural, prefix, together)
+        for index in sorted(entry.msgstr_plural):
+            lines += _wrap_field(f"msgstr[{index}]", entry.msgstr_plural[index], prefix, together)
+    else:
+        lines += _wrap_field("msgstr", entry.msgstr, prefix, together)
+    return lines
+
+
+def _entry_lines(entry: polib.POEntry) -> list[str]:
+    lines = _comment_lines("#", entry.tcomment)
+    if entry.obsolete:
+        if entry.fuzzy:
+            lines.append("#, fuzzy")
+        return lines + _message_lines(entry, "#~ ", directives=False)
+    lines += _comment_lines("#.", entry.comment)
+    lines += _reference_lines(entry.occurrences)
+    # gettext's test: the first msgstr is not empty.
+    first_msgstr = entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
+    lines += _flag_line(entry.flags, bool(first_msgstr))
+    if entry.previous_msgctxt is not None:
+        lines += _wrap_field("msgctxt", entry.previous_msgctxt, "#| ")
+    together = _directives(entry)
+    if entry.previous_msgid is not None:
+        lines += _wrap_field("msgid", entry.previous_msgid, "#| ", together)
+    if entry.previous_msgid_plural is not None:
+        lines += _wrap_field("msgid_plural", entry.previous_msgid_plural, "#| ", together)
+    return lines + _message_lines(entry, "")
+
+
+def _has_translation(entry: polib.POEntry) -> bool:
+    if entry.msgid_plural:
+        return any(entry.msgstr_plural.values())
+    return bool(entry.msgstr)
+
+
+def _header_lines(pofile: polib.POFile) -> list[str]:
+    lines: list[str] = []
+    if pofile.header:
+        for line in pofile.header.split("\n"):
+            lines.append(f"# {line}" if line and line[0] not in ",:" else f"#{line}")
+    if pofile.metadata_is_fuzzy:
+        lines.append("#, fuzzy")
+    metadata = "".join(f"{key}: {value}\n" for key, value in pofile.metadata.items())
+    lines += _wrap_field("msgid", "")
+    lines += _wrap_field("msgstr", metadata)
+    return lines
+
+
+def dump_catalog(pofile: polib.POFile) -> str:
+    """The catalog as text, byte for byte what GNU msgcat would write for it.
+
+    Deterministic: entries in list order (obsolete ones last), metadata in its stored order,
+    nothing time-dependent added. Obsolete entries without a translation are dropped (as
+    msgmerge does: they hold nothing to keep); obsolete entries carry no previous msgid.
+    """
+    blocks: list[list[str]] = []
+    if pofile.metadata or pofile.header or pofile.metadata_is_fuzzy:
+        blocks.append(_header_lines(pofile))
+    live = [entry for entry in pofile if not entry.obsolete]
+    obsolete = [entry for entry in pofile if entry.obsolete and _has_translation(entry)]
+    blocks.extend(_entry_lines(entry) for entry in live)
+    blocks.extend(_entry_lines(entry) for entry in obsolete)
+    return "\n\n".join("\n".join(block) for block in blocks) + "\n" if blocks else ""
+
+
+def write_catalog(pofile: polib.POFile, path: Path) -> bool:
+    """Write atomically; returns False (and touches nothing) when the bytes are unchanged."""
+    try:
+        return atomic_write_text(path, dump_catalog(pofile))
+    except OSError as exc:
+        raise CatalogError(
+            f"cannot write catalog: {exc.strerror}", path=path, hint="check permissions and free space"
+        ) from None
+
+
+# Locked editing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What the file looked like when we read it (None: it did not exist)."""
+
+    mtime_ns: int
+    size: int
+    digest: str
+
+
+def _snapshot(path: Path) -> tuple[_Snapshot | None, bytes | None]:
+    try:
+        before = path.stat()
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog: {exc.strerror}", path=path) from None
+    return _Snapshot(before.st_mtime_ns, before.st_size, hashlib.sha256(raw).hexdigest()), raw
+
+
+def _changed_since(path: Path, snapshot: _Snapshot | None) -> bool:
+    current, _ = _snapshot(path)
+    return current != snapshot
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file guarding ``path``: ``<path>.lock`` (left in place; an OS lock is what counts)."""
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def catalog_lock(path: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold ``<path>.lock``; another holder for more than ``timeout`` s → CatalogError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path(path)), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise CatalogError(
+            f"catalog is locked by another pubflow run (waited {timeout:g} s)",
+            path=path,
+            hint="wait for the other run to finish, then run the command again",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _load(path: Path, create: Callable[[], polib.POFile] | None) -> tuple[_Snapshot | None, polib.POFile]:
+    snapshot, raw = _snapshot(path)
+    if raw is None:
+        if create is None:
+            raise CatalogError(
+                "catalog not found",
+                path=path,
+                hint="run `pubflow catalogs update` (or `pubflow catalogs init --locale L`)",
+            )
+        return None, create()
+    return snapshot, parse_catalog(raw, path)
+
+
+def _changed_error(path: Path) -> CatalogError:
+    return CatalogError(
+        "catalog was changed on disk while pubflow was updating it (saved in an editor?)",
+        path=path,
+        hint="nothing was written and your save is intact: run the command again",
+    )
+
+
+@contextmanager
+def edit_catalog(
+    path: Path,
+    *,
+    create: Callable[[], polib.POFile] | None = None,
+    timeout: float = LOCK_TIMEOUT,
+) -> Iterator[polib.POFile]:
+    """Lock, read, yield the catalog for changes, and write it back atomically on clean exit.
+
+    ``create`` makes the catalog when the file does not exist (else CatalogError). If the
+    file changed on disk since it was read (mtime, size or content: a translator saved it
+    meanwhile), nothing is written and CatalogError says so — their save always wins. Use
+    :func:`update_catalog` to re-read and re-apply automatically instead.
+    """
+    with catalog_lock(path, timeout=timeout):
+        snapshot, po = _load(path, create)
+        yield po
+        if _changed_since(path, snapshot):
+            raise _changed_error(path)
+        write_catalog(po, path)
+
+
+def update_catalog(
+    path: Path,
+    apply: Callable[[polib.POFile], T],
+    *,
+    create: Callable[[], polib.POFile] | None = None,
+    timeout: float = LOCK_TIMEOUT,
+    attempts: int = 3,
+) -> tuple[T, bool]:
+    """Like :func:`edit_catalog`, but a save made meanwhile is re-read and ``apply`` re-run.
+
+    ``apply`` changes the catalog in place and returns a result (e.g. a merge report).
+    Returns ``(result, written)``; ``written`` is False when the bytes did not change.
+    After ``attempts`` reads that all changed underneath us, stops with CatalogError.
+    """
+    with catalog_lock(path, timeout=timeout):
+        for _ in range(max(1, attempts)):
+            snapshot, po = _load(path, create)
+            result = apply(po)
+            if _changed_since(path, snapshot):
+                continue  # someone saved meanwhile: merge again on top of their save
+            return result, write_catalog(po, path)
+    raise _changed_error(path)
+
+
+def catalog_fingerprint(path: Path) -> str | None:
+    """SHA-256 of the file's bytes (None if missing): cheap change detection for callers."""
+    snapshot, _ = _snapshot(path)
+    return snapshot.digest if snapshot else None
+
+
+__all__ = [
+    "LOCK_TIMEOUT",
+    "catalog_fingerprint",
+    "catalog_lock",
+    "dump_catalog",
+    "edit_catalog",
+    "list_domains",
+    "lock_path",
+    "parse_catalog",
+    "po_path",
+    "pot_path",
+    "read_catalog",
+    "update_catalog",
+    "write_catalog",
+]

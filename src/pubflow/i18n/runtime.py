@@ -1,0 +1,332 @@
+"""Runtime lookups for the renderers: what text to show for a msgid, and in which state.
+
+Reads only the compiled files written by :mod:`pubflow.i18n.compile` (never a ``.po``):
+``<domain>.mo`` (reviewed, valid), ``<domain>.machine.mo`` (valid machine suggestions) and
+``<domain>.states.json`` (which msgids are machine, stale or invalid, and per-state counts).
+
+Publishing rules, one per state of the entry in the catalog:
+
+=========  =========================  ==========================================================
+catalog    policy ``reviewed``        policy ``machine``
+=========  =========================  ==========================================================
+reviewed   translation, REVIEWED      translation, REVIEWED
+machine    source text, **MISSING**   translation, MACHINE (the page shows a machine notice)
+stale      source text, STALE         source text, STALE (the page may say "being updated")
+invalid    source text, INVALID       source text, INVALID
+missing    source text, MISSING       source text, MISSING
+=========  =========================  ==========================================================
+
+So :attr:`Lookup.state` describes the text *as published*: MACHINE only ever comes with machine
+text on the page, and a suggestion that the policy hides reads as MISSING (the reader sees the
+source exactly as for an untranslated string). Counts of the catalog's own states come from
+:meth:`Translations.state_counts`. Whenever the source text is shown, :attr:`Lookup.lang` is the
+source locale (for ``lang`` attributes) and :attr:`Lookup.fallback` is True.
+
+Loaded translations are cached per process and reloaded when a compiled file changes on disk, so
+rendering 1,000+ pages costs one ``stat`` per file per call, not a parse.
+"""
+
+from __future__ import annotations
+
+import gettext
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+from pubflow.config import PublishPolicy, Settings
+from pubflow.errors import CatalogError, ConfigError
+from pubflow.fsutil import validate_slug
+from pubflow.i18n.states import State
+from pubflow.locales import plural_forms_header, validate_locale
+
+CONTEXT_SEPARATOR = "\x04"
+"""gettext joins msgctxt and msgid with EOT in .mo keys."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The text to show for one message, the state it is in, and the locale of that text."""
+
+    text: str
+    state: State
+    lang: str
+
+    @property
+    def fallback(self) -> bool:
+        """True when the source text is shown instead of a translation."""
+        return self.state not in (State.REVIEWED, State.MACHINE)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def message_key(msgid: str, context: str | None = None) -> str:
+    """The key of a message in a .mo file and in the states sidecar (``ctxt\\x04msgid``)."""
+    return f"{context}{CONTEXT_SEPARATOR}{msgid}" if context else msgid
+
+
+def compiled_paths(settings: Settings, locale: str, domain: str) -> CompiledPaths:
+    """Where the compiled files of one catalog live (ConfigError for a malformed domain)."""
+    domain = validate_slug(domain, where="domain")
+    folder = settings.compiled_locales_path / locale / "LC_MESSAGES"
+    return CompiledPaths(
+        mo=folder / f"{domain}.mo",
+        machine_mo=folder / f"{domain}.machine.mo",
+        states=folder / f"{domain}.states.json",
+    )
+
+
+@dataclass(frozen=True)
+class CompiledPaths:
+    """The three compiled files of one locale + domain."""
+
+    mo: Path
+    machine_mo: Path
+    states: Path
+
+    def all(self) -> tuple[Path, Path, Path]:
+        return (self.mo, self.machine_mo, self.states)
+
+
+def _plural_rule(header: str) -> Callable[[int], int]:
+    """The plural-index function of a ``Plural-Forms`` header value."""
+    expression = header.split("plural=", 1)[1].strip().rstrip(";")
+    return gettext.c2py(expression)
+
+
+@dataclass
+class Translations:
+    """Lookups for one locale and one domain under one publish policy."""
+
+    locale: str
+    domain: str
+    policy: PublishPolicy
+    source_locale: str
+    _reviewed: dict[object, str] = field(default_factory=dict, repr=False)
+    _machine: dict[object, str] = field(default_factory=dict, repr=False)
+    _stale_keys: frozenset[str] = field(default_factory=frozenset, repr=False)
+    _invalid_keys: frozenset[str] = field(default_factory=frozenset, repr=False)
+    _counts: dict[State, int] = field(default_factory=dict, repr=False)
+    _plural: Callable[[int], int] = field(default=lambda n: int(n != 1), repr=False)
+    _source_plural: Callable[[int], int] = field(default=lambda n: int(n != 1), repr=False)
+
+    @property
+    def is_source(self) -> bool:
+        """True for the source locale: every lookup is the (reviewed) source text."""
+        return self.locale == self.source_locale
+
+    def gettext(self, msgid: str, *, context: str | None = None) -> Lookup:
+        """The text to show for ``msgid`` (in ``context``), see the module's table."""
+        if self.is_source:
+            return Lookup(msgid, State.REVIEWED, self.locale)
+        key = message_key(msgid, context)
+        text = self._reviewed.get(key)
+        if text is not None:
+            return Lookup(text, State.REVIEWED, self.locale)
+        if self.policy == "machine":
+            text = self._machine.get(key)
+            if text is not None:
+                return Lookup(text, State.MACHINE, self.locale)
+        return Lookup(msgid, self._fallback_state(key), self.source_locale)
+
+    def ngettext(
+        self, singular: str, plural: str, n: int, *, context: str | None = None
+    ) -> Lookup:
+        """The form for count ``n``; untranslated messages use the source language's rule."""
+        if not self.is_source:
+            key = message_key(singular, context)
+            index = self._plural(n)
+            text = self._reviewed.get((key, index))
+            if text is not None:
+                return Lookup(text, State.REVIEWED, self.locale)
+            if self.policy == "machine":
+                text = self._machine.get((key, index))
+                if text is not None:
+                    return Lookup(text, State.MACHINE, self.locale)
+            state = self._fallback_state(key)
+        else:
+            state = State.REVIEWED
+        text = singular if self._source_plural(n) == 0 else plural
+        return Lookup(text, state, self.source_locale)
+
+    def state_counts(self) -> dict[State, int]:
+        """How many entries of the catalog are in each state (as compiled; every state listed)."""
+        if self.is_source:
+            return {state: 0 for state in State}
+        return {state: self._counts.get(state, 0) for state in State}
+
+    def _fallback_state(self, key: str) -> State:
+        # A machine suggestion hidden by the "reviewed" policy reads as missing: see module doc.
+        if key in self._stale_keys:
+            return State.STALE
+        if key in self._invalid_keys:
+            return State.INVALID
+        return State.MISSING
+
+
+# Loading and caching ---------------------------------------------------------------------------
+
+_POLICIES: tuple[str, ...] = get_args(PublishPolicy)
+_cache: dict[tuple[object, ...], tuple[tuple[Path, ...], tuple[object, ...], Translations]] = {}
+_cache_lock = threading.Lock()
+
+
+def _signature(paths: Iterable[Path]) -> tuple[object, ...]:
+    """Cheap identity of the compiled files: (mtime, size, inode) or None when absent."""
+    result: list[object] = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            result.append(None)
+        else:
+            result.append((info.st_mtime_ns, info.st_size, info.st_ino))
+    return tuple(result)
+
+
+def _read_mo(path: Path) -> tuple[dict[object, str], Callable[[int], int] | None]:
+    """Messages and plural rule of a compiled .mo (empty when the file does not exist)."""
+    try:
+        with path.open("rb") as handle:
+            parsed = gettext.GNUTranslations(handle)
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(
+            f"cannot read compiled catalog: {exc}",
+            path=path,
+            hint="delete the build/ folder and run `pubflow catalogs update` to recompile",
+        ) from exc
+    # GNUTranslations keeps its messages in `_catalog` (stable since Python 2): keys are the
+    # msgid ("ctxt\x04msgid" with a context) or (msgid, form index) for plural entries.
+    catalog: dict[object, str] = dict(parsed._catalog)  # type: ignore[attr-defined]
+    catalog.pop("", None)  # the header
+    plural = parsed.plural if parsed._info.get("plural-forms") else None  # type: ignore[attr-defined]
+    return catalog, plural
+
+
+def _read_states(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise CatalogError(
+            f"cannot read compiled catalog states: {exc}",
+            path=path,
+            hint="delete the build/ folder and run `pubflow catalogs update` to recompile",
+        ) from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _load(
+    paths: CompiledPaths, locale: str, domain: str, policy: PublishPolicy, source_locale: str
+) -> Translations:
+    reviewed, plural = _read_mo(paths.mo)
+    machine: dict[object, str] = {}
+    if policy == "machine":
+        machine, machine_plural = _read_mo(paths.machine_mo)
+        plural = plural or machine_plural
+    states = _read_states(paths.states)
+    counts_raw = states.get("counts", {})
+    counts = {
+        state: int(counts_raw.get(state.value, 0))  # type: ignore[union-attr]
+        for state in State
+    }
+    return Translations(
+        locale=locale,
+        domain=domain,
+        policy=policy,
+        source_locale=source_locale,
+        _reviewed=reviewed,
+        _machine=machine,
+        _stale_keys=frozenset(states.get("stale", [])),  # type: ignore[arg-type]
+        _invalid_keys=frozenset(states.get("invalid", [])),  # type: ignore[arg-type]
+        _counts=counts,
+        _plural=plural or _plural_rule(plural_forms_header(locale)),
+        _source_plural=_plural_rule(plural_forms_header(source_locale)),
+    )
+
+
+def load_translations(
+    settings: Settings,
+    locale: str,
+    domain: str,
+    *,
+    policy: Literal["reviewed", "machine"] | None = None,
+) -> Translations:
+    """Lookups for ``locale`` + ``domain`` from the compiled files (cached; see module doc).
+
+    ``policy`` defaults to ``settings.publish_policy``. The source locale needs no compiled
+    files: every lookup returns the source text as REVIEWED. A catalog that was never compiled
+    (or could not be) gives source-text fallbacks (MISSING) for every message; call
+    :func:`pubflow.i18n.compile.ensure_compiled` first.
+    """
+    chosen = policy or settings.publish_policy
+    source = settings.source_locale
+    # Cheap attributes only: this runs once per message lookup site on every page.
+    key = (settings.root, settings.build_dir, locale, domain, chosen, source)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and _signature(cached[0]) == cached[1]:
+        return cached[2]
+    if chosen not in _POLICIES:
+        raise ConfigError(
+            f"unknown publish policy {chosen!r}", hint=f"use one of: {', '.join(_POLICIES)}"
+        )
+    validate_locale(locale)
+    if locale not in settings.all_locales:
+        raise ConfigError(
+            f"locale {locale!r} is not configured",
+            path=settings.root / "pyproject.toml",
+            hint=f"add it to [tool.pubflow] locales (now: {', '.join(settings.all_locales)})",
+        )
+    if locale == source:
+        files: tuple[Path, ...] = ()
+        signature: tuple[object, ...] = ()
+        loaded = Translations(
+            locale,
+            validate_slug(domain, where="domain"),
+            chosen,
+            source,
+            _source_plural=_plural_rule(plural_forms_header(source)),
+        )
+    else:
+        paths = compiled_paths(settings, locale, domain)
+        files = paths.all() if chosen == "machine" else (paths.mo, paths.states)
+        # Taken before reading: a file replaced while we read it is reloaded on the next call.
+        signature = _signature(files)
+        loaded = _load(paths, locale, domain, chosen, source)
+    with _cache_lock:
+        _cache[key] = (files, signature, loaded)
+    return loaded
+
+
+def clear_cache() -> None:
+    """Forget every loaded catalog (tests; long-running processes never need it)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def coverage(settings: Settings, locale: str, domains: Iterable[str]) -> float:
+    """Percent of entries that are reviewed across ``domains`` (0–100, not rounded).
+
+    Weighted by entries (a long article counts more than a short one). The source locale is
+    always 100. A domain that was never compiled makes the result 0: without counts there is
+    nothing to claim (compile writes counts even for a locale that has no ``.po`` yet). When
+    the domains hold no entry at all the result is 100 (there is nothing to translate).
+    """
+    if locale == settings.source_locale:
+        return 100.0
+    reviewed = total = 0
+    for domain in domains:
+        if not compiled_paths(settings, locale, domain).states.is_file():
+            return 0.0
+        counts = load_translations(settings, locale, domain, policy="reviewed").state_counts()
+        reviewed += counts[State.REVIEWED]
+        total += sum(counts.values())
+    return 100.0 if total == 0 else 100.0 * reviewed / total

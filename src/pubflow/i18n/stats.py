@@ -1,0 +1,112 @@
+"""Translation statistics per locale and domain, read from the ``.po`` files (the source of truth).
+
+Every live entry is counted in exactly one state (see :mod:`pubflow.i18n.states`); obsolete
+entries are not counted, and fuzzy entries (machine or stale) are never counted as translated
+(``pybabel --statistics`` counts them). A locale with a template but no ``.po`` yet counts
+every template entry as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import polib
+
+from pubflow.config import Settings
+from pubflow.errors import CatalogError
+from pubflow.fsutil import validate_slug
+from pubflow.i18n.compile import catalog_domains, target_locales
+from pubflow.i18n.pofile import list_domains, po_path, pot_path, read_catalog
+from pubflow.i18n.states import State, entry_state
+
+STATS_KEYS = (
+    "locale",
+    "domain",
+    "reviewed",
+    "machine",
+    "stale",
+    "missing",
+    "invalid",
+    "total",
+    "percent_reviewed",
+)
+"""The keys of one ``pubflow stats --json`` row, in order (a documented interface)."""
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    """Counts of one locale + domain."""
+
+    locale: str
+    domain: str
+    reviewed: int = 0
+    machine: int = 0
+    stale: int = 0
+    missing: int = 0
+    invalid: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.reviewed + self.machine + self.stale + self.missing + self.invalid
+
+    @property
+    def percent_reviewed(self) -> float:
+        """Reviewed share in percent, one decimal; 100 when there is nothing to translate."""
+        return 100.0 if self.total == 0 else round(100.0 * self.reviewed / self.total, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as ``pubflow stats --json`` prints it (exactly :data:`STATS_KEYS`)."""
+        return {key: getattr(self, key) for key in STATS_KEYS}
+
+
+def count_states(
+    po: polib.POFile, *, locale: str, domain: str, checks: bool = True
+) -> StatsRow:
+    """Count the live entries of a parsed catalog by state."""
+    counts = {state: 0 for state in State}
+    for entry in po:
+        if not entry.obsolete:
+            counts[entry_state(entry, locale=locale, checks=checks)] += 1
+    return StatsRow(locale, domain, **{state.value: n for state, n in counts.items()})
+
+
+def catalog_stats(
+    settings: Settings,
+    locales: Iterable[str] | None = None,
+    domains: Iterable[str] | None = None,
+) -> list[StatsRow]:
+    """One row per target locale × domain, locales in configured order, domains sorted.
+
+    Raises :class:`~pubflow.errors.CatalogError` (with file:line) for a catalog that cannot
+    be read: run ``pubflow check`` to see every problem at once.
+    """
+    chosen_domains = (
+        list(dict.fromkeys(validate_slug(name, where="domain") for name in domains))
+        if domains is not None
+        else None
+    )
+    rows: list[StatsRow] = []
+    for locale in target_locales(settings, locales):
+        names = chosen_domains if chosen_domains is not None else catalog_domains(settings, locale)
+        for domain in names:
+            catalog = po_path(settings, locale, domain)
+            if catalog.is_file():
+                rows.append(count_states(read_catalog(catalog), locale=locale, domain=domain))
+                continue
+            template = pot_path(settings, domain)
+            if template.is_file():
+                live = sum(1 for entry in read_catalog(template) if not entry.obsolete)
+                rows.append(StatsRow(locale, domain, missing=live))
+            elif chosen_domains is not None:
+                raise CatalogError(
+                    f"domain {domain!r} has neither a template nor a {locale} catalog",
+                    path=template,
+                    hint="known domains: " + (", ".join(list_domains(settings)) or "none yet")
+                    + " (run `pubflow catalogs update` to extract them)",
+                )
+    return rows
+
+
+__all__ = ["STATS_KEYS", "StatsRow", "catalog_stats", "count_states"]

@@ -1,0 +1,266 @@
+"""Keeping catalogs in step with the sources: extract → templates → merge every language → compile.
+
+:func:`sync_catalogs` is what ``pubflow catalogs update`` and the Prefect "sync catalogs" flow
+run; :func:`init_catalog` starts a new language (``pubflow catalogs init``) and never
+overwrites an existing catalog.
+
+Each language's catalog is merged under its lock file and re-merged if a translator saves it
+meanwhile (:func:`pubflow.i18n.pofile.update_catalog`), so no run loses anybody's edit. A
+template whose source disappeared (an article was deleted) is left alone with its catalogs:
+translations are never deleted; the report lists it as orphaned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polib
+
+from pubflow.errors import CatalogError
+from pubflow.i18n.extract import extract_messages, write_templates
+from pubflow.i18n.linebreak import PAGE_WIDTH
+from pubflow.i18n.merge import MergeReport, merge_catalog
+from pubflow.i18n.pofile import (
+    LOCK_TIMEOUT,
+    catalog_lock,
+    list_domains,
+    po_path,
+    update_catalog,
+    write_catalog,
+)
+from pubflow.locales import display_name, validate_locale
+
+if TYPE_CHECKING:
+    from pubflow.config import Settings
+
+Progress = Callable[[str], None]
+"""Called with a short description before each step (the CLI advances a progress bar)."""
+
+
+@dataclass(frozen=True)
+class CatalogUpdate:
+    """What an update did to one language's catalog of one domain."""
+
+    locale: str
+    domain: str
+    path: Path
+    added: int
+    fuzzy: int
+    obsoleted: int
+    revived: int
+    unchanged: int
+    total: int
+    created: bool
+    written: bool
+
+
+@dataclass
+class SyncReport:
+    """The outcome of :func:`sync_catalogs`."""
+
+    templates: dict[str, bool] = field(default_factory=dict)
+    """Domain → whether its ``.pot`` changed."""
+    orphaned: list[str] = field(default_factory=list)
+    """Domains with a ``.pot`` but no source any more (their catalogs are kept as they are)."""
+    catalogs: list[CatalogUpdate] = field(default_factory=list)
+    compiled: Any = None
+    """The compile step's report (``pubflow.i18n.compile.CompileReport``), if it ran."""
+    compile_skipped: str | None = None
+    """Why compiling did not run, if it did not."""
+
+    @property
+    def written(self) -> list[Path]:
+        """Catalog files that changed on disk."""
+        return [update.path for update in self.catalogs if update.written]
+
+
+def target_locales(settings: Settings, locales: Iterable[str] | None = None) -> list[str]:
+    """The languages to work on: ``locales`` (each must be configured) or every target locale."""
+    configured = [code for code in settings.locales if code != settings.source_locale]
+    if locales is None:
+        return configured
+    chosen: list[str] = []
+    for code in locales:
+        validate_locale(code)
+        if code == settings.source_locale:
+            raise CatalogError(
+                f"{code} is the source language: it has no catalogs",
+                hint=f"pick one of {', '.join(configured)}",
+            )
+        if code not in configured:
+            raise CatalogError(
+                f"locale {code!r} is not configured",
+                path=settings.root / "pyproject.toml",
+                hint=f"add it to [tool.pubflow] locales (now: {', '.join(configured)}) "
+                f"and run `pubflow catalogs init --locale {code}`",
+            )
+        if code not in chosen:
+            chosen.append(code)
+    return chosen
+
+
+def new_catalog(locale: str, domain: str) -> polib.POFile:
+    """An empty catalog with pubflow's header for ``locale`` (merge fills in the rest)."""
+    po = polib.POFile(wrapwidth=PAGE_WIDTH, encoding="utf-8")
+    po.header = f"{display_name(locale)} ({locale}) translations of the pubflow domain {domain!r}."
+    po.metadata = {
+        "Project-Id-Version": "pubflow",
+        "POT-Creation-Date": "",
+        "PO-Revision-Date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M+0000"),
+        "Last-Translator": "",
+        "Language-Team": "",
+    }
+    return po
+
+
+def _replace_contents(target: polib.POFile, source: polib.POFile) -> None:
+    """Make ``target`` hold ``source``'s header and entries (update_catalog writes ``target``)."""
+    target[:] = list(source)
+    target.header = source.header
+    target.metadata = source.metadata
+    target.metadata_is_fuzzy = source.metadata_is_fuzzy
+
+
+def _merge_into(
+    settings: Settings,
+    locale: str,
+    domain: str,
+    pot: polib.POFile,
+    *,
+    lock_timeout: float,
+) -> CatalogUpdate:
+    path = po_path(settings, locale, domain)
+    created = not path.exists()
+
+    def apply(po: polib.POFile) -> MergeReport:
+        report = merge_catalog(po, pot, locale)  # po: the file on disk, or new_catalog()
+        _replace_contents(po, report.catalog)
+        return report
+
+    report, written = update_catalog(
+        path, apply, create=lambda: new_catalog(locale, domain), timeout=lock_timeout
+    )
+    return CatalogUpdate(
+        locale=locale,
+        domain=domain,
+        path=path,
+        added=report.added,
+        fuzzy=report.fuzzy,
+        obsoleted=report.obsoleted,
+        revived=report.revived,
+        unchanged=report.unchanged,
+        total=report.total,
+        created=created,
+        written=written,
+    )
+
+
+def _compile(settings: Settings, locales: Sequence[str], report: SyncReport) -> None:
+    try:
+        from pubflow.i18n.compile import compile_catalogs
+    except ImportError:
+        report.compile_skipped = "the compile stage (pubflow.i18n.compile) is not installed yet"
+        return
+    report.compiled = compile_catalogs(settings, locales=list(locales), domains=None)
+
+
+def sync_catalogs(
+    settings: Settings,
+    locales: Iterable[str] | None = None,
+    *,
+    compile: bool = True,
+    lock_timeout: float = LOCK_TIMEOUT,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Extract, write the templates, merge every language's catalogs, then compile them.
+
+    ``locales`` defaults to every configured target locale; a catalog missing for a
+    configured locale is created. Running it twice in a row changes no byte.
+    """
+    chosen = target_locales(settings, locales)
+    step = progress or (lambda _text: None)
+    report = SyncReport()
+
+    step("extracting messages")
+    templates = extract_messages(settings)
+    step("writing templates")
+    report.templates = write_templates(settings, templates)
+    report.orphaned = [domain for domain in list_domains(settings) if domain not in templates]
+
+    for locale in chosen:
+        for domain, pot in templates.items():
+            step(f"{locale}: {domain}")
+            report.catalogs.append(_merge_into(settings, locale, domain, pot, lock_timeout=lock_timeout))
+
+    if compile:
+        step("compiling")
+        _compile(settings, chosen, report)
+    else:
+        report.compile_skipped = "not requested"
+    return report
+
+
+def init_catalog(
+    settings: Settings,
+    locale: str,
+    domains: Iterable[str] | None = None,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> list[Path]:
+    """Create the catalogs of a new language from the current templates; returns their paths.
+
+    ``domains`` defaults to every domain (templates are extracted and written first). Refuses
+    with CatalogError, before writing anything, if any of the catalogs already exists.
+    """
+    validate_locale(locale)
+    if locale == settings.source_locale:
+        raise CatalogError(
+            f"{locale} is the source language: it needs no catalogs",
+            hint="initialise a target language instead",
+        )
+    templates = extract_messages(settings)
+    write_templates(settings, templates)
+    wanted = sorted(templates) if domains is None else list(domains)
+    unknown = [domain for domain in wanted if domain not in templates]
+    if unknown:
+        raise CatalogError(
+            f"no template for domain {unknown[0]!r}",
+            path=settings.locales_path,
+            hint=f"known domains: {', '.join(sorted(templates)) or '(none)'}",
+        )
+    paths = [po_path(settings, locale, domain) for domain in wanted]
+    existing = [path for path in paths if path.exists()]
+    if existing:
+        raise CatalogError(
+            f"a catalog for {locale} already exists"
+            + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""),
+            path=existing[0],
+            hint=f"use `pubflow catalogs update --locale {locale}` to bring it up to date",
+        )
+    created: list[Path] = []
+    for domain, path in zip(wanted, paths, strict=True):
+        with catalog_lock(path, timeout=lock_timeout):
+            if path.exists():  # created by another run since we looked
+                raise CatalogError(
+                    f"a catalog for {locale} already exists",
+                    path=path,
+                    hint=f"use `pubflow catalogs update --locale {locale}`",
+                )
+            merged = merge_catalog(new_catalog(locale, domain), templates[domain], locale).catalog
+            write_catalog(merged, path)
+        created.append(path)
+    return created
+
+
+__all__ = [
+    "CatalogUpdate",
+    "SyncReport",
+    "init_catalog",
+    "new_catalog",
+    "sync_catalogs",
+    "target_locales",
+]

@@ -1,0 +1,348 @@
+"""Reading and writing catalogs: strict reads with file:line, output identical to GNU msgcat."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import random
+import subprocess
+from pathlib import Path
+
+import polib
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pubflow.config import load_settings
+from pubflow.errors import CatalogError
+from pubflow.i18n.linebreak import (
+    MANDATORY,
+    POSSIBLE,
+    _wrap_points_full,
+    _wrap_points_local,
+    break_opportunities,
+)
+from pubflow.i18n.pofile import (
+    dump_catalog,
+    list_domains,
+    parse_catalog,
+    po_path,
+    pot_path,
+    read_catalog,
+    write_catalog,
+)
+
+MSGCAT = "/usr/bin/msgcat"
+HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+
+# Characters our locales use (Latin with accents, Arabic, the pseudo-locale) plus the
+# punctuation, symbols and spaces whose line-breaking rules differ.
+ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyz ABCXYZ 0123456789     "
+    ",.;:!?-()[]{}\"'/%$+<>=|&*#@_~\\"
+    "éüßñçàœ«»¿¡—–…’“”\u00a0\u202f"
+    "عربيةنصطويل،؟؛٠١٢\u064b\u0651"
+    "Ƥšéûðö\u0301"
+)
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+# Paths ---------------------------------------------------------------------------------------
+
+
+def test_paths_follow_the_gettext_layout(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert pot_path(settings, "messages") == tmp_path / "locales" / "messages.pot"
+    assert po_path(settings, "pt_BR", "my-article") == (
+        tmp_path / "locales" / "pt_BR" / "LC_MESSAGES" / "my-article.po"
+    )
+    assert list_domains(settings) == []
+    (tmp_path / "locales").mkdir()
+    for name in ("zeta.pot", "messages.pot", "notes.txt"):
+        (tmp_path / "locales" / name).write_text("")
+    assert list_domains(settings) == ["messages", "zeta"]
+
+
+@pytest.mark.parametrize("domain", ["../etc", "Messages", "a/b", ""])
+def test_paths_refuse_unsafe_domains(tmp_path: Path, domain: str) -> None:
+    settings = load_settings(tmp_path)
+    with pytest.raises(Exception, match="slug|domain"):
+        pot_path(settings, domain)
+
+
+# Strict reading ------------------------------------------------------------------------------
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.po", HEADER + 'msgid "a"\nmsgstr "b"c"\n')
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(path)
+    assert caught.value.path == path
+    assert caught.value.line == 6
+    assert "quote" in caught.value.message and caught.value.hint
+    assert caught.value.describe().startswith(f"{path}:6: ")
+
+
+def test_garbage_line_is_a_syntax_error_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.po", HEADER + 'msgid "a"\nmsgstr ""\n\nthis is not gettext\n')
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(path)
+    assert caught.value.line == 8
+    assert "syntax" in caught.value.message
+
+
+def test_duplicate_message_is_refused_with_both_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "dup.po", HEADER + 'msgid "a"\nmsgstr ""\n\nmsgid "b"\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n'
+    )
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(path)
+    assert caught.value.line == 11
+    assert "line 5" in caught.value.message and "duplicate" in caught.value.message
+
+
+def test_same_msgid_in_two_contexts_is_not_a_duplicate(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "ctx.po",
+        HEADER + 'msgctxt "button"\nmsgid "Open"\nmsgstr ""\n\nmsgctxt "state"\nmsgid "Open"\nmsgstr ""\n',
+    )
+    assert [entry.msgctxt for entry in read_catalog(path)] == ["button", "state"]
+
+
+def test_non_utf8_bytes_are_reported_at_their_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "latin1.po", (HEADER + 'msgid "a"\nmsgstr "caf\xe9"\n').encode("latin-1"))
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(path)
+    assert caught.value.line == 6
+    assert "UTF-8" in caught.value.message
+
+
+def test_declared_charset_must_be_utf8(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "charset.po",
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n"Content-Type: text/plain; charset=ISO-8859-1\\n"\n',
+    )
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(path)
+    assert caught.value.line == 4
+    assert "iso-8859-1" in caught.value.message
+    assert "UTF-8" in (caught.value.hint or "")
+
+
+def test_missing_catalog_has_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(tmp_path / "nope.po")
+    assert "not found" in caught.value.message and "catalogs" in (caught.value.hint or "")
+
+
+def test_bom_and_windows_line_ends_are_tolerated(tmp_path: Path) -> None:
+    text = "\ufeff" + (HEADER + 'msgid "a"\nmsgstr "b"\n').replace("\n", "\r\n")
+    path = write(tmp_path, "bom.po", text)
+    catalog = read_catalog(path)
+    assert [(entry.msgid, entry.msgstr) for entry in catalog] == [("a", "b")]
+
+
+def test_reading_keeps_previous_msgids_obsolete_entries_comments_and_flags(tmp_path: Path) -> None:
+    text = (
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        + "# machine-translated: pseudo 2026-01-02\n"
+        + "# second translator line\n"
+        + "#. tip 2 — heading\n"
+        + "#: content/articles/a.md:12\n"
+        + "#, fuzzy, python-format\n"
+        + '#| msgid "Old %(name)s"\n'
+        + 'msgid "New %(name)s"\n'
+        + 'msgstr "Neu %(name)s"\n\n'
+        + "# kept\n"
+        + '#~ msgid "Gone"\n'
+        + '#~ msgstr "Weg"\n'
+    )
+    path = write(tmp_path, "keep.po", text)
+    catalog = read_catalog(path)
+    live, gone = catalog[0], catalog[1]
+    assert live.previous_msgid == "Old %(name)s"
+    assert live.tcomment == "machine-translated: pseudo 2026-01-02\nsecond translator line"
+    assert live.comment == "tip 2 — heading"
+    assert live.occurrences == [("content/articles/a.md", "12")]
+    assert live.flags == ["fuzzy", "python-format"]
+    assert gone.obsolete and gone.msgstr == "Weg" and gone.tcomment == "kept"
+    assert dump_catalog(catalog) == text
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def test_write_returns_false_and_keeps_the_file_when_nothing_changed(tmp_path: Path) -> None:
+    catalog = polib.POFile()
+    catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    catalog.append(polib.POEntry(msgid="Hello", msgstr="Hallo"))
+    path = tmp_path / "x" / "de.po"
+    assert write_catalog(catalog, path) is True
+    before = path.stat().st_mtime_ns
+    assert write_catalog(read_catalog(path), path) is False
+    assert path.stat().st_mtime_ns == before
+    catalog[0].msgstr = "Servus"
+    assert write_catalog(catalog, path) is True
+    assert read_catalog(path)[0].msgstr == "Servus"
+
+
+def test_untranslated_obsolete_entries_are_dropped_and_fuzzy_needs_a_translation() -> None:
+    catalog = polib.POFile()
+    catalog.append(polib.POEntry(msgid="kept", msgstr="", flags=["fuzzy", "python-format"]))
+    catalog.append(polib.POEntry(msgid="empty", msgstr="", obsolete=True))
+    catalog.append(polib.POEntry(msgid="old", msgstr="alt", obsolete=True, flags=["fuzzy"]))
+    text = dump_catalog(catalog)
+    assert "#, python-format\nmsgid \"kept\"" in text
+    assert "empty" not in text
+    assert '#, fuzzy\n#~ msgid "old"\n#~ msgstr "alt"' in text
+
+
+def test_long_previous_msgid_is_wrapped_like_msgmerge(tmp_path: Path) -> None:
+    long_text = (
+        "Ketamine therapy is an emerging treatment for depression, anxiety, and chronic pain "
+        "that works differently from traditional antidepressants."
+    )
+    catalog = polib.POFile()
+    catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    catalog.append(
+        polib.POEntry(
+            msgid=long_text.replace("emerging", "established"),
+            msgstr="Die Ketamintherapie ist eine neue Behandlung.",
+            flags=["fuzzy"],
+            previous_msgid=long_text,
+        )
+    )
+    text = dump_catalog(catalog)
+    assert '#| msgid ""\n#| "Ketamine therapy is an emerging treatment for depression, anxiety, and "\n' in text
+    assert all(len(line) <= 79 for line in text.splitlines())
+    path = write(tmp_path, "prev.po", text)
+    result = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def _random_text(rng: random.Random) -> str:
+    words = (
+        "ketamine therapy relief depression anxiety self-care well-known http://example.com/a/b?x=1 "
+        '%(name)s {count} <a href="https://x.org"> </a> — – … « » ¿ ¡ “quoted” (note) [x] 3.5 '
+        "mg/kg 100% $20 Straße Behandlung névralgie عربي العلاج بالكيتامين، ؟ Ƥšéûðö"
+    ).split()
+    parts = []
+    for _ in range(rng.randint(0, 40)):
+        word = rng.choice(words)
+        roll = rng.random()
+        if roll < 0.05:
+            word += "\n"
+        elif roll < 0.07:
+            word += "\t"
+        elif roll < 0.09:
+            word = "x" * rng.randint(60, 90)
+        parts.append(word)
+    text = " ".join(parts)
+    return text + "\n" if rng.random() < 0.1 else text
+
+
+def _random_catalog(seed: int) -> polib.POFile:
+    rng = random.Random(seed)
+    catalog = polib.POFile()
+    catalog.header = "German translations.\nCopyright nobody"
+    catalog.metadata = {
+        "Project-Id-Version": "pubflow",
+        "Language": "de",
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": "nplurals=2; plural=(n != 1);",
+    }
+    seen: set[tuple[str | None, str]] = set()
+    for _ in range(150):
+        msgid = _random_text(rng) or "x"
+        context = rng.choice([None, None, "button", "newsletter subject (max 80 characters)"])
+        if (context, msgid) in seen:
+            continue
+        seen.add((context, msgid))
+        entry = polib.POEntry(msgid=msgid, msgctxt=context, msgstr=rng.choice(["", _random_text(rng)]))
+        if rng.random() < 0.3:
+            entry.comment = rng.choice(["tip 2 — heading", ("a very long extracted comment " * 4).strip()])
+        if rng.random() < 0.6:
+            entry.occurrences = [
+                (f"t/{'x' * rng.randint(1, 40)}.html", str(rng.randint(1, 400)) if rng.random() < 0.8 else "")
+                for _ in range(rng.randint(1, 6))
+            ]
+        if rng.random() < 0.3:
+            entry.tcomment = "machine-translated: pseudo 2026-01-02"
+        if rng.random() < 0.3 and entry.msgstr:
+            entry.flags = ["fuzzy"]
+            if rng.random() < 0.6:
+                entry.previous_msgid = _random_text(rng) or "y"
+        if rng.random() < 0.25:
+            entry.flags.append("python-format")
+        if rng.random() < 0.1:
+            entry.msgid_plural = _random_text(rng) or "z"
+            entry.msgstr_plural = {0: entry.msgstr, 1: _random_text(rng)}
+            entry.msgstr = ""
+        # (msgcat drops an obsolete entry whose first msgstr is empty; we keep any translation.)
+        if rng.random() < 0.1 and (entry.msgstr or entry.msgstr_plural.get(0)):
+            entry.obsolete, entry.previous_msgid = True, None
+        catalog.append(entry)
+    return catalog
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_output_is_exactly_what_gnu_msgcat_writes(tmp_path: Path, seed: int) -> None:
+    """The outside judge for wrapping, escapes, references, flags and obsolete entries."""
+    ours = dump_catalog(_random_catalog(seed))
+    path = write(tmp_path, "ours.po", ours)
+    result = subprocess.run([MSGCAT, str(path)], capture_output=True, text=True, check=True)
+    assert result.stdout == ours
+    assert dump_catalog(parse_catalog(ours.encode(), path)) == ours  # and reading it back is exact
+
+
+# Line breaking ------------------------------------------------------------------------------
+
+
+def _libunistring() -> ctypes.CDLL:
+    """GNU libunistring, which msgcat/msgmerge use for line breaking (installed with gettext)."""
+    name = ctypes.util.find_library("unistring") or "libunistring.so.2"
+    library = ctypes.CDLL(name)
+    library.u8_possible_linebreaks.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_char_p]
+    return library
+
+
+def _gnu_opportunities(library: ctypes.CDLL, text: str) -> list[int]:
+    data = text.encode("utf-8")
+    out = ctypes.create_string_buffer(len(data))
+    library.u8_possible_linebreaks(data, len(data), b"UTF-8", out)
+    result, offset = [], 0
+    for char in text:
+        value = out.raw[offset]
+        result.append(POSSIBLE if value == 2 else MANDATORY if value == 3 else 0)
+        offset += len(char.encode("utf-8"))
+    return result
+
+
+LIBUNISTRING = _libunistring()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=ALPHABET + "\u200b\u2028", max_size=60))
+def test_break_opportunities_match_libunistring(text: str) -> None:
+    assert break_opportunities(text) == _gnu_opportunities(LIBUNISTRING, text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=ALPHABET.replace("\u064b", "").replace("\u0651", "").replace("\u0301", ""), max_size=300),
+    st.integers(min_value=5, max_value=80),
+    st.integers(min_value=0, max_value=12),
+    st.randoms(use_true_random=False),
+)
+def test_fast_line_layout_equals_the_full_one(text: str, width: int, start: int, rng: random.Random) -> None:
+    overrides = [rng.random() < 0.05 for _ in text]
+    assert _wrap_points_local(text, width, start, overrides) == _wrap_points_full(text, width, start, overrides)

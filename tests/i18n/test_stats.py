@@ -1,0 +1,144 @@
+"""Statistics on hand-made catalogs with known counts, read from the .po files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pubflow.config import Settings, load_settings
+from pubflow.errors import CatalogError
+from pubflow.i18n.compile import compile_catalogs
+from pubflow.i18n.stats import STATS_KEYS, StatsRow, catalog_stats
+
+HEADER = (
+    'msgid ""\nmsgstr ""\n"Language: {locale}\\n"\n'
+    '"Content-Type: text/plain; charset=UTF-8\\n"\n'
+    '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+)
+
+# 3 reviewed, 2 machine, 1 stale, 4 missing, 1 invalid, 1 obsolete (not counted).
+KNOWN = """
+msgid "One"
+msgstr "Eins"
+
+msgctxt "menu"
+msgid "Two"
+msgstr "Zwei"
+
+msgid "file"
+msgid_plural "files"
+msgstr[0] "Datei"
+msgstr[1] "Dateien"
+
+# machine-translated: google 2026-11-25
+#, fuzzy
+msgid "Machine one"
+msgstr "Maschine eins"
+
+# machine-translated: deepl 2026-11-25
+#, fuzzy
+msgid "Machine two"
+msgstr "Maschine zwei"
+
+#, fuzzy
+#| msgid "Old"
+msgid "Stale"
+msgstr "Alt"
+
+msgid "Missing one"
+msgstr ""
+
+msgid "Missing two"
+msgstr ""
+
+#, fuzzy
+msgid "Missing three"
+msgstr ""
+
+msgid "apple"
+msgid_plural "apples"
+msgstr[0] ""
+msgstr[1] ""
+
+msgid "Visit https://example.org/help"
+msgstr "Besuchen Sie https://evil.example/"
+
+#~ msgid "Obsolete"
+#~ msgstr "Veraltet"
+"""
+
+
+def write(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    write(tmp_path, "pyproject.toml", '[tool.pubflow]\nlocales = ["de", "fr", "pt_BR"]\n')
+    write(tmp_path, "locales/de/LC_MESSAGES/messages.po", HEADER.format(locale="de") + KNOWN)
+    pot = HEADER.format(locale="") + 'msgid "One"\nmsgstr ""\n\nmsgid "Two"\nmsgstr ""\n'
+    write(tmp_path, "locales/messages.pot", pot)
+    return load_settings(tmp_path)
+
+
+def test_known_counts(settings: Settings) -> None:
+    (row,) = catalog_stats(settings, ["de"])
+    assert row == StatsRow("de", "messages", reviewed=3, machine=2, stale=1, missing=4, invalid=1)
+    assert row.total == 11
+    assert row.percent_reviewed == pytest.approx(27.3)
+
+
+def test_fuzzy_never_counts_as_translated(settings: Settings) -> None:
+    (row,) = catalog_stats(settings, ["de"])
+    # polib and pybabel call 3 of these "translated" only when fuzzy is ignored; we count reviewed
+    assert row.reviewed == 3
+    assert row.machine + row.stale == 3
+
+
+def test_rows_for_every_target_locale_and_domain(settings: Settings) -> None:
+    rows = catalog_stats(settings)
+    assert [(r.locale, r.domain) for r in rows] == [
+        ("de", "messages"), ("fr", "messages"), ("pt_BR", "messages"),
+    ]
+    # no fr catalog yet: every template entry is missing
+    assert rows[1] == StatsRow("fr", "messages", missing=2)
+    assert rows[1].percent_reviewed == 0.0
+
+
+def test_json_row_has_exactly_the_documented_keys(settings: Settings) -> None:
+    (row,) = catalog_stats(settings, ["de"])
+    data = row.as_dict()
+    assert tuple(data) == STATS_KEYS == (
+        "locale", "domain", "reviewed", "machine", "stale", "missing", "invalid", "total",
+        "percent_reviewed",
+    )
+    assert data["total"] == 11 and data["percent_reviewed"] == 27.3
+
+
+def test_empty_catalog_is_complete() -> None:
+    assert StatsRow("de", "empty").percent_reviewed == 100.0
+
+
+def test_stats_read_the_po_not_the_compiled_files(settings: Settings) -> None:
+    compile_catalogs(settings)
+    po = settings.locales_path / "de" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text().replace('msgid "Missing one"\nmsgstr ""', 'msgid "Missing one"\nmsgstr "Fehlt"'))
+    (row,) = catalog_stats(settings, ["de"])
+    assert (row.reviewed, row.missing) == (4, 3)
+
+
+def test_unreadable_catalog_raises_with_file_and_line(settings: Settings) -> None:
+    text = HEADER.format(locale="de") + 'msgid "A"\nnonsense\n'
+    write(settings.root, "locales/de/LC_MESSAGES/messages.po", text)
+    with pytest.raises(CatalogError) as caught:
+        catalog_stats(settings, ["de"])
+    assert caught.value.path is not None and caught.value.path.name == "messages.po"
+    assert caught.value.line == text.splitlines().index("nonsense") + 1
+
+
+def test_unknown_explicit_domain_is_an_error(settings: Settings) -> None:
+    with pytest.raises(CatalogError, match="typo"):
+        catalog_stats(settings, ["de"], ["typo"])

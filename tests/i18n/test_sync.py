@@ -1,0 +1,173 @@
+"""Sync (extract → merge → compile), init, and the `pubflow catalogs` commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pubflow.cli import app
+from pubflow.config import load_settings
+from pubflow.errors import CatalogError
+from pubflow.i18n.pofile import edit_catalog, po_path, pot_path, read_catalog
+from pubflow.i18n.sync import init_catalog, sync_catalogs
+from pubflow.ingest.canonical import write_article
+from pubflow.model import Article, Tip
+
+REPO = Path(__file__).resolve().parents[2]
+LOCALES = ["de", "es", "fr", "ar", "pt_BR", "en_XA"]
+
+
+def article(intro: str = "Ketamine works differently from other antidepressants.") -> Article:
+    return Article(
+        slug="relief-guide",
+        lang="en",
+        title="Achieving Relief",
+        summary="How ketamine therapy can help.",
+        intro=(intro,),
+        tips=(Tip("Find a clinic", ("Look for accredited clinics near you.",)),),
+        date=dt.date(2026, 1, 1),
+    )
+
+
+def make_project(root: Path) -> Path:
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
+    (root / "templates" / "site").mkdir(parents=True)
+    (root / "templates" / "site" / "page.html").write_text(
+        '<a>{{ _("Read more") }}</a>\n{% trans count=n %}One tip{% pluralize %}{{ count }} tips{% endtrans %}\n',
+        encoding="utf-8",
+    )
+    write_article(article(), root / "content" / "articles")
+    return root
+
+
+def catalog_files(root: Path) -> dict[Path, tuple[bytes, int]]:
+    return {
+        path: (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted((root / "locales").rglob("*"))
+        if path.suffix in (".po", ".pot")
+    }
+
+
+def test_sync_creates_templates_and_catalogs_for_every_locale(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    report = sync_catalogs(settings)
+    assert report.templates == {"messages": True, "relief-guide": True}
+    assert {(u.locale, u.domain) for u in report.catalogs} == {
+        (locale, domain) for locale in LOCALES for domain in ("messages", "relief-guide")
+    }
+    assert all(u.created and u.written for u in report.catalogs)
+    arabic = read_catalog(po_path(settings, "ar", "messages"))
+    assert arabic.metadata["Language"] == "ar"
+    assert sorted(next(e for e in arabic if e.msgid_plural).msgstr_plural) == [0, 1, 2, 3, 4, 5]
+    assert report.compile_skipped is None and report.compiled is not None
+
+
+def test_second_run_changes_no_byte_and_writes_no_file(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings)
+    before = catalog_files(tmp_path)
+    report = sync_catalogs(settings)
+    assert report.written == [] and not any(report.templates.values())
+    assert all(not u.created and u.unchanged == u.total for u in report.catalogs)
+    assert catalog_files(tmp_path) == before  # same bytes, same mtimes
+    assert report.compiled.written == []
+
+
+def test_translations_survive_and_changes_become_fuzzy(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de"], compile=False)
+    path = po_path(settings, "de", "relief-guide")
+    with edit_catalog(path) as po:
+        for entry in po:
+            entry.msgstr = f"DE: {entry.msgid}"
+    write_article(article("Ketamine works differently from most other antidepressants."), tmp_path / "content" / "articles")
+    report = sync_catalogs(settings, ["de"], compile=False)
+    update = next(u for u in report.catalogs if u.domain == "relief-guide")
+    assert (update.fuzzy, update.added, update.obsoleted) == (1, 0, 0)
+    entries = {entry.msgid: entry for entry in read_catalog(path)}
+    changed = entries["Ketamine works differently from most other antidepressants."]
+    assert changed.fuzzy and changed.previous_msgid == "Ketamine works differently from other antidepressants."
+    assert changed.msgstr == "DE: Ketamine works differently from other antidepressants."
+    assert entries["Find a clinic"].msgstr == "DE: Find a clinic" and not entries["Find a clinic"].fuzzy
+
+
+def test_removed_article_keeps_its_template_and_translations(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de"], compile=False)
+    kept = po_path(settings, "de", "relief-guide").read_bytes()
+    (tmp_path / "content" / "articles" / "relief-guide.md").unlink()
+    report = sync_catalogs(settings, ["de"], compile=False)
+    assert report.orphaned == ["relief-guide"]
+    assert pot_path(settings, "relief-guide").exists()
+    assert po_path(settings, "de", "relief-guide").read_bytes() == kept
+
+
+def test_unknown_and_unconfigured_locales_are_clear_errors(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    with pytest.raises(CatalogError, match="not configured") as caught:
+        sync_catalogs(settings, ["it"])
+    assert "pyproject.toml" in str(caught.value.path) and "locales" in (caught.value.hint or "")
+    with pytest.raises(CatalogError, match="source language"):
+        sync_catalogs(settings, ["en"])
+
+
+def test_init_creates_a_new_language_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    created = init_catalog(settings, "it")
+    assert sorted(p.name for p in created) == ["messages.po", "relief-guide.po"]
+    catalog = read_catalog(po_path(settings, "it", "messages"))
+    assert catalog.metadata["Language"] == "it" and all(e.msgstr == "" for e in catalog if not e.msgid_plural)
+
+    with edit_catalog(po_path(settings, "it", "messages")) as po:
+        po[0].msgstr = "Leggi di più"
+    before = po_path(settings, "it", "messages").read_bytes()
+    with pytest.raises(CatalogError) as caught:
+        init_catalog(settings, "it")
+    assert "already exists" in caught.value.message and "update" in (caught.value.hint or "")
+    assert po_path(settings, "it", "messages").read_bytes() == before
+
+
+def test_init_refuses_before_writing_anything(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    init_catalog(settings, "it", ["messages"])
+    with pytest.raises(CatalogError, match="already exists"):
+        init_catalog(settings, "it")
+    assert not po_path(settings, "it", "relief-guide").exists()
+
+
+# CLI ------------------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_cli_update_prints_a_summary_per_locale_and_domain(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    result = runner.invoke(app, ["catalogs", "update", "--root", str(root), "--locale", "de", "-l", "fr"])
+    assert result.exit_code == 0, result.output
+    assert "changed→fuzzy" in result.stdout and "relief-guide" in result.stdout
+    assert "4 catalog files written" in result.stdout
+    again = runner.invoke(app, ["catalogs", "update", "--root", str(root), "-l", "de", "--no-compile"])
+    assert again.exit_code == 0 and "already up to date" in again.stdout
+
+
+def test_cli_user_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    unknown = runner.invoke(app, ["catalogs", "update", "--root", str(root), "--locale", "it"])
+    assert unknown.exit_code == 2
+    assert "not configured" in unknown.stderr and "Traceback" not in unknown.output
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    assert runner.invoke(app, ["catalogs", "init", "--root", str(root), "--locale", "de"]).exit_code == 0
+    again = runner.invoke(app, ["catalogs", "init", "--root", str(root), "--locale", "de"])
+    assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("command", [["catalogs"], ["catalogs", "update"], ["catalogs", "init"]])
+def test_cli_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout and ("--locale" in result.stdout or "update" in result.stdout)

@@ -1,0 +1,190 @@
+"""`pubflow check` and `pubflow stats` as a user runs them: output format and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pubflow.cli import app
+
+BROKEN = Path(__file__).parent / "i18n" / "broken"
+FIXTURES = sorted(BROKEN.glob("*.po"))
+LINE = re.compile(
+    r"^(?P<path>locales/[A-Za-z_]+/LC_MESSAGES/[a-z0-9-]+\.po):(?P<line>\d+): "
+    r"(?P<severity>error|warning): (?P<check>[a-z-]+): (?P<message>.+)$"
+)
+SUMMARY = re.compile(r"^checked \d+ catalogs?: \d+ errors?, \d+ warnings?( \(in \d+ catalogs?\))?$")
+
+GOOD = """msgid ""
+msgstr ""
+"Language: de\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Plural-Forms: nplurals=2; plural=(n != 1);\\n"
+
+msgid "Hello"
+msgstr "Hallo"
+
+# machine-translated: google 2026-11-25
+#, fuzzy
+msgid "Good morning"
+msgstr "Guten Morgen"
+
+msgid "Missing"
+msgstr ""
+"""
+
+
+def annotation(path: Path, name: str) -> list[str]:
+    prefix = f"# {name}: "
+    return [
+        line[len(prefix):].strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith(prefix)
+    ]
+
+
+def expected_checks(path: Path) -> set[tuple[str, str]]:
+    """(severity, check) pairs from the fixture's ``# expect: error markup [at …]`` lines."""
+    return {tuple(item.split()[:2]) for item in annotation(path, "expect")}  # type: ignore[misc]
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pubflow]\nlocales = ["de", "fr", "ar", "pt_BR"]\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBFLOW_ROOT", raising=False)
+    return tmp_path
+
+
+def put(root: Path, locale: str, domain: str, text: str) -> Path:
+    path = root / "locales" / locale / "LC_MESSAGES" / f"{domain}.po"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(*args: str):  # noqa: ANN201 — typer's Result
+    return CliRunner().invoke(app, list(args))
+
+
+def _fixture_params() -> list[object]:
+    return [pytest.param(path, id=path.stem) for path in FIXTURES]
+
+
+@pytest.mark.parametrize("fixture", _fixture_params())
+def test_check_reports_each_broken_fixture(root: Path, fixture: Path) -> None:
+    (locale,) = annotation(fixture, "locale")
+    shutil.copy(fixture, put(root, locale, fixture.stem, ""))
+    result = run("check", "--locale", locale, "--domain", fixture.stem)
+    lines = result.stdout.splitlines()
+    assert lines, result.output
+    assert SUMMARY.match(lines[-1]), lines[-1]
+    found = [LINE.match(line) for line in lines[:-1]]
+    assert all(found), lines
+    expected = expected_checks(fixture)
+    if fixture.stem == "header-charset":
+        # The strict reader refuses a non-UTF-8 declaration before the header check can run:
+        # it is reported as an unreadable catalog, at the Content-Type line.
+        expected = {("error", "catalog")}
+        text = fixture.read_text(encoding="utf-8").splitlines()
+        content_type = next(n for n, l in enumerate(text, 1) if l.startswith('"Content-Type:'))
+        assert [int(m["line"]) for m in found if m] == [content_type]
+    assert {(m["severity"], m["check"]) for m in found if m} == expected
+    assert {m["path"] for m in found if m} == {f"locales/{locale}/LC_MESSAGES/{fixture.stem}.po"}
+    wants_error = any(severity == "error" for severity, _ in expected)
+    assert result.exit_code == (1 if wants_error else 0), result.output
+
+
+def test_check_passes_a_good_catalog_with_exit_zero(root: Path) -> None:
+    put(root, "de", "messages", GOOD)
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["checked 1 catalog: 0 errors, 0 warnings"]
+
+
+def test_warnings_alone_do_not_fail(root: Path) -> None:
+    put(root, "de", "messages", GOOD.replace('msgstr "Hallo"', 'msgstr "Hallo "'))
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    (warning, summary) = result.stdout.splitlines()
+    assert warning.startswith("locales/de/LC_MESSAGES/messages.po:7: warning: whitespace: ")
+    assert summary == "checked 1 catalog: 0 errors, 1 warning"
+
+
+def test_unreadable_catalog_is_an_error_line_and_the_rest_is_still_checked(root: Path) -> None:
+    put(root, "de", "messages", GOOD + "\nthis is not po\n")
+    put(root, "fr", "messages", GOOD.replace("Language: de", "Language: fr").replace(
+        "plural=(n != 1)", "plural=(n > 1)").replace('msgstr "Hallo"', 'msgstr "Bonjour <script>x</script>"'))
+    result = run("check")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    bad_line = (GOOD + "\nthis is not po\n").splitlines().index("this is not po") + 1
+    assert lines[0].startswith(f"locales/de/LC_MESSAGES/messages.po:{bad_line}: error: catalog: PO syntax error")
+    assert lines[1].startswith("locales/fr/LC_MESSAGES/messages.po:7: error: markup: ")
+    assert lines[-1] == "checked 2 catalogs: 2 errors, 0 warnings (in 2 catalogs)"
+
+
+def test_check_limits_to_the_given_locale(root: Path) -> None:
+    put(root, "de", "messages", GOOD + "\nthis is not po\n")
+    put(root, "fr", "messages", GOOD.replace("Language: de", "Language: fr").replace(
+        "plural=(n != 1)", "plural=(n > 1)"))
+    result = run("check", "--locale", "fr")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["checked 1 catalog: 0 errors, 0 warnings"]
+
+
+def test_check_usage_errors_exit_two_with_one_line(root: Path) -> None:
+    put(root, "de", "messages", GOOD)
+    unknown_locale = run("check", "--locale", "it")
+    assert unknown_locale.exit_code == 2
+    assert "not configured" in unknown_locale.stderr
+    unknown_domain = run("check", "--domain", "nope")
+    assert unknown_domain.exit_code == 2
+    assert "nope" in unknown_domain.stderr and "Traceback" not in unknown_domain.output
+
+
+def test_stats_json_rows_have_exactly_the_documented_keys(root: Path) -> None:
+    put(root, "de", "messages", GOOD)
+    result = run("stats", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows == [
+        {
+            "locale": "de", "domain": "messages", "reviewed": 1, "machine": 1, "stale": 0,
+            "missing": 1, "invalid": 0, "total": 3, "percent_reviewed": 33.3,
+        }
+    ]
+
+
+def test_stats_table_and_locale_filter(root: Path) -> None:
+    put(root, "de", "messages", GOOD)
+    put(root, "fr", "messages", GOOD.replace("Language: de", "Language: fr").replace(
+        "plural=(n != 1)", "plural=(n > 1)"))
+    table = run("stats")
+    assert table.exit_code == 0, table.output
+    assert "messages" in table.stdout and "33.3" in table.stdout
+    assert {"de", "fr"} <= set(re.findall(r"\b(de|fr)\b", table.stdout))
+    only_fr = json.loads(run("stats", "--json", "--locale", "fr").stdout)
+    assert [row["locale"] for row in only_fr] == ["fr"]
+
+
+def test_stats_on_an_unreadable_catalog_exits_two_with_file_and_line(root: Path) -> None:
+    put(root, "de", "messages", GOOD + "\nthis is not po\n")
+    result = run("stats")
+    assert result.exit_code == 2
+    assert "locales/de/LC_MESSAGES/messages.po:" in result.stderr.replace("\n", "")
+    assert "Traceback" not in result.output
+
+
+def test_stats_without_catalogs_says_what_to_do(root: Path) -> None:
+    result = run("stats")
+    assert result.exit_code == 0
+    assert "pubflow catalogs update" in result.stdout
+    assert json.loads(run("stats", "--json").stdout) == []
