@@ -20,6 +20,7 @@ from pubflow.cli import (  # noqa: E402,F401
     stats,
     subscribers,
     translate,
+    unsubscribe,
 )
 
 __all__ = ["app", "main"]

@@ -1,0 +1,190 @@
+"""`pubflow send` against a real aiosmtpd server on 127.0.0.1: locales, tokens, exactly once."""
+
+from __future__ import annotations
+
+from deliver_fixtures import (
+    GREETING,
+    ISSUE,
+    SUBJECT,
+    add_subscribers,
+    built_issue,
+    served,
+    tokens_in,
+)
+from typer.testing import CliRunner
+
+from pubflow.cli import app
+from pubflow.config import Settings
+from pubflow.deliver.deliveries import DeliveryLog
+from pubflow.deliver.subscribers import SubscriberStore
+from pubflow.deliver.tokens import TokenSigner, load_list_secret, parse_token
+from pubflow.deliver.unsubscribe import create_app
+
+runner = CliRunner()
+
+LIST = [
+    ("ana@example.org", "de"),
+    ("ben@example.org", "es"),
+    ("cleo@example.org", "en"),
+    ("dora@example.org", "de"),
+    ("emil@example.org", "fr"),  # fr is not built for this issue: gets the English email
+]
+
+
+def test_dry_run_is_the_default_and_sends_nothing(settings: Settings, smtp_server: tuple) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    add_subscribers(settings, LIST)
+    result = runner.invoke(app, ["send", ISSUE])
+    assert result.exit_code == 0, result.output
+    assert "ana@example.org → de" in result.stdout
+    assert "emil@example.org → en  (their locale fr is not published)" in result.stdout
+    assert "dry run: nothing was sent" in result.stdout
+    assert handler.received == []
+    # The dry run does not even make the unsubscribe secret.
+    assert not (settings.var_path / "unsubscribe-secret").exists()
+    with SubscriberStore.open(settings.subscribers_db_path) as store:
+        assert DeliveryLog(store.conn).for_issue(ISSUE) == {}
+
+
+def test_each_subscriber_gets_one_message_in_their_language_with_working_links(
+    settings: Settings, smtp_server: tuple
+) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    add_subscribers(settings, LIST)
+
+    result = runner.invoke(app, ["send", ISSUE, "--confirm"])
+    assert result.exit_code == 0, result.output
+    assert "5 sent, 0 skipped (already sent), 0 failed" in result.stdout
+    assert "generated a new unsubscribe secret" in result.stderr
+
+    by_rcpt = handler.by_recipient()
+    assert sorted(by_rcpt) == sorted(address for address, _ in LIST)
+    expected_locale = {"ana": "de", "ben": "es", "cleo": "en", "dora": "de", "emil": "en"}
+    secret = load_list_secret(settings)
+    signer = TokenSigner(secret.key)
+    with (
+        served(create_app(settings, secret)) as client,
+        SubscriberStore.open(settings.subscribers_db_path) as store,
+    ):
+        for address, copies in by_rcpt.items():
+            assert len(copies) == 1, f"{address} got {len(copies)} copies"
+            received = copies[0]
+            message = received.message
+            locale = expected_locale[address.split("@")[0]]
+            assert message["To"] == address
+            assert message["Subject"] == SUBJECT[locale]
+            assert GREETING[locale] in received.text()
+            assert GREETING[locale] in received.html()
+            assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            assert "PUBFLOW-UNSUBSCRIBE-TOKEN" not in received.data.decode("ascii")
+            tokens = tokens_in(received)
+            assert len(set(tokens.values())) == 1, tokens  # the same token everywhere
+            token = tokens["header"]
+            claim = parse_token(token)
+            subscriber = store.find(address)
+            assert claim is not None and subscriber is not None
+            assert (claim.subscriber_id, claim.issue) == (subscriber.id, ISSUE)
+            assert signer.verify(claim, subscriber.secret)
+            # The header is neither folded inside a URL nor RFC 2047-encoded.
+            raw_header = next(
+                line
+                for line in received.data.split(b"\r\n")
+                if line.startswith(b"List-Unsubscribe:")
+            )
+            assert f"/unsubscribe/{token}>".encode() in raw_header
+        # Every copy has its own Message-ID.
+        assert len({str(c[0].message["Message-ID"]) for c in by_rcpt.values()}) == len(LIST)
+
+        # Click through: the German reader's link unsubscribes her, and only her.
+        ana_token = tokens_in(by_rcpt["ana@example.org"][0])["html"]
+        page = client.get(f"/unsubscribe/{ana_token}")
+        assert page.status_code == 200 and 'lang="' in page.text
+        assert store.find("ana@example.org").status == "active"  # type: ignore[union-attr]
+        done = client.post(f"/unsubscribe/{ana_token}", data={"List-Unsubscribe": "One-Click"})
+        assert done.status_code == 200
+        assert store.find("ana@example.org").status == "unsubscribed"  # type: ignore[union-attr]
+        assert store.find("dora@example.org").status == "active"  # type: ignore[union-attr]
+
+    # A second send of the completed issue sends nothing and says so.
+    again = runner.invoke(app, ["send", ISSUE, "--confirm"])
+    assert again.exit_code == 0, again.output
+    assert "already sent" in again.stdout and "nothing new to send" in again.stdout
+    assert len(handler.received) == len(LIST)
+
+
+def test_next_issue_skips_the_unsubscribed(settings: Settings, smtp_server: tuple) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    built_issue(settings, issue="2025-07")
+    add_subscribers(settings, LIST)
+    assert runner.invoke(app, ["send", ISSUE, "--confirm"]).exit_code == 0
+    ben = next(r for r in handler.received if r.rcpt_tos == ["ben@example.org"])
+    with served(create_app(settings)) as client:
+        response = client.post(
+            f"/unsubscribe/{tokens_in(ben)['header']}",
+            content=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 200
+    handler.received.clear()
+
+    dry = runner.invoke(app, ["send", "2025-07"])
+    assert "ben@example.org" not in dry.stdout
+    result = runner.invoke(app, ["send", "2025-07", "--confirm"])
+    assert result.exit_code == 0, result.output
+    assert sorted(handler.by_recipient()) == sorted(a for a, _ in LIST if a != "ben@example.org")
+
+
+def test_locale_filter_sends_only_that_locale(settings: Settings, smtp_server: tuple) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    add_subscribers(settings, LIST)
+    result = runner.invoke(app, ["send", ISSUE, "--confirm", "--locale", "de"])
+    assert result.exit_code == 0, result.output
+    assert sorted(handler.by_recipient()) == ["ana@example.org", "dora@example.org"]
+    rest = runner.invoke(app, ["send", ISSUE, "--confirm"])
+    assert "3 sent, 2 skipped (already sent)" in rest.stdout
+    assert len(handler.received) == len(LIST)
+
+
+def test_test_copy_goes_to_one_address_and_is_not_logged(
+    settings: Settings, smtp_server: tuple
+) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    add_subscribers(settings, LIST)
+    result = runner.invoke(app, ["send", ISSUE, "--to", "editor@example.org", "--locale", "es"])
+    assert result.exit_code == 0, result.output
+    assert [r.rcpt_tos for r in handler.received] == [["editor@example.org"]]
+    copy = handler.received[0]
+    assert GREETING["es"] in copy.text()
+    # The test copy's link is well formed but deliberately never valid.
+    with served(create_app(settings)) as client:
+        assert client.get(f"/unsubscribe/{tokens_in(copy)['html']}").status_code == 403
+    with SubscriberStore.open(settings.subscribers_db_path) as store:
+        assert DeliveryLog(store.conn).for_issue(ISSUE) == {}
+    # The real send still goes to everyone.
+    assert runner.invoke(app, ["send", ISSUE, "--confirm"]).exit_code == 0
+    assert len(handler.received) == 1 + len(LIST)
+
+
+def test_missing_issue_and_missing_database_are_clear_errors(settings: Settings) -> None:
+    result = runner.invoke(app, ["send", "2099-01"])
+    assert result.exit_code == 2
+    assert "has not been built" in result.stderr and "pubflow build newsletter" in result.stderr
+    built_issue(settings)
+    result = runner.invoke(app, ["send", ISSUE])
+    assert result.exit_code == 2
+    assert "no subscriber database yet" in result.stderr
+    result = runner.invoke(app, ["send", "../etc"])
+    assert result.exit_code == 2 and "not a newsletter issue id" in result.stderr
+
+
+def test_unpublished_source_locale_is_refused(settings: Settings) -> None:
+    built_issue(settings, locales=("de",))
+    add_subscribers(settings, LIST)
+    result = runner.invoke(app, ["send", ISSUE, "--confirm"])
+    assert result.exit_code == 2
+    assert "has no en email" in result.stderr
