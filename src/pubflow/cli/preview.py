@@ -1,10 +1,68 @@
-"""`pubflow preview`: not available yet (issue 4/9)."""
+"""`pubflow preview [--port 8000]`: build, serve dist/site/ locally, rebuild when a .po changes."""
 
 from __future__ import annotations
 
-from pubflow.cli.common import app, not_yet
+import threading
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from pubflow.cli.build import print_site_report
+from pubflow.cli.common import console, err_console, guarded, settings_from, app
+from pubflow.render.preview import Preview
+
+_HELP = (
+    "Build the site, serve dist/site/ on the configured host (127.0.0.1 by default) and rebuild "
+    "whenever a catalog (.po), article or template changes. Reload the browser to see the result. "
+    "Stop with Ctrl-C."
+)
 
 
-@app.command("preview", help="Not available yet (issue 4/9).")
-def preview_command() -> None:
-    not_yet("preview", "issue 4/9")
+@app.command("preview", help=_HELP)
+@guarded
+def preview_command(
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            "-p",
+            min=0,
+            max=65535,
+            help="Port to serve on (default: preview_port, 8000).",
+            show_default=False,
+        ),
+    ] = None,
+    locales: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--locale",
+            "-l",
+            metavar="LOCALE",
+            help="Rebuild only this locale's pages (repeatable; faster for a translator).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the site locally and rebuild on changes."""
+    settings = settings_from()
+
+    def log(message: str) -> None:
+        err_console.print(escape(message), highlight=False)
+
+    preview = Preview(settings, port=port, locales=locales, log=log)
+    with preview:
+        report = preview.start()
+        if report is not None:
+            print_site_report(report)
+        console.print(f"Serving {preview.url} (Ctrl-C to stop)", highlight=False)
+        if report is not None:
+            for locale, slugs in report.published.items():
+                if slugs:
+                    console.print(f"  {locale}: {preview.url}{locale}/", highlight=False)
+        stop = threading.Event()
+        try:
+            preview.watch(stop)
+        except KeyboardInterrupt:
+            stop.set()
+    console.print("preview stopped")

@@ -1,0 +1,589 @@
+"""The Jinja2 environment of one locale: safe translations, locale formatting, shown states.
+
+Shared by every renderer (site pages, MJML newsletters, their plain-text parts):
+
+* autoescape is on for ``.html``, ``.htm``, ``.xml``, ``.mjml`` and ``.svg`` templates (and for
+  templates made from strings), off for ``.txt``. ``select_autoescape()`` misses ``.mjml``.
+* ``jinja2.ext.i18n`` is installed "newstyle" with our own ``gettext``/``ngettext``/``pgettext``/
+  ``npgettext`` (``_`` too). Jinja's stock callables wrap every translation in ``Markup`` under
+  autoescape, so a ``<script>`` in a ``.po`` would render live; ours send every translation
+  through :func:`pubflow.i18n.markup.safe_translation` (escaped unless the msgid itself has
+  markup, and then only the msgid's tags pass) and escape the ``%(name)s`` values.
+* ``tr(msgid, domain=None)`` shows a content string (article text: always plain text, always
+  escaped) and returns a :class:`Shown` so templates can write ``<p{{ s.lang_attr }}>{{ s }}</p>``
+  and mark source-language fallbacks with ``lang="en"``.
+* Every lookup made while rendering is recorded in a :class:`TranslationRecord`;
+  :meth:`LocaleEnvironment.render` renders until the set of :class:`Notice` kinds is stable and
+  hands it to the template as ``notices``, so a page can say "parts are untranslated" *above*
+  the parts that are.
+* Same template syntax as ``babel.cfg`` extracts: ``{% trans %}`` blocks trimmed, and the
+  ``do`` and ``loopcontrols`` extensions. Each locale has its own Jinja2 environment (its
+  globals are that locale's gettext) but compiled templates are shared in memory, so adding a
+  locale costs a render, not a compile.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal
+from jinja2.ext import i18n as I18nExtension
+from markupsafe import Markup, escape
+
+from pubflow.config import PublishPolicy, Settings
+from pubflow.errors import RenderError
+from pubflow.i18n.markup import markup_issues, safe_translation
+from pubflow.i18n.runtime import Lookup, Translations, load_translations
+from pubflow.i18n.states import State
+from pubflow.locales import babel_locale, display_name, html_lang, text_direction
+
+UI_DOMAIN = "messages"
+"""Gettext domain of every template's UI strings."""
+
+AUTOESCAPE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "xml", "mjml", "svg"})
+PLAIN_TEXT_EXTENSIONS = frozenset({"txt", "text"})
+
+
+def autoescape_for(template_name: str | None) -> bool:
+    """Whether a template is autoescaped: on for HTML/XML/MJML/SVG and strings, off for text.
+
+    Unknown extensions are escaped too: forgetting to escape is the dangerous mistake.
+    """
+    if template_name is None:
+        return True
+    suffix = template_name.rsplit(".", 1)[-1].lower() if "." in template_name else ""
+    if suffix in AUTOESCAPE_EXTENSIONS:
+        return True
+    return suffix not in PLAIN_TEXT_EXTENSIONS
+
+
+class Notice(StrEnum):
+    """Page-level notices about what the reader sees instead of a reviewed translation."""
+
+    UNTRANSLATED = "untranslated"  # source text shown: missing, invalid, or a hidden suggestion
+    UPDATING = "updating"  # source text shown because the translation is stale
+    MACHINE = "machine"  # machine translation shown (``machine`` publish policy)
+
+
+@dataclass(frozen=True)
+class ShownMessage:
+    """One message as it was shown: where from, what, and in which state."""
+
+    domain: str
+    msgid: str
+    context: str | None
+    state: State
+    fallback: bool
+
+
+@dataclass(frozen=True)
+class RenderProblem:
+    """Something in a catalog the renderer refused to publish as is (it showed something safe)."""
+
+    locale: str
+    domain: str
+    msgid: str
+    kind: str  # "invalid", "markup-escaped" or "placeholders"
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.locale} [{self.domain}] {self.msgid[:60]!r}: {self.message}"
+
+
+@dataclass
+class TranslationRecord:
+    """What one render showed, so a page can carry notices and a build can report problems."""
+
+    shown: list[ShownMessage] = field(default_factory=list)
+    problems: list[RenderProblem] = field(default_factory=list)
+
+    def add(self, message: ShownMessage) -> None:
+        self.shown.append(message)
+
+    def report(self, problem: RenderProblem) -> None:
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def states(self) -> frozenset[State]:
+        """Every state that was shown at least once."""
+        return frozenset(message.state for message in self.shown)
+
+    def notices(self) -> frozenset[Notice]:
+        """The notice kinds the shown states call for."""
+        found: set[Notice] = set()
+        for message in self.shown:
+            if message.state is State.MACHINE and not message.fallback:
+                found.add(Notice.MACHINE)
+            elif message.state is State.STALE:
+                found.add(Notice.UPDATING)
+            elif message.fallback:
+                found.add(Notice.UNTRANSLATED)
+        return frozenset(found)
+
+    def merge(self, other: TranslationRecord) -> None:
+        self.shown.extend(other.shown)
+        for problem in other.problems:
+            self.report(problem)
+
+
+_current_record: contextvars.ContextVar[TranslationRecord | None] = contextvars.ContextVar(
+    "pubflow_translation_record", default=None
+)
+
+
+def _record(message: ShownMessage, problems: Sequence[RenderProblem] = ()) -> None:
+    record = _current_record.get()
+    if record is not None:
+        record.add(message)
+        for problem in problems:
+            record.report(problem)
+
+
+class TranslatedMarkup(Markup):
+    """A translated UI string (safe HTML) that remembers the language it is actually in."""
+
+    lang: str | None = None  # BCP 47 tag when it differs from the page's language
+    state: State | None = None
+
+
+class TranslatedText(str):
+    """A translated UI string for plain-text templates (see :class:`TranslatedMarkup`)."""
+
+    lang: str | None = None
+    state: State | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A content string as shown on a page: safe HTML, plain text, state and language.
+
+    ``{{ shown }}`` prints the escaped text in HTML templates and the plain text in text
+    templates; ``{{ shown.lang_attr }}`` is `` lang="en"`` when the source text stands in for a
+    translation (nothing otherwise).
+    """
+
+    text: str
+    state: State
+    lang: str  # BCP 47 of the shown text
+    page_lang: str
+    fallback: bool
+
+    @property
+    def markup(self) -> Markup:
+        return escape(self.text)
+
+    @property
+    def lang_attr(self) -> Markup:
+        if self.lang == self.page_lang:
+            return Markup("")
+        return Markup(' lang="{}"').format(self.lang)
+
+    def __html__(self) -> str:
+        return str(self.markup)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered template, what it showed, and the notices it carries."""
+
+    text: str
+    record: TranslationRecord
+    notices: frozenset[Notice]
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators as ``\\u`` escapes.
+
+    ``</script>`` or ``<!--`` in a translated FAQ answer must not end or confuse the script
+    element; the escapes are still the same JSON for any parser.
+    """
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+    for char, replacement in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, replacement)
+    return Markup(text)
+
+
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates shared by every locale's environment in this process.
+
+    Each locale has its own Jinja2 environment (its globals are that locale's gettext), but the
+    compiled code of a template is the same for all of them: compiling once instead of once per
+    locale makes a full site build several times faster. Entries are keyed by template name and
+    source checksum (Jinja's own bucket logic), so an edited template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with self._lock:
+            data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        with self._lock:
+            self._store[bucket.key] = data
+
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+
+
+# One cache per environment configuration: every LocaleEnvironment uses the same one below.
+_BYTECODE = _SharedBytecode()
+
+
+def _context_function(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain function Jinja passes the render context to (bound methods cannot be marked)."""
+
+    @jinja2.pass_context
+    def call(context: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> Any:
+        return method(context, *args, **kwargs)
+
+    call.__name__ = getattr(method, "__name__", "call").lstrip("_")
+    return call
+
+
+def _lang_attr_filter(value: Any) -> Markup:
+    """`` lang="en"`` for a UI string or content string shown in the source language."""
+    if isinstance(value, Shown):
+        return value.lang_attr
+    lang = getattr(value, "lang", None)
+    return Markup(' lang="{}"').format(lang) if lang else Markup("")
+
+
+class LocaleEnvironment:
+    """Jinja2 environment bound to one locale, its catalogs and one publish policy.
+
+    ``template_dirs`` defaults to ``settings.templates_path``. Template names are relative to
+    them (``site/article.html``, ``newsletter/email.mjml``). ``translations`` preloads the
+    lookups of some domains instead of reading the compiled catalogs.
+
+    Template globals: ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext`` (UI strings,
+    domain ``messages``), ``tr(msgid, domain=None)`` (content strings; the domain defaults to
+    the context variable ``content_domain``), ``format_date(date, format="long")``,
+    ``format_number(n)``, ``language_name(code)`` (in this locale's language),
+    ``display_name(code)`` (autonym), ``html_lang(code)``, ``locale``, ``page_lang``,
+    ``text_direction``, ``source_language_name``, ``site_name``; filters ``lang_attr`` and
+    ``json_script``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        locale: str,
+        *,
+        policy: PublishPolicy | None = None,
+        template_dirs: Sequence[Path] | None = None,
+        ui_domain: str = UI_DOMAIN,
+        translations: Mapping[str, Translations] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.locale = locale
+        self.policy: PublishPolicy = policy or settings.publish_policy
+        self.ui_domain = ui_domain
+        self.lang = html_lang(locale)
+        self.source_lang = html_lang(settings.source_locale)
+        self.direction = text_direction(locale)
+        self.babel = babel_locale(locale)
+        # Preloaded lookups per domain (tests; a preview of catalogs not compiled to disk).
+        self._translations: dict[str, Translations] = dict(translations or {})
+        dirs = list(template_dirs) if template_dirs is not None else [settings.templates_path]
+        self.template_dirs = dirs
+        self.jinja = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            autoescape=autoescape_for,
+            # The extensions babel.cfg extracts with: templates may use {% do %} and {% break %}.
+            extensions=[I18nExtension, "jinja2.ext.do", "jinja2.ext.loopcontrols"],
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            bytecode_cache=_BYTECODE,
+        )
+        # {% trans %} blocks are whitespace-normalised, as babel.cfg extracts them (trimmed).
+        self.jinja.policies["ext.i18n.trimmed"] = True
+        # Our callables do the "newstyle" work themselves (format + escape): see _show_ui().
+        self.jinja.newstyle_gettext = True  # type: ignore[attr-defined]
+        self.jinja.globals.update(
+            gettext=_context_function(self._gettext),
+            ngettext=_context_function(self._ngettext),
+            pgettext=_context_function(self._pgettext),
+            npgettext=_context_function(self._npgettext),
+            tr=_context_function(self._tr),
+            locale=locale,
+            page_lang=self.lang,
+            text_direction=self.direction,
+            source_language_name=self.language_name(settings.source_locale),
+            language_name=self.language_name,
+            display_name=display_name,
+            html_lang=html_lang,
+            format_date=self.format_date,
+            format_number=self.format_number,
+            site_name=settings.site_name,
+        )
+        self.jinja.filters.update(lang_attr=_lang_attr_filter, json_script=json_for_script)
+
+    # Catalogs ------------------------------------------------------------------------------
+    def translations(self, domain: str) -> Translations:
+        """Lookups of ``domain`` for this locale (loaded once per environment)."""
+        loaded = self._translations.get(domain)
+        if loaded is None:
+            loaded = load_translations(self.settings, self.locale, domain, policy=self.policy)
+            self._translations[domain] = loaded
+        return loaded
+
+    def lookup(self, msgid: str, *, domain: str, context: str | None = None) -> Shown:
+        """A content string (plain text, always escaped) as shown on this locale's pages."""
+        found = self.translations(domain).gettext(msgid, context=context)
+        problems = self._problems_of(found, msgid, domain)
+        _record(ShownMessage(domain, msgid, context, found.state, found.fallback), problems)
+        return Shown(
+            text=found.text,
+            state=found.state,
+            lang=html_lang(found.lang),
+            page_lang=self.lang,
+            fallback=found.fallback,
+        )
+
+    def _problems_of(self, found: Lookup, msgid: str, domain: str) -> list[RenderProblem]:
+        problems: list[RenderProblem] = []
+        if found.state is State.INVALID:
+            problems.append(
+                RenderProblem(
+                    self.locale,
+                    domain,
+                    msgid,
+                    "invalid",
+                    "translation fails a check; the source text is shown (run `pubflow check`)",
+                )
+            )
+        if not found.fallback:
+            fatal = [issue for issue in markup_issues(msgid, found.text) if issue.fatal]
+            if fatal:
+                problems.append(
+                    RenderProblem(
+                        self.locale,
+                        domain,
+                        msgid,
+                        "markup-escaped",
+                        f"{fatal[0].message}; the translation is shown escaped (nothing runs)",
+                    )
+                )
+        return problems
+
+    # Formatting ----------------------------------------------------------------------------
+    def language_name(self, code: str) -> str:
+        """The name of language ``code`` in this locale's language ("Englisch" on de pages)."""
+        # As CLDR writes it mid-sentence ("anglais" in French, "Englisch" in German).
+        return babel_locale(code).get_display_name(self.babel) or code
+
+    def format_date(self, value: dt.date | None, format: str = "long") -> str:
+        """A date as this locale writes it (Babel/CLDR); empty for None."""
+        if value is None:
+            return ""
+        return babel_format_date(value, format=format, locale=self.babel)
+
+    def format_number(self, value: int | float) -> str:
+        """A number with this locale's digits and separators."""
+        return format_decimal(value, locale=self.babel)
+
+    # Gettext callables (installed as template globals) -------------------------------------
+    def _show_ui(
+        self,
+        context: jinja2.runtime.Context,
+        found: Lookup,
+        msgid: str,
+        msgctxt: str | None,
+        variables: Mapping[str, Any],
+        fallback_text: str,
+    ) -> str:
+        """Escape (via safe_translation), format, record; fall back to the source on errors."""
+        problems = self._problems_of(found, msgid, self.ui_domain)
+        autoescape = context.eval_ctx.autoescape
+        state, shown_lang, text = found.state, found.lang, found.text
+        try:
+            result = self._format(msgid, text, variables, autoescape)
+        except (KeyError, ValueError, TypeError, IndexError):
+            problems.append(
+                RenderProblem(
+                    self.locale,
+                    self.ui_domain,
+                    msgid,
+                    "placeholders",
+                    "translation's %(name)s placeholders do not match; the source text is shown",
+                )
+            )
+            state, shown_lang = State.INVALID, self.settings.source_locale
+            result = self._format(msgid, fallback_text, variables, autoescape)
+        fallback = state not in (State.REVIEWED, State.MACHINE)
+        _record(ShownMessage(self.ui_domain, msgid, msgctxt, state, fallback), problems)
+        wrapped: TranslatedMarkup | TranslatedText
+        wrapped = TranslatedMarkup(result) if autoescape else TranslatedText(result)
+        lang = html_lang(shown_lang)
+        wrapped.lang = lang if lang != self.lang else None
+        wrapped.state = state
+        return wrapped
+
+    @staticmethod
+    def _format(msgid: str, text: str, variables: Mapping[str, Any], autoescape: bool) -> str:
+        # Always a format string (as Jinja's newstyle gettext): "%%" is a literal percent sign.
+        if autoescape:
+            return safe_translation(msgid, text) % dict(variables)
+        return text % dict(variables)
+
+    def _gettext(self, context: jinja2.runtime.Context, msgid: str, **variables: Any) -> str:
+        found = self.translations(self.ui_domain).gettext(msgid)
+        return self._show_ui(context, found, msgid, None, variables, msgid)
+
+    def _pgettext(
+        self, context: jinja2.runtime.Context, msgctxt: str, msgid: str, **variables: Any
+    ) -> str:
+        found = self.translations(self.ui_domain).gettext(msgid, context=msgctxt)
+        return self._show_ui(context, found, msgid, msgctxt, variables, msgid)
+
+    def _ngettext(
+        self,
+        context: jinja2.runtime.Context,
+        singular: str,
+        plural: str,
+        num: int,
+        **variables: Any,
+    ) -> str:
+        variables.setdefault("num", num)
+        found = self.translations(self.ui_domain).ngettext(singular, plural, num)
+        source = singular if num == 1 else plural
+        return self._show_ui(context, found, source, None, variables, source)
+
+    def _npgettext(
+        self,
+        context: jinja2.runtime.Context,
+        msgctxt: str,
+        singular: str,
+        plural: str,
+        num: int,
+        **variables: Any,
+    ) -> str:
+        variables.setdefault("num", num)
+        found = self.translations(self.ui_domain).ngettext(
+            singular, plural, num, context=msgctxt
+        )
+        source = singular if num == 1 else plural
+        return self._show_ui(context, found, source, msgctxt, variables, source)
+
+    def _tr(
+        self,
+        context: jinja2.runtime.Context,
+        msgid: str,
+        domain: str | None = None,
+        msgctxt: str | None = None,
+    ) -> Shown:
+        chosen = domain or context.get("content_domain")
+        if not chosen:
+            raise RenderError(
+                "tr() needs a domain",
+                hint="pass domain=... or set `content_domain` in the render context",
+            )
+        return self.lookup(msgid, domain=str(chosen), context=msgctxt)
+
+    # Rendering -----------------------------------------------------------------------------
+    @contextmanager
+    def recording(self) -> Iterator[TranslationRecord]:
+        """Record every lookup made inside the ``with`` block (nestable, thread/task-local)."""
+        record = TranslationRecord()
+        token = _current_record.set(record)
+        try:
+            yield record
+        finally:
+            _current_record.reset(token)
+
+    def get_template(self, name: str) -> jinja2.Template:
+        """A template by name; missing or broken templates raise :class:`RenderError`."""
+        try:
+            return self.jinja.get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(
+                f"template {exc.name!r} not found",
+                path=self.template_dirs[0] / name,
+                hint=f"templates are looked up in {', '.join(map(str, self.template_dirs))}",
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(
+                f"template syntax error: {exc.message}",
+                path=exc.filename or self.template_dirs[0] / name,
+                line=exc.lineno,
+                hint="fix the template",
+            ) from None
+
+    def render_once(
+        self, name: str, context: Mapping[str, Any], notices: frozenset[Notice] = frozenset()
+    ) -> tuple[str, TranslationRecord]:
+        """Render ``name`` once with ``notices`` given; return the text and what it showed."""
+        template = self.get_template(name)
+        with self.recording() as record:
+            try:
+                text = template.render({**context, "notices": notices})
+            except jinja2.TemplateError as exc:
+                raise _render_error(exc, name, self.template_dirs) from None
+        return text, record
+
+    def render(self, name: str, /, **context: Any) -> Rendered:
+        """Render ``name``, giving it the notices its own translations call for.
+
+        A page learns that it shows fallbacks only while rendering, but its notice sits at the
+        top: render again with the notices found until they stop changing (at most once per
+        notice kind, in practice twice).
+        """
+        notices: frozenset[Notice] = frozenset()
+        for _ in range(len(Notice) + 1):
+            text, record = self.render_once(name, context, notices)
+            wanted = notices | record.notices()
+            if wanted == notices:
+                return Rendered(text=text, record=record, notices=notices)
+            notices = wanted
+        return Rendered(text=text, record=record, notices=notices)
+
+
+def _render_error(
+    exc: jinja2.TemplateError, name: str, template_dirs: Sequence[Path]
+) -> RenderError:
+    """A RenderError pointing at the template line that failed."""
+    line: int | None = None
+    path: Path | str = template_dirs[0] / name
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".mjml", ".txt", ".xml")):
+            path, line = filename, tb.tb_lineno
+        tb = tb.tb_next
+    message = getattr(exc, "message", None) or str(exc)
+    return RenderError(
+        f"template error in {name}: {message}",
+        path=path,
+        line=line,
+        hint="fix the template or the data it uses",
+    )

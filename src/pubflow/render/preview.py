@@ -1,0 +1,157 @@
+"""Local preview: serve the built site over HTTP and rebuild when a catalog changes.
+
+A translator saves a ``.po`` in Poedit, reloads the browser, and sees the page in their
+language. Watched: ``locales/**/*.po`` (and ``.pot``), the canonical articles and the templates.
+Bursts of saves are debounced into one rebuild; a rebuild that fails (a template error, an
+unreadable catalog) is reported and the last good site stays served.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from watchfiles import Change, watch
+
+from pubflow.config import Settings
+from pubflow.errors import ConfigError, PubflowError
+from pubflow.render.site import SiteReport, render_site
+
+WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt")
+DEBOUNCE_MS = 400
+
+Log = Callable[[str], None]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    """Static files, never cached (a reload must show the last rebuild), no access log noise."""
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
+        return
+
+
+def _is_watched(change: Change, path: str) -> bool:
+    name = Path(path).name
+    return not name.startswith(".") and name.endswith(WATCHED_SUFFIXES)
+
+
+class Preview:
+    """The preview server of one project: ``start()``, then ``watch()`` until stopped.
+
+    ``port=0`` picks a free port (tests); :attr:`url` tells which.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        locales: Sequence[str] | None = None,
+        log: Log = print,
+    ) -> None:
+        self.settings = settings
+        self.host = host or settings.host
+        self.port = settings.preview_port if port is None else port
+        self.locales = list(locales) if locales else None
+        self.site_dir = settings.dist_path / "site"
+        self.log = log
+        self.builds = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            return f"http://{self.host}:{self.port}/"
+        host, port = self._server.server_address[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        return f"http://{shown}:{port}/"
+
+    def build(self) -> SiteReport | None:
+        """Rebuild the site; a user error is logged (the previous site stays served)."""
+        try:
+            report = render_site(self.settings, self.locales)
+        except PubflowError as exc:
+            self.log(f"rebuild failed: {exc.describe()}")
+            return None
+        self.builds += 1
+        return report
+
+    def start(self) -> SiteReport | None:
+        """Build once, then serve ``dist/site/`` in a background thread."""
+        report = self.build()
+        self.site_dir.mkdir(parents=True, exist_ok=True)
+        handler = functools.partial(_QuietHandler, directory=str(self.site_dir))
+        try:
+            self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve on {self.host}:{self.port}: {exc.strerror or exc}",
+                hint="choose another port with --port, or stop the program using this one",
+            ) from None
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="pubflow-preview", daemon=True
+        )
+        self._thread.start()
+        return report
+
+    def watched_paths(self) -> list[Path]:
+        """Folders whose changes trigger a rebuild (only those that exist)."""
+        folders = [
+            self.settings.locales_path,
+            self.settings.articles_path,
+            self.settings.templates_path,
+        ]
+        return [folder for folder in folders if folder.is_dir()]
+
+    def watch(
+        self,
+        stop_event: threading.Event | None = None,
+        *,
+        on_rebuild: Callable[[SiteReport | None], None] | None = None,
+        debounce_ms: int = DEBOUNCE_MS,
+    ) -> None:
+        """Rebuild after each (debounced) burst of changes until ``stop_event`` is set."""
+        paths = self.watched_paths()
+        if not paths:
+            return
+        for changes in watch(
+            *paths,
+            watch_filter=_is_watched,
+            debounce=debounce_ms,
+            stop_event=stop_event,
+            raise_interrupt=False,
+        ):
+            names = sorted({Path(path).name for _, path in changes})
+            self.log(f"changed: {', '.join(names)} — rebuilding")
+            report = self.build()
+            if report is not None:
+                self.log(f"rebuilt: {len(report.written)} file(s) updated")
+            if on_rebuild is not None:
+                on_rebuild(report)
+
+    def close(self) -> None:
+        """Stop serving (idempotent)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Preview:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

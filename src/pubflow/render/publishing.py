@@ -1,0 +1,193 @@
+"""Which locales are published, for which articles, under which policy.
+
+Rules (per article, because each article has its own catalog):
+
+* the source locale is always published;
+* a target locale is published for an article when the coverage of ``messages`` + the
+  article's domain is at least ``settings.coverage_threshold``; coverage counts reviewed
+  entries, and under the ``machine`` publish policy machine suggestions too (they are shown);
+* a target catalog that was never compiled counts as 0 % (no catalog, no publication);
+* the pseudo-locale (``en_XA``) is always built, under the ``machine`` policy, for QA, but never
+  advertised: no switcher, hreflang, sitemap, feed or root-chooser entry, and ``noindex``.
+
+:class:`PublishPlan` is computed once per build from the compiled catalogs (cheap: counts come
+from the compiled states files) and is the single answer every page, the sitemap and the feeds
+use, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pubflow.config import PublishPolicy, Settings
+from pubflow.i18n.runtime import compiled_paths, load_translations
+from pubflow.i18n.states import State
+from pubflow.locales import PSEUDO_LOCALE
+from pubflow.render.environment import UI_DOMAIN
+
+
+# Addresses -------------------------------------------------------------------------------------
+# Pages live in folders (``de/my-article/index.html``) and are linked as folders (``de/my-article/``).
+# Links between pages are relative, so the site works under any base path, on any host and in
+# the preview server; canonical, hreflang, sitemap and feed URLs are absolute (``site_url``).
+
+
+def page_dir(locale: str | None = None, slug: str | None = None) -> str:
+    """Site-relative folder of a page: ``""`` (root chooser), ``de/``, ``de/my-article/``."""
+    parts = [part for part in (locale, slug) if part]
+    return "".join(f"{part}/" for part in parts)
+
+
+def absolute_url(settings: Settings, site_path: str) -> str:
+    """``settings.site_url`` joined with a site-relative path (``de/my-article/``)."""
+    return f"{settings.site_url.rstrip('/')}/{site_path}"
+
+
+def relative_href(from_dir: str, to_path: str) -> str:
+    """Link from the page in folder ``from_dir`` to the site-relative ``to_path``.
+
+    Folder targets keep their trailing slash: ``("de/a/", "fr/a/") → "../../fr/a/"``.
+    """
+    target = to_path.rstrip("/") or "."
+    start = from_dir.rstrip("/") or "."
+    href = posixpath.relpath(target, start)
+    if to_path.endswith("/") or not to_path:
+        href = "./" if href == "." else f"{href}/"
+    return href
+
+
+def policy_for(settings: Settings, locale: str) -> PublishPolicy:
+    """The publish policy of ``locale``: the pseudo-locale always shows machine text."""
+    return "machine" if locale == PSEUDO_LOCALE else settings.publish_policy
+
+
+def is_advertised_locale(settings: Settings, locale: str) -> bool:
+    """False for locales that are built but never linked or listed (the pseudo-locale)."""
+    return locale != PSEUDO_LOCALE
+
+
+def publish_coverage(
+    settings: Settings, locale: str, domains: Iterable[str], *, policy: PublishPolicy
+) -> float:
+    """Percent (0–100) that ``policy`` would show translated, for the worst of ``domains``.
+
+    Each domain counts on its own (the lowest wins): pooled counts would let a fully
+    translated UI carry an untranslated article over the threshold. Reviewed entries count,
+    plus machine entries under the ``machine`` policy. A target domain without compiled files
+    gives 0: :func:`~pubflow.i18n.runtime.coverage` would call it "nothing to translate"
+    (100 %) and publish a page that is entirely in the source language.
+    """
+    if locale == settings.source_locale:
+        return 100.0
+    lowest = 100.0
+    for domain in domains:
+        if not compiled_paths(settings, locale, domain).states.exists():
+            return 0.0
+        counts = load_translations(settings, locale, domain, policy=policy).state_counts()
+        covered = counts[State.REVIEWED]
+        if policy == "machine":
+            covered += counts[State.MACHINE]
+        total = sum(counts.values())
+        if total:
+            lowest = min(lowest, 100.0 * covered / total)
+    return lowest
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A locale left unpublished for one article, and why."""
+
+    locale: str
+    slug: str
+    coverage: float
+    threshold: float
+    missing_domains: tuple[str, ...] = ()  # domains without any compiled catalog
+
+    def describe(self) -> str:
+        if self.missing_domains:
+            names = ", ".join(self.missing_domains)
+            return (
+                f"{self.locale}: {self.slug} not published (no catalog for {names}; "
+                "run `pubflow catalogs update`)"
+            )
+        return (
+            f"{self.locale}: {self.slug} not published "
+            f"({self.coverage:.1f}% translated, {self.threshold:g}% needed)"
+        )
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """The published state of every (locale, article) pair of one build."""
+
+    source_locale: str
+    locales: tuple[str, ...]  # every configured locale, source first
+    slugs: tuple[str, ...]
+    policies: dict[str, PublishPolicy]
+    coverage: dict[tuple[str, str], float]  # (locale, slug) → percent
+    built: dict[str, tuple[str, ...]]  # locale → slugs that get a page (published or QA)
+    advertised: frozenset[str]  # locales that may appear in switchers, hreflang, sitemap
+    skipped: tuple[Skipped, ...] = field(default=())
+
+    def is_built(self, locale: str, slug: str) -> bool:
+        return slug in self.built.get(locale, ())
+
+    def is_published(self, locale: str, slug: str) -> bool:
+        """Built and advertised: the page exists for readers and search engines."""
+        return locale in self.advertised and self.is_built(locale, slug)
+
+    def alternates(self, slug: str) -> tuple[str, ...]:
+        """Advertised locales where ``slug`` is published, in configured order (source first)."""
+        return tuple(loc for loc in self.locales if self.is_published(loc, slug))
+
+    def locale_alternates(self) -> tuple[str, ...]:
+        """Advertised locales with at least one published article (root chooser, indexes)."""
+        return tuple(loc for loc in self.locales if loc in self.advertised and self.built.get(loc))
+
+    def policy(self, locale: str) -> PublishPolicy:
+        return self.policies[locale]
+
+
+def plan_publication(
+    settings: Settings, slugs: Sequence[str], *, threshold: float | None = None
+) -> PublishPlan:
+    """Decide, from the compiled catalogs, what each locale publishes (see the module doc)."""
+    limit = settings.coverage_threshold if threshold is None else threshold
+    locales = tuple(settings.all_locales)
+    policies = {locale: policy_for(settings, locale) for locale in locales}
+    coverage: dict[tuple[str, str], float] = {}
+    built: dict[str, tuple[str, ...]] = {}
+    skipped: list[Skipped] = []
+    for locale in locales:
+        chosen: list[str] = []
+        for slug in slugs:
+            percent = publish_coverage(
+                settings, locale, [UI_DOMAIN, slug], policy=policies[locale]
+            )
+            coverage[(locale, slug)] = percent
+            if (
+                locale == settings.source_locale
+                or locale == PSEUDO_LOCALE
+                or percent >= limit
+            ):
+                chosen.append(slug)
+            else:
+                missing = tuple(
+                    domain
+                    for domain in (UI_DOMAIN, slug)
+                    if not compiled_paths(settings, locale, domain).states.exists()
+                )
+                skipped.append(Skipped(locale, slug, percent, limit, missing))
+        built[locale] = tuple(chosen)
+    return PublishPlan(
+        source_locale=settings.source_locale,
+        locales=locales,
+        slugs=tuple(slugs),
+        policies=policies,
+        coverage=coverage,
+        built=built,
+        advertised=frozenset(loc for loc in locales if is_advertised_locale(settings, loc)),
+        skipped=tuple(skipped),
+    )

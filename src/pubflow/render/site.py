@@ -1,0 +1,585 @@
+"""Render the static site: article pages, locale indexes, the language chooser, sitemap, feeds.
+
+``render_site`` works in three steps so a failure never leaves a half-written site:
+
+1. compile what is out of date, read the articles, decide what is published
+   (:func:`~pubflow.render.publishing.plan_publication`);
+2. render every output in memory (a template or data error stops here, before any write);
+3. write each file atomically — only when its bytes changed, so a rebuild with nothing changed
+   rewrites nothing and a catalog change rewrites only the pages it affects — and remove pages
+   this tool wrote before that are no longer published (listed in ``.pubflow-manifest.json``).
+
+Layout of ``dist/site/``: ``index.html`` (language chooser), ``sitemap.xml``,
+``<locale>/index.html``, ``<locale>/feed.xml``, ``<locale>/<slug>/index.html``; ``<locale>`` is the
+gettext code (``pt_BR``), as everywhere else in pubflow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel.core import get_global
+
+from pubflow.config import Settings
+from pubflow.errors import ConfigError, RenderError
+from pubflow.fsutil import atomic_write_text
+from pubflow.i18n.checks import Diagnostic
+from pubflow.i18n.compile import ensure_compiled
+from pubflow.ingest.canonical import CanonicalArticle, load_articles
+from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
+from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
+from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
+from pubflow.render.publishing import (
+    PublishPlan,
+    absolute_url,
+    page_dir,
+    plan_publication,
+    relative_href,
+)
+
+ProgressCallback = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: called after each output is rendered (``what``: its path)."""
+
+MANIFEST_NAME = ".pubflow-manifest.json"
+ARTICLE_TEMPLATE = "site/article.html"
+INDEX_TEMPLATE = "site/index.html"
+CHOOSER_TEMPLATE = "site/chooser.html"
+
+_SAFE_IMAGE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """One output file of the site."""
+
+    site_path: str  # relative to the site folder, e.g. "de/my-article/index.html"
+    path: Path
+    kind: str  # "article", "index", "chooser", "feed" or "sitemap"
+    locale: str | None
+    slug: str | None
+    notices: frozenset[Notice]
+    written: bool
+
+
+@dataclass(frozen=True)
+class PageProblem:
+    """A translation the renderer refused to show as is, and the page it was on."""
+
+    site_path: str
+    problem: RenderProblem
+
+    def describe(self) -> str:
+        return f"{self.site_path}: {self.problem.describe()}"
+
+
+@dataclass
+class SiteReport:
+    """What a build produced: pages, what was written, removed, skipped and refused."""
+
+    out_dir: Path
+    plan: PublishPlan
+    built_locales: tuple[str, ...]
+    pages: list[PageResult] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    problems: list[PageProblem] = field(default_factory=list)
+    # Error-level findings of the catalog compile (file:line): entries left out, unreadable .po.
+    catalog_errors: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[Path]:
+        return [page.path for page in self.pages if page.written]
+
+    @property
+    def unchanged(self) -> list[Path]:
+        return [page.path for page in self.pages if not page.written]
+
+    @property
+    def published(self) -> dict[str, tuple[str, ...]]:
+        """Advertised locale → slugs published in it (what readers and crawlers can find)."""
+        return {
+            loc: tuple(s for s in self.plan.slugs if self.plan.is_published(loc, s))
+            for loc in self.plan.locale_alternates()
+        }
+
+    def page(self, site_path: str) -> PageResult:
+        """The result for one output (``"de/my-article/index.html"``)."""
+        for page in self.pages:
+            if page.site_path == site_path:
+                return page
+        raise KeyError(site_path)
+
+    def summary(self) -> str:
+        """One line for humans and Prefect artifacts."""
+        articles = sum(1 for page in self.pages if page.kind == "article")
+        return (
+            f"{articles} article pages in {len(self.built_locales)} locales: "
+            f"{len(self.written)} files written, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed"
+        )
+
+
+@dataclass(frozen=True)
+class SiteOutput:
+    """One rendered output, in memory (written by :func:`render_site`)."""
+
+    site_path: str
+    kind: str
+    locale: str | None
+    slug: str | None
+    text: str
+    notices: frozenset[Notice] = frozenset()
+    problems: tuple[RenderProblem, ...] = ()
+
+
+def render_site(
+    settings: Settings,
+    locales: Sequence[str] | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    out_dir: Path | None = None,
+) -> SiteReport:
+    """Build ``dist/site/`` (or ``out_dir``) for ``locales`` (default: every configured one).
+
+    Pages of locales that are not published (coverage below the threshold) are not built, and
+    pages a previous build wrote for them are removed. The language chooser and the sitemap
+    are rebuilt every time (they list every locale) but only rewritten when they change.
+    """
+    requested = _requested_locales(settings, locales)
+    site_dir = out_dir or settings.dist_path / "site"
+    compiled = ensure_compiled(settings)
+    articles = load_articles(settings.articles_path)
+    if not articles:
+        raise RenderError(
+            "no articles to render",
+            path=settings.articles_path,
+            hint="run `pubflow ingest content/sources/*` first",
+        )
+    plan = plan_publication(settings, [c.article.slug for c in articles])
+    by_slug = {c.article.slug: c for c in articles}
+
+    planned = _count_outputs(plan, requested)
+    done = 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, planned, what)
+
+    outputs: list[SiteOutput] = []
+    for locale in requested:
+        env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
+        for slug in plan.built[locale]:
+            outputs.append(render_article_page(env, plan, by_slug[slug], by_slug))
+            step(outputs[-1].site_path)
+        if plan.built[locale]:
+            outputs.append(render_locale_index(env, plan, articles))
+            step(outputs[-1].site_path)
+        if has_feed(plan, locale):
+            with env.recording() as record:
+                feed = build_feed(env, plan, articles)
+            outputs.append(
+                SiteOutput(
+                    page_dir(locale) + FEED_NAME,
+                    "feed",
+                    locale,
+                    None,
+                    feed,
+                    problems=tuple(record.problems),
+                )
+            )
+            step(outputs[-1].site_path)
+    source_env = LocaleEnvironment(settings, settings.source_locale)
+    outputs.append(render_chooser(source_env, plan))
+    step(outputs[-1].site_path)
+    outputs.append(SiteOutput(SITEMAP_NAME, "sitemap", None, None, build_sitemap(settings, plan, articles)))
+    step(outputs[-1].site_path)
+
+    report = SiteReport(
+        out_dir=site_dir,
+        plan=plan,
+        built_locales=requested,
+        catalog_errors=[d for d in compiled.diagnostics if d.is_error],
+    )
+    for output in outputs:
+        path = site_dir / output.site_path
+        written = atomic_write_text(path, output.text)
+        report.pages.append(
+            PageResult(
+                output.site_path,
+                path,
+                output.kind,
+                output.locale,
+                output.slug,
+                output.notices,
+                written,
+            )
+        )
+        report.problems.extend(PageProblem(output.site_path, p) for p in output.problems)
+    report.removed.extend(_prune(settings, site_dir, plan, requested, outputs))
+    return report
+
+
+def _requested_locales(settings: Settings, locales: Sequence[str] | None) -> tuple[str, ...]:
+    if not locales:
+        return tuple(settings.all_locales)
+    unknown = [loc for loc in locales if loc not in settings.all_locales]
+    if unknown:
+        raise ConfigError(
+            f"locale {unknown[0]!r} is not configured",
+            path=settings.root / "pyproject.toml",
+            hint=f"choose from {', '.join(settings.all_locales)} or add it to [tool.pubflow] locales",
+        )
+    # Configured order, without duplicates.
+    return tuple(loc for loc in settings.all_locales if loc in locales)
+
+
+def _count_outputs(plan: PublishPlan, locales: Sequence[str]) -> int:
+    total = 2  # chooser + sitemap
+    for locale in locales:
+        built = plan.built[locale]
+        total += len(built) + (1 if built else 0)
+        total += 1 if has_feed(plan, locale) else 0
+    return total
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+def _og_locale(locale: str) -> str:
+    """Open Graph wants ``language_TERRITORY``: ``de`` → ``de_DE`` (CLDR likely subtags)."""
+    if "_" in locale and locale != PSEUDO_LOCALE:
+        return locale
+    likely = get_global("likely_subtags").get(locale.split("_")[0], "")
+    parts = likely.split("_")
+    territory = next((p for p in parts[1:] if len(p) == 2 and p.isupper()), None)
+    language = locale.split("_")[0]
+    return f"{language}_{territory}" if territory else language
+
+
+def image_src(image: str | None) -> str | None:
+    """A usable ``src`` for a content image, or None (the page shows a CSS placeholder).
+
+    Only absolute http(s) URLs qualify: the site does not copy image files, so a relative path
+    would be a broken image, and other schemes (``javascript:``, ``data:``) are never used.
+    """
+    if not image:
+        return None
+    value = image.strip()
+    return value if _SAFE_IMAGE_URL.match(value) else None
+
+
+def has_feed(plan: PublishPlan, locale: str) -> bool:
+    """Advertised locales with at least one article get an Atom feed."""
+    return locale in plan.advertised and bool(plan.built.get(locale))
+
+
+def _switcher(plan: PublishPlan, locale: str, from_dir: str, slug: str | None) -> list[dict[str, Any]]:
+    """Language links to the same page in every other published locale (current one marked)."""
+    if slug is None:
+        shown = list(plan.locale_alternates())
+    else:
+        shown = list(plan.alternates(slug))
+    if locale not in shown:
+        shown.append(locale)  # a QA locale still sees itself as current
+    return [
+        {
+            "locale": loc,
+            "lang": html_lang(loc),
+            "name": display_name(loc),
+            "href": relative_href(from_dir, page_dir(loc, slug)),
+            "current": loc == locale,
+        }
+        for loc in shown
+    ]
+
+
+def _alternates(
+    settings: Settings, pages: Sequence[tuple[str, str]], default_path: str
+) -> list[dict[str, str]]:
+    links = [{"hreflang": lang, "href": absolute_url(settings, path)} for lang, path in pages]
+    links.append({"hreflang": "x-default", "href": absolute_url(settings, default_path)})
+    return links
+
+
+def render_article_page(
+    env: LocaleEnvironment,
+    plan: PublishPlan,
+    canonical: CanonicalArticle,
+    by_slug: Mapping[str, CanonicalArticle],
+) -> SiteOutput:
+    """The page of one article in ``env.locale``."""
+    settings, locale = env.settings, env.locale
+    article = canonical.article
+    here = page_dir(locale, article.slug)
+    advertised = plan.is_published(locale, article.slug)
+    url = absolute_url(settings, here)
+    published = plan.alternates(article.slug)
+    alternates = (
+        _alternates(
+            settings,
+            [(html_lang(loc), page_dir(loc, article.slug)) for loc in published],
+            page_dir(plan.source_locale, article.slug),
+        )
+        if advertised
+        else []
+    )
+    related = []
+    for item in article.related:
+        target_locale = None
+        if item.slug in by_slug:
+            if plan.is_built(locale, item.slug):
+                target_locale = locale
+            elif plan.is_published(plan.source_locale, item.slug):
+                target_locale = plan.source_locale
+        related.append(
+            {
+                "title": item.title,
+                "href": relative_href(here, page_dir(target_locale, item.slug)) if target_locale else None,
+                "hreflang": html_lang(target_locale) if target_locale and target_locale != locale else None,
+                "image": image_src(item.image),
+            }
+        )
+    def structured_data() -> list[dict[str, Any]]:
+        return _structured_data(env, canonical, url)
+
+    context = {
+        "article": article,
+        "content_domain": article.slug,
+        "url": url,
+        "canonical": url if advertised else None,
+        "noindex": not advertised,
+        "alternates": alternates,
+        "switcher": _switcher(plan, locale, here, article.slug),
+        "home_href": relative_href(here, page_dir(locale)),
+        "chooser_href": relative_href(here, page_dir()) if plan.locale_alternates() else None,
+        "feed_href": relative_href(here, page_dir(locale) + FEED_NAME) if advertised else None,
+        "image": image_src(article.image),
+        "related": related,
+        "date": article.date,
+        "og_locale": _og_locale(locale),
+        "og_alternates": [_og_locale(loc) for loc in published if loc != locale],
+        "structured_data": structured_data,
+    }
+    rendered = env.render(ARTICLE_TEMPLATE, **context)
+    return SiteOutput(
+        here + "index.html",
+        "article",
+        locale,
+        article.slug,
+        rendered.text,
+        rendered.notices,
+        tuple(rendered.record.problems),
+    )
+
+
+def _structured_data(
+    env: LocaleEnvironment, canonical: CanonicalArticle, url: str
+) -> list[dict[str, Any]]:
+    """JSON-LD ``Article`` and (when there is a FAQ) ``FAQPage``, in the page's language."""
+    article, domain = canonical.article, canonical.article.slug
+
+    def text(msgid: str) -> str:
+        return env.lookup(msgid, domain=domain).text
+
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": text(article.title),
+        "description": text(article.summary),
+        "inLanguage": env.lang,
+        "url": url,
+        "mainEntityOfPage": url,
+        "author": {"@type": "Organization", "name": env.settings.site_name},
+        "publisher": {"@type": "Organization", "name": env.settings.site_name},
+    }
+    if article.date is not None:
+        data["datePublished"] = article.date.isoformat()
+    image = image_src(article.image)
+    if image:
+        data["image"] = image
+    items = [data]
+    if article.faq:
+        items.append(
+            {
+                "@context": "https://schema.org",
+                "@type": "FAQPage",
+                "inLanguage": env.lang,
+                "url": url,
+                "mainEntity": [
+                    {
+                        "@type": "Question",
+                        "name": text(entry.question),
+                        "acceptedAnswer": {
+                            "@type": "Answer",
+                            "text": "\n\n".join(text(p) for p in entry.answer),
+                        },
+                    }
+                    for entry in article.faq
+                ],
+            }
+        )
+    return items
+
+
+def render_locale_index(
+    env: LocaleEnvironment, plan: PublishPlan, articles: Sequence[CanonicalArticle]
+) -> SiteOutput:
+    """``<locale>/index.html``: the articles published in ``env.locale``, newest first."""
+    settings, locale = env.settings, env.locale
+    here = page_dir(locale)
+    advertised = locale in plan.locale_alternates()
+    listed = [c for c in articles if plan.is_built(locale, c.article.slug)]
+    listed.sort(key=lambda c: (-article_timestamp(c).timestamp(), c.article.slug))
+    alternates = (
+        _alternates(
+            settings,
+            [(html_lang(loc), page_dir(loc)) for loc in plan.locale_alternates()],
+            page_dir(),
+        )
+        if advertised
+        else []
+    )
+    context = {
+        "articles": [
+            {
+                "article": c.article,
+                "href": relative_href(here, page_dir(locale, c.article.slug)),
+                "date": c.article.date,
+                "image": image_src(c.article.image),
+            }
+            for c in listed
+        ],
+        "url": absolute_url(settings, here),
+        "canonical": absolute_url(settings, here) if advertised else None,
+        "noindex": not advertised,
+        "alternates": alternates,
+        "switcher": _switcher(plan, locale, here, None),
+        "home_href": "./",
+        "chooser_href": relative_href(here, page_dir()) if plan.locale_alternates() else None,
+        "feed_href": FEED_NAME if advertised else None,
+        "og_locale": _og_locale(locale),
+    }
+    rendered = env.render(INDEX_TEMPLATE, **context)
+    return SiteOutput(
+        here + "index.html",
+        "index",
+        locale,
+        None,
+        rendered.text,
+        rendered.notices,
+        tuple(rendered.record.problems),
+    )
+
+
+def render_chooser(env: LocaleEnvironment, plan: PublishPlan) -> SiteOutput:
+    """``index.html`` at the site root: one link per published language, each in itself."""
+    settings = env.settings
+    locales = plan.locale_alternates()
+    context = {
+        "languages": [
+            {
+                "locale": loc,
+                "lang": html_lang(loc),
+                "name": display_name(loc),
+                "href": page_dir(loc),
+                "direction": text_direction(loc),
+            }
+            for loc in locales
+        ],
+        "url": absolute_url(settings, page_dir()),
+        "canonical": absolute_url(settings, page_dir()),
+        "noindex": False,
+        "alternates": _alternates(
+            settings, [(html_lang(loc), page_dir(loc)) for loc in locales], page_dir()
+        ),
+        "switcher": [],
+        "home_href": "./",
+        "chooser_href": None,
+        "feed_href": None,
+        "og_locale": _og_locale(env.locale),
+    }
+    rendered = env.render(CHOOSER_TEMPLATE, **context)
+    return SiteOutput(
+        "index.html",
+        "chooser",
+        None,
+        None,
+        rendered.text,
+        rendered.notices,
+        tuple(rendered.record.problems),
+    )
+
+
+# Manifest and pruning --------------------------------------------------------------------------
+
+
+def _wanted(plan: PublishPlan, entry: Mapping[str, Any]) -> bool:
+    """Whether the plan still wants an output a previous build wrote."""
+    locale, slug, kind = entry.get("locale"), entry.get("slug"), entry.get("kind")
+    if not locale:
+        return kind in ("chooser", "sitemap")
+    if locale not in plan.locales:
+        return False
+    built = plan.built.get(locale, ())
+    if kind == "article":
+        return slug in built
+    if kind == "index":
+        return bool(built)
+    if kind == "feed":
+        return has_feed(plan, locale)
+    return False
+
+
+def _prune(
+    settings: Settings,
+    site_dir: Path,
+    plan: PublishPlan,
+    requested: Sequence[str],
+    outputs: Sequence[SiteOutput],
+) -> list[Path]:
+    """Delete outputs of earlier builds that this build no longer wants; update the manifest.
+
+    Only files listed in the manifest are ever deleted (never anything a person put there).
+    """
+    manifest_path = site_dir / MANIFEST_NAME
+    try:
+        previous: dict[str, dict[str, Any]] = json.loads(manifest_path.read_text("utf-8"))["files"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        previous = {}
+    current = {
+        o.site_path: {"kind": o.kind, "locale": o.locale, "slug": o.slug} for o in outputs
+    }
+    removed: list[Path] = []
+    kept: dict[str, dict[str, Any]] = {}
+    for site_path, entry in sorted(previous.items()):
+        if site_path in current or not isinstance(entry, dict):
+            continue
+        stale = entry.get("locale") in requested or not _wanted(plan, entry)
+        target = (site_dir / site_path).resolve()
+        if stale and site_dir.resolve() in target.parents:
+            try:
+                target.unlink()
+                removed.append(target)
+            except FileNotFoundError:
+                pass
+            _remove_empty_parents(target.parent, site_dir.resolve())
+        elif not stale:
+            kept[site_path] = entry
+    manifest = {"files": dict(sorted({**kept, **current}.items()))}
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return removed
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

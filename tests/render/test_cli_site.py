@@ -1,0 +1,104 @@
+"""`pubflow build site` and `pubflow preview` from the command line."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import polib
+import pytest
+from typer.testing import CliRunner
+
+from pubflow.cli import app
+from pubflow.config import load_settings
+from pubflow.errors import ConfigError
+from pubflow.render.preview import Preview
+from render_site_data import MORNINGS
+
+runner = CliRunner()
+
+
+def test_build_site_builds_and_reports(site_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(site_project)
+    result = runner.invoke(app, ["build", "site"])
+    assert result.exit_code == 0, result.output
+    assert "pt_BR: 1 article(s)" in result.output
+    assert "en_XA: 2 article(s) (QA only" in result.output
+    assert "skipped es: calm-mornings not published" in result.output
+    assert (site_project / "dist" / "site" / "de" / "calm-mornings" / "index.html").is_file()
+    again = runner.invoke(app, ["build", "site", "--locale", "de"])
+    assert again.exit_code == 0 and "0 files written" in again.output
+
+
+def test_build_site_errors_are_one_line(site_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(site_project)
+    result = runner.invoke(app, ["build", "site", "--locale", "xx"])
+    assert result.exit_code == 2
+    assert "locale 'xx' is not configured" in result.output and "Traceback" not in result.output
+    (site_project / "templates" / "site" / "article.html").write_text("{% if %}")
+    broken = runner.invoke(app, ["build", "site"])
+    assert broken.exit_code == 2 and "article.html:1" in broken.output
+
+
+def test_strict_build_fails_on_refused_translations(
+    site_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    catalog.find(MORNINGS.title).msgstr = "<script>alert(1)</script>"
+    catalog.save(str(path))
+    monkeypatch.chdir(site_project)
+    lenient = runner.invoke(app, ["build", "site"])
+    assert lenient.exit_code == 0 and "warning" in lenient.output
+    strict = runner.invoke(app, ["build", "site", "--strict"])
+    assert strict.exit_code == 1
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.headers["Cache-Control"] == "no-store"
+        return response.read().decode("utf-8")
+
+
+def test_preview_serves_the_site_and_rebuilds_when_a_po_changes(site_project: Path) -> None:
+    logs: list[str] = []
+    rebuilt = threading.Event()
+    stop = threading.Event()
+    with Preview(load_settings(site_project), port=0, log=logs.append) as preview:
+        preview.start()
+        assert preview.url.startswith("http://127.0.0.1:")
+        assert "<h1>Ruhige Morgen: 3 Tipps</h1>" in _get(preview.url + "de/calm-mornings/")
+        assert "languages-big" in _get(preview.url)
+        watcher = threading.Thread(
+            target=preview.watch, args=(stop,), kwargs={"on_rebuild": lambda r: rebuilt.set(), "debounce_ms": 100}
+        )
+        watcher.start()
+        try:
+            path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+            catalog = polib.pofile(str(path), wrapwidth=0)
+            catalog.find(MORNINGS.title).msgstr = "Ruhige Morgen: drei Tipps"
+            catalog.save(str(path))
+            # The watcher may subscribe after the first save: save again until it reacts.
+            deadline = time.monotonic() + 30
+            while not rebuilt.wait(1) and time.monotonic() < deadline:
+                catalog.save(str(path))
+            assert rebuilt.is_set(), logs
+            assert "<h1>Ruhige Morgen: drei Tipps</h1>" in _get(preview.url + "de/calm-mornings/")
+        finally:
+            stop.set()
+            watcher.join(10)
+    assert not watcher.is_alive()
+    assert any("calm-mornings.po" in line for line in logs)
+
+
+def test_preview_reports_a_busy_port(site_project: Path) -> None:
+    settings = load_settings(site_project)
+    with Preview(settings, port=0, log=lambda _: None) as first:
+        first.start()
+        port = int(first.url.rsplit(":", 1)[1].strip("/"))
+        second = Preview(settings, port=port, log=lambda _: None)
+        with pytest.raises(ConfigError, match="cannot serve") as error:
+            second.start()
+        assert "--port" in (error.value.hint or "")

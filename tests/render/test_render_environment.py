@@ -1,0 +1,302 @@
+"""The per-locale Jinja2 environment: escaping, safe translations, fallbacks, notices."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lxml.html
+import pytest
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from pubflow.config import Settings, load_settings
+from pubflow.errors import RenderError
+from pubflow.i18n.runtime import Lookup
+from pubflow.i18n.states import State
+from pubflow.render.environment import (
+    LocaleEnvironment,
+    Notice,
+    autoescape_for,
+    json_for_script,
+)
+
+
+@dataclass
+class FakeTranslations:
+    """Lookups served from a dict: msgid (or ``ctxt\\x04msgid``) → (text, state)."""
+
+    entries: dict[str, tuple[str, State]] = field(default_factory=dict)
+    locale: str = "de"
+
+    def gettext(self, msgid: str, *, context: str | None = None) -> Lookup:
+        key = f"{context}\x04{msgid}" if context else msgid
+        if key in self.entries:
+            text, state = self.entries[key]
+            if state in (State.REVIEWED, State.MACHINE):
+                return Lookup(text, state, self.locale)
+            return Lookup(msgid, state, "en")
+        return Lookup(msgid, State.MISSING, "en")
+
+    def ngettext(
+        self, singular: str, plural: str, n: int, *, context: str | None = None
+    ) -> Lookup:
+        found = self.gettext(singular, context=context)
+        if found.fallback:
+            return Lookup(singular if n == 1 else plural, found.state, "en")
+        forms = found.text.split("|")
+        return Lookup(forms[0] if n == 1 else forms[-1], found.state, found.lang)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "pyproject.toml").write_text('[tool.pubflow]\nlocales = ["de", "ar"]\n')
+    return load_settings(tmp_path)
+
+
+def make_env(
+    settings: Settings,
+    templates: dict[str, str],
+    ui: dict[str, tuple[str, State]] | None = None,
+    content: dict[str, tuple[str, State]] | None = None,
+    locale: str = "de",
+) -> LocaleEnvironment:
+    folder = settings.root / "tpl"
+    for name, text in templates.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return LocaleEnvironment(
+        settings,
+        locale,
+        template_dirs=[folder],
+        translations={
+            "messages": FakeTranslations(ui or {}, locale),
+            "article": FakeTranslations(content or {}, locale),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        ("page.html", True),
+        ("feed.xml", True),
+        ("email.mjml", True),
+        ("icon.svg", True),
+        ("EMAIL.MJML", True),
+        ("email.txt", False),
+        ("unknown.ext", True),
+        (None, True),
+    ],
+)
+def test_autoescape_is_on_for_markup_templates_and_off_for_text(
+    name: str | None, escaped: bool
+) -> None:
+    assert autoescape_for(name) is escaped
+
+
+def test_mjml_and_txt_templates_escape_as_their_format_needs(settings: Settings) -> None:
+    env = make_env(
+        settings, {"a.mjml": "<mj-text>{{ v }}</mj-text>", "a.txt": "{{ v }}"}
+    )
+    assert env.render("a.mjml", v="<b>&").text == "<mj-text>&lt;b&gt;&amp;</mj-text>"
+    assert env.render("a.txt", v="<b>&").text == "<b>&"
+
+
+def test_script_in_a_ui_translation_is_escaped_and_reported(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {"p.html": "<p>{{ _('Hello') }}</p><p>{% trans %}Bye{% endtrans %}</p>"},
+        ui={
+            "Hello": ("<script>alert(1)</script>", State.REVIEWED),
+            "Bye": ('<img src="x" onerror="alert(2)">', State.REVIEWED),
+        },
+    )
+    rendered = env.render("p.html")
+    tree = lxml.html.fromstring(rendered.text)
+    assert tree.xpath("//script") == [] and tree.xpath("//img") == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.text
+    assert {p.kind for p in rendered.record.problems} == {"markup-escaped"}
+    assert {p.msgid for p in rendered.record.problems} == {"Hello", "Bye"}
+
+
+def test_msgid_markup_lets_only_its_own_safe_tags_through(settings: Settings) -> None:
+    template = "<p>{{ _('Read <a href=\"%(url)s\">more</a>', url=url) }}</p>"
+    good = make_env(
+        settings,
+        {"p.html": template},
+        ui={'Read <a href="%(url)s">more</a>': ('<a href="%(url)s">Mehr</a> lesen', State.REVIEWED)},
+    )
+    html = good.render("p.html", url="https://example.org/?a=1&b=<2>").text
+    link = lxml.html.fromstring(html).xpath("//a")[0]
+    assert link.get("href") == "https://example.org/?a=1&b=<2>"  # value escaped, not dropped
+    assert link.text == "Mehr"
+
+    evil = make_env(
+        settings,
+        {"p.html": template},
+        ui={'Read <a href="%(url)s">more</a>': ('<a href="javascript:alert(1)">Mehr</a>', State.REVIEWED)},
+    )
+    rendered = evil.render("p.html", url="https://example.org/")
+    assert lxml.html.fromstring(rendered.text).xpath("//a") == []
+    assert [p.kind for p in rendered.record.problems] == ["markup-escaped"]
+    assert lxml.html.fromstring(rendered.text).xpath("//@href") == []
+
+
+def test_placeholder_values_are_escaped(settings: Settings) -> None:
+    env = make_env(settings, {"p.html": "<p>{{ _('Hi %(name)s', name=name) }}</p>"})
+    html = env.render("p.html", name="<script>x</script>").text
+    assert html == "<p>Hi &lt;script&gt;x&lt;/script&gt;</p>"
+
+
+def test_broken_placeholders_fall_back_to_the_source_and_are_reported(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {"p.html": "<p>{{ _('Hi %(name)s', name='Ada') }}</p>"},
+        ui={"Hi %(name)s": ("Hallo %(nom)s", State.REVIEWED)},
+    )
+    rendered = env.render("p.html")
+    assert rendered.text == '<p>Hi Ada</p>'
+    assert [p.kind for p in rendered.record.problems] == ["placeholders"]
+    assert Notice.UNTRANSLATED in rendered.notices
+
+
+def test_pgettext_and_plurals_use_context_and_count(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {
+            "p.html": "{{ pgettext('navigation', 'Home') }}|{{ pgettext('house', 'Home') }}|"
+            "{{ ngettext('%(num)s tip', '%(num)s tips', 1) }}|{{ ngettext('%(num)s tip', '%(num)s tips', 3) }}|"
+            "{% trans count=2 %}{{ count }} file{% pluralize %}{{ count }} files{% endtrans %}"
+        },
+        ui={
+            "navigation\x04Home": ("Start", State.REVIEWED),
+            "house\x04Home": ("Zuhause", State.REVIEWED),
+            "%(num)s tip": ("%(num)s Tipp|%(num)s Tipps", State.REVIEWED),
+        },
+    )
+    assert env.render("p.html").text == "Start|Zuhause|1 Tipp|3 Tipps|2 files"
+
+
+def test_content_fallback_carries_the_source_lang(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {
+            "p.html": "{% set a = tr('One') %}{% set b = tr('Two') %}"
+            "<p{{ a.lang_attr }}>{{ a }}</p><p{{ b.lang_attr }}>{{ b }}</p>"
+        },
+        content={"One": ("Eins & <b>zwei</b>", State.REVIEWED)},
+    )
+    rendered = env.render("p.html", content_domain="article")
+    assert rendered.text == '<p>Eins &amp; &lt;b&gt;zwei&lt;/b&gt;</p><p lang="en">Two</p>'
+    assert rendered.notices == {Notice.UNTRANSLATED}
+
+
+def test_notices_are_known_before_the_content_that_needs_them(settings: Settings) -> None:
+    # The notice sits above the fallback that causes it: one render could not know it.
+    template = (
+        "{% if 'untranslated' in notices %}[untranslated]{% endif %}"
+        "{% if 'updating' in notices %}{{ _('Being updated') }}{% endif %}"
+        "{% if 'machine' in notices %}[machine]{% endif %}"
+        "|{{ tr('Stale') }} {{ tr('Machine') }}"
+    )
+    env = make_env(
+        settings,
+        {"p.html": template},
+        content={"Stale": ("Alt", State.STALE), "Machine": ("Maschine", State.MACHINE)},
+    )
+    rendered = env.render("p.html", content_domain="article")
+    # The notice's own text is untranslated, so that notice joins too (a fixed point).
+    assert rendered.notices == {Notice.UPDATING, Notice.MACHINE, Notice.UNTRANSLATED}
+    assert rendered.text == "[untranslated]Being updated[machine]|Stale Maschine"
+
+
+def test_ui_fallback_knows_its_language(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {"p.html": "{% set h = _('Title') %}{% set k = _('Known') %}<h2{{ h|lang_attr }}>{{ h }}</h2><p{{ k|lang_attr }}>{{ k }}</p>"},
+        ui={"Known": ("Bekannt", State.REVIEWED)},
+    )
+    assert env.render("p.html").text == '<h2 lang="en">Title</h2><p>Bekannt</p>'
+
+
+def test_invalid_entries_are_reported(settings: Settings) -> None:
+    env = make_env(
+        settings, {"p.html": "{{ tr('Bad') }}"}, content={"Bad": ("x", State.INVALID)}
+    )
+    rendered = env.render("p.html", content_domain="article")
+    assert rendered.text == "Bad"
+    assert [p.kind for p in rendered.record.problems] == ["invalid"]
+
+
+def test_json_for_script_cannot_close_the_script_element() -> None:
+    data = {"text": "</script><script>alert(1)</script> & <!-- \u2028"}
+    encoded = str(json_for_script(data))
+    assert "<" not in encoded and ">" not in encoded and "&" not in encoded
+    assert json.loads(encoded) == data
+
+
+def test_locale_formatting(settings: Settings) -> None:
+    import datetime as dt
+
+    templates = {"p.html": "{{ format_date(d) }}|{{ format_number(1234.5) }}|{{ source_language_name }}"}
+    de = make_env(settings, templates)
+    ar = make_env(settings, templates, locale="ar")
+    day = dt.date(2026, 11, 25)
+    assert de.render("p.html", d=day).text == "25. November 2026|1.234,5|Englisch"
+    assert ar.render("p.html", d=day).text.endswith("|الإنجليزية")
+    assert "نوفمبر" in ar.render("p.html", d=day).text  # the Arabic month name
+    assert ar.direction == "rtl" and de.direction == "ltr"
+
+
+def test_template_errors_name_the_template_and_line(settings: Settings) -> None:
+    env = make_env(settings, {"bad.html": "line one\n{{ missing.attr }}\n", "syntax.html": "{% if %}"})
+    with pytest.raises(RenderError) as undefined:
+        env.render("bad.html")
+    assert undefined.value.line == 2 and str(undefined.value.path).endswith("bad.html")
+    with pytest.raises(RenderError) as syntax:
+        env.render("syntax.html")
+    assert syntax.value.line == 1
+    with pytest.raises(RenderError, match="not found"):
+        env.render("nope.html")
+
+
+def test_tr_without_a_domain_is_a_clear_error(settings: Settings) -> None:
+    env = make_env(settings, {"p.html": "{{ tr('x') }}"})
+    with pytest.raises(RenderError, match="domain"):
+        env.render("p.html")
+
+
+def test_trans_blocks_are_trimmed_like_babel_extracts_them(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {
+            "p.html": "{% trans name=who %}\n    Hello\n    {{ name }}, welcome.\n{% endtrans %}"
+            "{% set items = [] %}{% do items.append(1) %}{% for i in [1, 2] %}{% break %}{% endfor %}"
+        },
+        ui={"Hello %(name)s, welcome.": ("Hallo %(name)s, willkommen.", State.REVIEWED)},
+    )
+    assert env.render("p.html", who="Ada").text == "Hallo Ada, willkommen."
+
+
+hostile_text = st.lists(
+    st.sampled_from(
+        [*"<>\"'&=/ ;:aponerscriptjavhf()", "<script>", "onerror=", "javascript:", "</p>", "<a href=", "%(name)s"]
+    ),
+    max_size=25,
+).map("".join)
+
+
+@hypothesis_settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(msgstr=hostile_text, value=hostile_text)
+def test_no_translation_or_value_can_add_markup(settings: Settings, msgstr: str, value: str) -> None:
+    env = make_env(
+        settings,
+        {"p.html": "<p>{{ _('Hello %(name)s', name=value) }}</p><p>{{ tr('Body') }}</p>"},
+        ui={"Hello %(name)s": (msgstr, State.REVIEWED)},
+        content={"Body": (msgstr, State.REVIEWED)},
+    )
+    html = env.render("p.html", value=value, content_domain="article").text
+    body = lxml.html.fragment_fromstring(html, create_parent="div")
+    assert [child.tag for child in body] == ["p", "p"]
+    assert all(len(child) == 0 and not child.attrib for child in body)

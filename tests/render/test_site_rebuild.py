@@ -1,0 +1,122 @@
+"""Rebuilds rewrite only what changed (checked with inode + mtime, not with timing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+
+from pubflow.config import Settings, load_settings
+from pubflow.errors import ConfigError, RenderError
+from pubflow.i18n.runtime import clear_cache
+from pubflow.render.site import MANIFEST_NAME, render_site
+from render_site_data import MORNINGS
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(root)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def _changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> set[str]:
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+def _edit(root: Path, locale: str, domain: str, msgid: str, msgstr: str) -> None:
+    path = root / "locales" / locale / "LC_MESSAGES" / f"{domain}.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    catalog.find(msgid).msgstr = msgstr
+    catalog.save(str(path))
+    clear_cache()
+
+
+def test_rebuilding_with_nothing_changed_writes_nothing(site_settings: Settings) -> None:
+    first = render_site(site_settings)
+    assert len(first.written) == len(first.pages) == 19
+    before = _snapshot(first.out_dir)
+    second = render_site(site_settings)
+    assert second.written == [] and second.removed == []
+    assert len(second.unchanged) == 19
+    assert _snapshot(second.out_dir) == before
+
+
+def test_a_catalog_change_rewrites_only_that_locales_pages(site_settings: Settings) -> None:
+    first = render_site(site_settings)
+    before = _snapshot(first.out_dir)
+    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: drei Tipps")
+    second = render_site(site_settings)
+    changed = _changed(before, _snapshot(second.out_dir))
+    assert changed == {"de/calm-mornings/index.html", "de/index.html", "de/feed.xml"}
+    assert {str(p.relative_to(second.out_dir)) for p in second.written} == changed
+
+
+def test_a_paragraph_change_rewrites_one_page(site_settings: Settings) -> None:
+    first = render_site(site_settings)
+    before = _snapshot(first.out_dir)
+    _edit(site_settings.root, "ar", MORNINGS.slug, MORNINGS.conclusion[0], "خطوات صغيرة كل يوم.")
+    changed = _changed(before, _snapshot(render_site(site_settings).out_dir))
+    assert changed == {"ar/calm-mornings/index.html"}
+
+
+def test_a_change_of_published_state_rewrites_the_alternates_that_depend_on_it(
+    site_settings: Settings,
+) -> None:
+    first = render_site(site_settings)
+    before = _snapshot(first.out_dir)
+    # Unpublish pt_BR: empty most of its article translations.
+    path = site_settings.root / "locales" / "pt_BR" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    for entry in list(catalog)[:12]:
+        entry.msgstr = ""
+    catalog.save(str(path))
+    clear_cache()
+    second = render_site(site_settings)
+    assert not second.plan.is_published("pt_BR", MORNINGS.slug)
+    changed = _changed(before, _snapshot(second.out_dir))
+    removed = {"pt_BR/calm-mornings/index.html", "pt_BR/index.html", "pt_BR/feed.xml"}
+    # Pages whose switcher/hreflang listed pt_BR, plus the lists of locales.
+    rewritten = {
+        f"{loc}/calm-mornings/index.html" for loc in ("en", "de", "ar", "en_XA")
+    } | {f"{loc}/index.html" for loc in ("en", "de", "ar", "en_XA")} | {
+        "index.html", "sitemap.xml", MANIFEST_NAME
+    }
+    assert changed == removed | rewritten
+    # Pages that never mentioned pt_BR (calm-evenings is not published in pt_BR) stay as they were.
+    assert not any("calm-evenings" in path for path in changed)
+
+
+def test_a_partial_build_touches_only_the_requested_locale(site_settings: Settings) -> None:
+    first = render_site(site_settings)
+    before = _snapshot(first.out_dir)
+    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: drei Tipps")
+    _edit(site_settings.root, "ar", MORNINGS.slug, MORNINGS.title, "صباحات هادئة")
+    only_ar = render_site(site_settings, ["ar"])
+    assert only_ar.built_locales == ("ar",)
+    assert _changed(before, _snapshot(only_ar.out_dir)) == {
+        "ar/calm-mornings/index.html", "ar/index.html", "ar/feed.xml"
+    }
+    with pytest.raises(ConfigError, match="not configured"):
+        render_site(site_settings, ["xx"])
+
+
+def test_files_not_written_by_us_are_never_removed(site_settings: Settings) -> None:
+    report = render_site(site_settings)
+    mine = report.out_dir / "pt_BR" / "notes.txt"
+    mine.write_text("keep me")
+    stricter = load_settings(site_settings.root, coverage_threshold=99)
+    clear_cache()
+    render_site(stricter)
+    assert mine.read_text() == "keep me"
+    assert not (report.out_dir / "pt_BR" / "calm-mornings").exists()
+
+
+def test_no_articles_is_a_clear_error(site_settings: Settings) -> None:
+    for path in site_settings.articles_path.glob("*.md"):
+        path.unlink()
+    with pytest.raises(RenderError, match="no articles") as error:
+        render_site(site_settings)
+    assert "pubflow ingest" in (error.value.hint or "")
