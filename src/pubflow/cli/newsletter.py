@@ -1,0 +1,103 @@
+"""`pubflow build newsletter ISSUE`: one email per published language, checked, with a web copy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from pubflow.cli.build import build_app
+from pubflow.cli.common import EXIT_PROBLEMS, console, err_console, guarded, settings_from
+from pubflow.newsletter import NewsletterReport, render_newsletter
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def print_newsletter_report(report: NewsletterReport) -> None:
+    """Per locale: built (subject, HTML size) or failed (every error); warnings; the summary."""
+    for result in report.locales:
+        if result.status == "built":
+            html = result.file("email.html")
+            console.print(
+                f"  {result.locale}: {escape(result.subject or '')!s}  "
+                f"[dim]({html.size / 1024:.1f} KB HTML)[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            for line in result.describe_failure().splitlines():
+                err_console.print(f"  [bold red]failed[/] {escape(line)}", highlight=False, soft_wrap=True)
+        for finding in result.warnings:
+            err_console.print(
+                f"  [yellow]warning[/] {result.locale}: {escape(finding.describe(severity=False))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    for skipped in report.skipped:
+        err_console.print(f"  [yellow]skipped[/] {escape(skipped.describe())}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{report.summary().rsplit(' → ', 1)[0]} → {_shown(report.out_dir)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+_HELP = (
+    "Render newsletter ISSUE (content/newsletters/ISSUE.toml) for every language its article is "
+    "published in: dist/newsletter/ISSUE/<lang>/email.{mjml,html,txt,eml} and the web copy "
+    "dist/site/<lang>/newsletter/ISSUE/index.html.\n\n"
+    "Catalogs that are out of date are compiled first. Every language is checked before "
+    "anything of it is written (MJML tags and attributes, HTML size against Gmail's 102 KB "
+    "clipping, https links with UTM tags, image alt texts, one-line subject and preheader); "
+    "a language that fails is reported and left out, the others are built. Exit status 1 "
+    "when a language failed."
+)
+
+
+@build_app.command("newsletter", help=_HELP)
+@guarded
+def build_newsletter_command(
+    issue: Annotated[
+        str, typer.Argument(metavar="ISSUE", help="The issue id, e.g. 2026-12.", show_default=False)
+    ],
+    locales: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--locale",
+            "-l",
+            metavar="LOCALE",
+            help="Build only this language (repeatable). Default: every published language.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Render one newsletter issue for every published language."""
+    settings = settings_from()
+    progress = Progress(
+        TextColumn("rendering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}", markup=False),
+        console=err_console,
+        transient=True,
+    )
+    task = progress.add_task("", total=None)
+
+    def advance(done: int, total: int, what: str) -> None:
+        progress.update(task, completed=done, total=total, description=what)
+
+    with progress if err_console.is_terminal else contextlib.nullcontext():
+        report = render_newsletter(settings, issue, locales or None, progress=advance)
+    print_newsletter_report(report)
+    if report.failed:
+        raise typer.Exit(EXIT_PROBLEMS)

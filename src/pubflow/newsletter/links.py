@@ -1,0 +1,154 @@
+"""Links of a newsletter: UTM tagging, and the link and image rules of the rendered HTML.
+
+UTM parameters are appended to the query string as it is (never re-encoded, never
+overwriting a parameter the link already has) and before the fragment, so
+``https://x.org/a/?utm_source=partner#tip-1`` keeps its ``utm_source`` and its anchor. ``mailto:``
+links and the unsubscribe link are never tagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+UTM_SOURCE = "newsletter"
+UTM_MEDIUM = "email"
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+
+
+def add_utm(url: str, *, campaign: str, content: str, source: str = UTM_SOURCE, medium: str = UTM_MEDIUM) -> str:
+    """``url`` with the UTM parameters it does not have yet (http/https only; others unchanged)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return url
+    present = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    wanted = {
+        "utm_source": source,
+        "utm_medium": medium,
+        "utm_campaign": campaign,
+        "utm_content": content,
+    }
+    added = [(name, value) for name, value in wanted.items() if name not in present]
+    if not added:
+        return url
+    query = "&".join(part for part in (parts.query, urlencode(added)) if part)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def has_utm(url: str) -> bool:
+    """True when every UTM parameter we add is present."""
+    present = {name for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    return all(key in present for key in UTM_KEYS)
+
+
+def is_https(url: str) -> bool:
+    """An absolute https URL with a host and no whitespace."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
+def is_mailto(url: str) -> bool:
+    return urlsplit(url).scheme == "mailto" and "@" in url and not any(c.isspace() for c in url)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A URL in rendered HTML: element, attribute, value and 1-based line."""
+
+    tag: str
+    attribute: str
+    url: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Image:
+    """An ``<img>``: its source, alt text (None when missing) and line."""
+
+    src: str | None
+    alt: str | None
+    decorative: bool
+    line: int
+
+
+_URL_ATTRIBUTES = {"href", "src", "background", "action", "poster", "srcset", "data"}
+
+
+class _Scanner(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.references: list[Reference] = []
+        self.images: list[Image] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line = self.getpos()[0]
+        values = dict(attrs)
+        for name, value in attrs:
+            if name in _URL_ATTRIBUTES and value is not None:
+                if name == "srcset":
+                    for candidate in value.split(","):
+                        url = candidate.strip().split(" ")[0]
+                        if url:
+                            self.references.append(Reference(tag, name, url, line))
+                else:
+                    self.references.append(Reference(tag, name, value.strip(), line))
+        if tag == "img":
+            decorative = values.get("role") == "presentation" or values.get("aria-hidden") == "true"
+            self.images.append(Image(values.get("src"), values.get("alt"), decorative, line))
+
+    handle_startendtag = handle_starttag
+
+
+def scan_html(html: str) -> tuple[list[Reference], list[Image]]:
+    """Every URL-bearing attribute and every image in ``html``."""
+    scanner = _Scanner()
+    scanner.feed(html)
+    scanner.close()
+    return scanner.references, scanner.images
+
+
+@dataclass(frozen=True)
+class LinkIssue:
+    """A broken rule: ``error`` stops the locale, ``warning`` is reported."""
+
+    severity: str
+    check: str
+    message: str
+    line: int | None = None
+
+
+def check_links(
+    html: str, *, untracked: Iterable[str] = (), require_utm: bool = True
+) -> list[LinkIssue]:
+    """Links absolute https (or mailto for ``<a>``), tagged with UTM; images https with alt text.
+
+    ``untracked`` lists URLs that must not carry UTM parameters (the unsubscribe link).
+    """
+    skip = set(untracked)
+    issues: list[LinkIssue] = []
+    references, images = scan_html(html)
+    for ref in references:
+        if ref.tag == "img" and ref.attribute == "src":
+            continue  # images are checked below, with their alt text
+        if ref.tag == "a" and ref.attribute == "href":
+            if is_mailto(ref.url):
+                continue
+            if not is_https(ref.url):
+                issues.append(LinkIssue("error", "links", f"link {ref.url!r} is not an absolute https or mailto URL", ref.line))
+            elif ref.url in skip:
+                if has_utm(ref.url) or "utm_" in ref.url:
+                    issues.append(LinkIssue("error", "utm", f"the unsubscribe link carries UTM parameters: {ref.url}", ref.line))
+            elif require_utm and not has_utm(ref.url):
+                issues.append(LinkIssue("warning", "utm", f"link without UTM parameters: {ref.url}", ref.line))
+        elif not is_https(ref.url):
+            issues.append(
+                LinkIssue("error", "links", f"<{ref.tag} {ref.attribute}> {ref.url!r} is not an absolute https URL", ref.line)
+            )
+    for image in images:
+        if image.src is None or not is_https(image.src):
+            issues.append(LinkIssue("error", "images", f"image {image.src!r} is not an absolute https URL", image.line))
+        if not image.decorative and not (image.alt or "").strip():
+            issues.append(LinkIssue("error", "images", f"image {image.src!r} has no alt text", image.line))
+    return issues
