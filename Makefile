@@ -13,9 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Run the main job on the embedded defaults, offline.
+# Prefect keeps its state in the project (not ~/.prefect) and never phones home.
+PREFECT_ENV := PUBFLOW_ROOT=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
+	PREFECT_SERVER_ANALYTICS_ENABLED=false
+
+## Run the main job on the embedded defaults, offline: the `publish` flow (ingest → sync
+## catalogs → pseudo pre-fill → site → newsletters) on a temporary local Prefect server.
 publish: $(STAMP)
-	$(BIN)/pubflow ingest --keep-edited content/sources/*
+	$(PREFECT_ENV) $(BIN)/python -m flows.publish
+
+## Start the Prefect server + UI, every deployment, the unsubscribe app and the preview server.
+serve: $(STAMP)
+	$(PREFECT_ENV) $(BIN)/pubflow serve
 
 ## Run the test suite (long soak variants excluded; see `make soak`).
 test: $(STAMP)

@@ -1,0 +1,1 @@
+"""Prefect flows: thin wrappers around the pubflow library (which never imports Prefect)."""

@@ -1,0 +1,214 @@
+"""What every flow shares: typed parameters, settings, artifacts and user-facing failures.
+
+Parameter types are ``Literal`` unions built from the project's settings, so the Prefect UI
+draws dropdowns and multi-selects with exactly the configured locales.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+from prefect import get_run_logger
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.context import TaskRunContext
+
+from pubflow.config import Settings, load_settings
+from pubflow.errors import ConfigError, PubflowError
+from pubflow.fsutil import validate_slug
+
+_PROJECT = Path(__file__).resolve().parents[1]
+
+
+def project_root() -> Path:
+    """The project the flows work on: ``PUBFLOW_ROOT`` when set, else the one holding flows/."""
+    return Path(os.environ["PUBFLOW_ROOT"]).resolve() if os.environ.get("PUBFLOW_ROOT") else _PROJECT
+
+
+_SETTINGS = load_settings(project_root())
+
+# Literal[...] over the configured codes: Prefect turns these into enums in the parameter
+# schema, so the UI offers a (multi-)select instead of free text.
+LocaleCode = Literal[tuple(_SETTINGS.all_locales)]  # type: ignore[valid-type]
+TargetLocale = Literal[tuple(_SETTINGS.locales)]  # type: ignore[valid-type]
+Backend = Literal["none", "pseudo", "google", "deepl", "microsoft", "libre", "mymemory"]
+Policy = Literal["default", "reviewed", "machine"]
+"""``default``: the project's ``publish_policy`` setting."""
+
+
+class FlowFailure(Exception):
+    """A failure whose message is one sentence a marketer can act on."""
+
+
+def retry_unless_user_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry network tasks on faults, never on a user error (retrying cannot fix a bad input)."""
+    try:
+        state.result()
+    except (FlowFailure, PubflowError):
+        return False
+    except Exception:  # noqa: BLE001 — any other failure is worth another try
+        return True
+    return False
+
+
+def settings(**overrides: Any) -> Settings:
+    """Settings of the project this flow runs in, with flow parameters applied."""
+    return load_settings(project_root(), **overrides)
+
+
+def checked_slugs(values: Sequence[str] | None, what: str = "article") -> list[str] | None:
+    """Validate slugs given as parameters (they become paths: no ``../``, no NUL)."""
+    if not values:
+        return None
+    try:
+        return [validate_slug(value, where=what) for value in values]
+    except ConfigError as exc:
+        raise FlowFailure(exc.describe()) from None
+
+
+@contextmanager
+def user_errors(stage: str) -> Iterator[None]:
+    """Turn a :class:`PubflowError` into a failed run whose message says what to do."""
+    try:
+        yield
+    except PubflowError as exc:
+        message = f"{stage} failed: {exc.describe()}"
+        get_run_logger().error(message)
+        create_markdown_artifact(
+            markdown=f"## {stage} failed\n\n{exc.describe()}\n",
+            key=f"{stage.lower().replace(' ', '-')}-failure",
+            description=f"Why {stage.lower()} failed and what to do",
+        )
+        raise FlowFailure(message) from None
+
+
+def preview_url(cfg: Settings, site_path: str = "") -> str:
+    """Link to an output through the preview server started by ``make serve``."""
+    return f"http://{cfg.host}:{cfg.preview_port}/{site_path.lstrip('/')}"
+
+
+class Progress:
+    """A progress artifact that long flows update as they go (0–100 %)."""
+
+    def __init__(self, description: str) -> None:
+        self.artifact_id: UUID | None = create_progress_artifact(  # type: ignore[assignment]
+            progress=0.0, description=description
+        )
+        self.last = 0.0
+
+    def update(self, percent: float) -> None:
+        percent = max(0.0, min(100.0, percent))
+        # Each update is a server write: only report visible steps.
+        if self.artifact_id is not None and (percent - self.last >= 2 or percent == 100):
+            update_progress_artifact(artifact_id=self.artifact_id, progress=percent)
+            self.last = percent
+
+
+def coverage_table(rows: Iterable[Any], key: str = "translation-coverage") -> None:
+    """Publish ``pubflow.i18n.stats`` rows as a table artifact (one row per locale and domain)."""
+    table = [row.as_dict() for row in rows]
+    if table:
+        create_table_artifact(
+            table=table,
+            key=key,
+            description="Translation coverage per locale and domain (fuzzy never counts)",
+        )
+
+
+def tree_fingerprint(paths: Iterable[Path]) -> str:
+    """A hash of the names, sizes and contents of every file under ``paths``.
+
+    Cache keys use it so a cached step reruns when any input (or output) changes; hashing
+    contents rather than mtimes keeps a fresh clone's cache valid.
+    """
+    digest = hashlib.sha256()
+    for base in sorted(paths):
+        if not base.exists():
+            digest.update(f"missing:{base}".encode())
+            continue
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for file in files:
+            digest.update(str(file.relative_to(base.parent)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def outputs_intact(manifest: Path, base: Path) -> bool:
+    """True when a build manifest exists and every file it lists is still on disk.
+
+    A cached build step is only trusted when its outputs are intact; otherwise the flow
+    refreshes the cache (the step runs and stores its result under the same inputs key).
+    Understands the site manifest (``{"files": {path: …}}``) and the newsletter manifest
+    (``{"locales": {code: {"files": {name: {"path": …}}}}}``), paths relative to ``base``.
+    """
+    import json
+
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        if "files" in data:
+            names = list(data["files"])
+        else:
+            names = [
+                output["path"]
+                for entry in data["locales"].values()
+                for output in entry.get("files", {}).values()
+            ]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return all((base / name).is_file() for name in names)
+
+
+def inputs_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Cache key of a pure build step: its name, parameters, every input file and PUBFLOW_* env."""
+    cfg = settings()
+    inputs = tree_fingerprint(
+        [cfg.articles_path, cfg.newsletters_path, cfg.locales_path, cfg.templates_path,
+         cfg.root / "pyproject.toml"]
+    )
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("PUBFLOW_"))
+    material = repr((context.task.name, sorted(parameters.items(), key=str), inputs, env))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def markdown_links(title: str, lines: Iterable[str]) -> str:
+    """A small markdown document: a heading and a bullet list."""
+    body = "\n".join(f"- {line}" for line in lines) or "- (nothing)"
+    return f"## {title}\n\n{body}\n"
+
+
+SECRET_BLOCKS = {
+    "deepl_api_key": "pubflow-deepl-api-key",
+    "microsoft_api_key": "pubflow-microsoft-api-key",
+    "libre_api_key": "pubflow-libre-api-key",
+    "smtp_password": "pubflow-smtp-password",
+    "unsubscribe_secret": "pubflow-unsubscribe-secret",
+}
+"""Setting → name of the Prefect Secret block that may hold it (environment variables win)."""
+
+
+def secret_overrides(*names: str) -> dict[str, str]:
+    """Values of the Secret blocks for ``names`` that exist and are not set in the environment.
+
+    The values go straight into settings; they are never logged or put in an artifact.
+    """
+    from prefect.blocks.system import Secret
+
+    found: dict[str, str] = {}
+    for name in names:
+        if os.environ.get(f"PUBFLOW_{name.upper()}"):
+            continue
+        try:
+            found[name] = str(Secret.load(SECRET_BLOCKS[name]).get())
+        except (ValueError, KeyError):  # no such block: the setting stays as configured
+            continue
+    return found

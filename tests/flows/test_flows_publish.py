@@ -1,0 +1,124 @@
+"""The flows under a Prefect test harness: outputs, artifacts, caching and parameter checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+SLUG = "achieving-relief-with-ketamine-therapy"
+
+
+def _task_states(flow_run_id: UUID) -> dict[str, list[str]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    states: dict[str, list[str]] = {}
+    for run in runs:
+        states.setdefault(run.name.rsplit("-", 1)[0], []).append(run.state.name if run.state else "")
+    return states
+
+
+def _artifact_keys(flow_run_id: UUID) -> set[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {a.key for a in artifacts if a.key} | {f"type:{a.type}" for a in artifacts}
+
+
+def test_publish_builds_everything_and_second_run_is_cached(flow_project: Path) -> None:
+    from flows.publish import publish
+
+    state = publish(return_state=True)
+    assert state.is_completed(), state.message
+    result = state.result()
+    site = flow_project / "dist" / "site"
+    assert (site / "index.html").is_file()
+    assert (site / "sitemap.xml").is_file()
+    for locale, slugs in result["site"]["published"].items():
+        for slug in slugs:
+            assert (site / locale / slug / "index.html").is_file()
+    assert SLUG in result["site"]["published"]["en"]
+    # The pseudo-locale is built for QA (pseudo pre-fill ran offline) but never advertised.
+    assert (site / "en_XA" / SLUG / "index.html").is_file()
+    assert "en_XA" not in result["site"]["published"]
+    assert result["prefill"]["backend"] == "pseudo" and result["prefill"]["failed"] == 0
+    pseudo_po = flow_project / "locales" / "en_XA" / "LC_MESSAGES" / f"{SLUG}.po"
+    assert "machine-translated: pseudo" in pseudo_po.read_text(encoding="utf-8")
+    newsletter = flow_project / "dist" / "newsletter" / "2026-12"
+    assert (newsletter / "en" / "email.eml").is_file()
+    assert (newsletter / "manifest.json").is_file()
+
+    keys = _artifact_keys(state.state_details.flow_run_id)
+    assert {"publish-summary", "site-summary", "translation-coverage", "newsletter-2026-12"} <= keys
+    assert "type:progress" in keys
+
+    again = publish(return_state=True)
+    assert again.is_completed(), again.message
+    states = _task_states(again.state_details.flow_run_id)
+    assert states["build site"] == ["Cached"]
+    assert states["build newsletter"] == ["Cached"]
+
+
+def test_deleted_outputs_are_rebuilt_not_served_from_cache(flow_project: Path) -> None:
+    import shutil
+
+    from flows.publish import publish
+
+    assert publish(return_state=True).is_completed()
+    shutil.rmtree(flow_project / "dist")
+    state = publish(return_state=True)
+    assert state.is_completed(), state.message
+    assert (flow_project / "dist" / "site" / "en" / SLUG / "index.html").is_file()
+    assert _task_states(state.state_details.flow_run_id)["build site"] == ["Completed"]
+
+
+@pytest.mark.parametrize("bad", ["../../etc", "/etc/passwd", "a\x00b", "Has Spaces"])
+def test_path_like_article_ids_fail_with_a_clear_message(flow_project: Path, bad: str) -> None:
+    from flows.publish import publish
+
+    state = publish(articles=[bad], return_state=True)
+    assert state.is_failed()
+    assert "not a valid slug" in state.message
+    assert not (flow_project / "dist").exists()
+
+
+def test_locale_parameter_is_an_enumerated_multi_select() -> None:
+    from flows.publish import publish
+    from flows.site import build_site_flow
+
+    for flow_obj in (publish, build_site_flow):
+        schema = flow_obj.parameters.model_dump()["properties"]["locales"]
+        assert schema["type"] == "array" and schema["default"] == []
+        assert schema["items"]["enum"] == ["en", "de", "es", "fr", "ar", "pt_BR", "en_XA"]
+        assert schema["description"].startswith("Languages to")
+    prefill = publish.parameters.model_dump()["properties"]["prefill"]
+    assert prefill["enum"][:2] == ["none", "pseudo"]
+
+
+def test_sync_flow_reports_coverage(flow_project: Path) -> None:
+    from flows.catalogs import sync_catalogs_flow
+
+    state = sync_catalogs_flow(locales=["de"], return_state=True)
+    assert state.is_completed(), state.message
+    keys = _artifact_keys(state.state_details.flow_run_id)
+    assert {"sync-summary", "translation-coverage"} <= keys
+
+
+def test_prefill_flow_refuses_none_and_fills_pseudo(flow_project: Path) -> None:
+    from flows.catalogs import prefill_flow
+
+    refused = prefill_flow(backend="none", return_state=True)
+    assert refused.is_failed() and "pre-fills nothing" in refused.message
+    filled = prefill_flow(locales=["en_XA"], backend="pseudo", return_state=True)
+    assert filled.is_completed(), filled.message
+    assert filled.result()["filled"] > 0
