@@ -145,6 +145,8 @@ def main() -> None:
             *deployments(cfg.newsletter_cron, cfg.newsletter_timezone),
             limit=args.limit,
             print_starting_message=True,
+            # Paused deployments would stay paused on the next `make serve`: leave them active.
+            pause_on_shutdown=False,
         )
     finally:
         stop.set()

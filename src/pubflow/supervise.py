@@ -56,6 +56,25 @@ def wait_for_url(url: str, timeout: float, alive: Callable[[], bool] = lambda: T
     return False
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of process group ``pgid``; empty where /proc is missing."""
+    members = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return members
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp. A zombie is dead, only not yet reaped.
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
 class Supervisor:
     """Starts services in order, stops them in reverse order, kills whole process groups."""
 
@@ -104,13 +123,17 @@ class Supervisor:
                     service.process.wait(timeout=grace)
                 except subprocess.TimeoutExpired:
                     pass
-            # Children in the group may outlive the leader (runner subprocesses): kill the group.
+            # Children in the group may outlive the leader (runner subprocesses): kill the group
+            # and wait until the kernel has really removed them, so nothing outlives `serve`.
             self._signal(service, signal.SIGKILL)
             if service.process is not None:
                 try:
                     service.process.wait(timeout=grace)
                 except subprocess.TimeoutExpired:
                     pass
+                deadline = time.monotonic() + grace
+                while group_members(service.process.pid) and time.monotonic() < deadline:
+                    time.sleep(0.05)
         self.services.clear()
 
     @staticmethod

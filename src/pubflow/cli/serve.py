@@ -106,12 +106,13 @@ def serve_command(
             )
         )
         ui = api_url.removesuffix("/api")
-        console.print(f"[bold]Prefect UI[/]         {ui}  (deployments: {ui}/deployments)")
-        console.print(f"[bold]Preview[/]            http://{settings.host}:{settings.preview_port}/")
-        console.print(
-            f"[bold]Unsubscribe app[/]    http://{settings.host}:{settings.unsubscribe_port}/"
-        )
-        console.print(f"logs in {logs}; press Ctrl-C to stop everything.")
+        for label, url in (
+            ("Prefect UI", f"{ui}/deployments"),
+            ("Preview", f"http://{settings.host}:{settings.preview_port}/"),
+            ("Unsubscribe app", f"http://{settings.host}:{settings.unsubscribe_port}/"),
+        ):
+            console.print(f"[bold]{label:<16}[/] {url}", soft_wrap=True, highlight=False)
+        console.print(f"logs in {logs}; press Ctrl-C to stop everything.", soft_wrap=True)
         while True:
             dead = supervisor.first_dead()
             if dead is not None:
