@@ -6,16 +6,11 @@ The flows find their project through ``PUBFLOW_ROOT``, which each test points at
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # `import flows.*`, as make publish / make serve do
+from flows_support import copy_project
 
 
 @pytest.fixture(scope="session")
@@ -28,15 +23,6 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
-
-
-def copy_project(target: Path) -> Path:
-    """The project's content, catalogs, templates and settings under ``target`` (no outputs)."""
-    for name in ("content", "locales", "templates", "flows"):
-        shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "pyproject.toml", target / "pyproject.toml")
-    shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
-    return target
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import REPO, copy_project
+from flows_support import REPO, copy_project, free_port
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
 SLUG = "achieving-relief-with-ketamine-therapy"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import copy_project
+from flows_support import copy_project, free_port
+
 from pubflow.supervise import group_members
-from test_flows_e2e_server import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import EMPTY_IN_GUIDE, MtProject
+from mt_support import EMPTY_IN_GUIDE, MtProject
 from libre_server import LibreTestServer, refused_url
 from typer.testing import CliRunner
 
@@ -73,7 +73,7 @@ def test_user_errors_exit_2_with_one_line(cli: CliRunner, args: list[str], needl
 
 
 def test_pseudo_backend_needs_no_network(cli: CliRunner, mt_project: MtProject, tmp_path: Path) -> None:
-    from conftest import DOMAINS, make_catalog
+    from mt_support import DOMAINS, make_catalog
 
     from pubflow.i18n.pofile import po_path, write_catalog
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DOMAINS, MtProject, write_project
+from mt_support import DOMAINS, MtProject, write_project
 from libre_server import LibreTestServer
 
 from pubflow.i18n.machine.client import ClientOptions

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import DISTINCT_TEXTS, DOMAINS, EMPTY_IN_GUIDE, MtProject, write_project
+from mt_support import DISTINCT_TEXTS, DOMAINS, EMPTY_IN_GUIDE, MtProject, write_project
 from libre_server import LibreTestServer, refused_url
 
 from pubflow.i18n.machine.prefill import prefill_catalogs

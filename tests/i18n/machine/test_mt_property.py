@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import polib
-from conftest import make_catalog, write_project
+from mt_support import make_catalog, write_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
