@@ -136,7 +136,7 @@ def test_served_publish_deployment_runs_from_the_api(server: Server, tmp_path: P
     root = copy_project(tmp_path / "project")
     env = {**server.env, "PUBFLOW_ROOT": str(root), "PYTHONPATH": str(root)}
     serving = start(
-        [sys.executable, str(root / "flows" / "serve.py"), "--limit", "2", "--no-watch"],
+        [sys.executable, str(root / "flows" / "serve.py"), "--limit", "2"],
         env, server.logs / "serve.log", root,
     )
     try:
@@ -169,6 +169,27 @@ def test_served_publish_deployment_runs_from_the_api(server: Server, tmp_path: P
         keys = {a["key"] for a in server.artifacts(run["id"]) if a["key"]}
         assert {"publish-summary", "site-summary", "translation-coverage"} <= keys
         _screenshot_run_form(server, deployment["id"])
+
+        # A translator saves the German catalog: the watcher starts refresh-locale for de.
+        catalog = root / "locales" / "de" / "LC_MESSAGES" / f"{SLUG}.po"
+        catalog.write_text(
+            catalog.read_text(encoding="utf-8").replace("3 Tipps", "drei Tipps", 1), encoding="utf-8"
+        )
+        refresh = server.deployment("refresh-locale", "refresh-locale")
+        assert refresh is not None
+
+        def refreshed() -> dict[str, Any] | None:
+            runs = server.request(
+                "POST", "/flow_runs/filter",
+                json={"deployments": {"id": {"any_": [refresh["id"]]}}},
+            ).json()
+            done = [r for r in runs if r["state"]["type"] == "COMPLETED"]
+            return done[0] if done else None
+
+        run = server.wait_for(refreshed, "the refresh-locale run after a .po save")
+        assert run["parameters"] == {"locale": "de"}
+        page = root / "dist" / "site" / "de" / SLUG / "index.html"
+        assert "drei Tipps" in page.read_text(encoding="utf-8")
     finally:
         stop(serving)
 
