@@ -42,6 +42,7 @@ from pubflow.config import Settings
 from pubflow.deliver.subscribers import Subscriber, SubscriberStore, open_database
 from pubflow.deliver.tokens import ListSecret, TokenSigner, load_list_secret, parse_token
 from pubflow.errors import DeliveryError, PubflowError
+from pubflow.i18n.placeholders import untrusted_directive
 from pubflow.locales import html_lang, text_direction
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,18 @@ SECURITY_HEADERS = {
 _NO_SUBSCRIBER_SECRET = "no-such-subscriber"
 
 
+def _formattable(translated: str, *sources: str) -> str:
+    """``translated``, or the source when it holds a ``%`` directive the source does not.
+
+    Jinja's newstyle gettext applies ``%`` to every result: "%(x)s" in the translation of a
+    string without placeholders would answer 500 to every unsubscribe, "%999999999s" a gigabyte.
+    """
+    for source in sources:
+        if untrusted_directive(source, translated) is None:
+            return translated
+    return sources[0]
+
+
 class EscapedTranslations:
     """A gettext translations object whose results are escaped text, never markup."""
 
@@ -74,16 +87,20 @@ class EscapedTranslations:
         self._translations = translations
 
     def gettext(self, message: str) -> Markup:
-        return escape(self._translations.gettext(message))
+        return escape(_formattable(self._translations.gettext(message), message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> Markup:
-        return escape(self._translations.ngettext(singular, plural, n))
+        source = singular if n == 1 else plural
+        translated = self._translations.ngettext(singular, plural, n)
+        return escape(_formattable(translated, source, singular, plural))
 
     def pgettext(self, context: str, message: str) -> Markup:
-        return escape(self._translations.pgettext(context, message))
+        return escape(_formattable(self._translations.pgettext(context, message), message))
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> Markup:
-        return escape(self._translations.npgettext(context, singular, plural, n))
+        source = singular if n == 1 else plural
+        translated = self._translations.npgettext(context, singular, plural, n)
+        return escape(_formattable(translated, source, singular, plural))
 
 
 def negotiate_locale(header: str, available: list[str]) -> str | None:

@@ -20,8 +20,11 @@ markup         error    tags or attributes the source lacks, ``<script>`` & co, 
                         (warning: a tag used a different number of times)
 urls           error    an http(s)/mailto URL of the source changed or missing; a new URL
 plurals        error    number of plural forms differs from the locale's; some forms left empty
-single-line    error    a line break (CR, LF, VT, FF, U+0085, U+2028, U+2029) in the translation
-                        of a one-line source (titles, subjects)
+single-line    error    a line break (CR, LF, VT, FF, U+0085, U+2028, U+2029) or an RFC 2047
+                        encoded word (=?…?=) in the translation of a one-line source (titles,
+                        subjects)
+control        error    a control character (NUL, ESC, BEL, DEL, …) or U+FFFE/U+FFFF that the
+                        source lacks: XML feeds, HTML and mail headers cannot carry it
 length         error    longer than a ``(max N characters)`` limit in the context
 whitespace     warning  leading/trailing whitespace differs from the source
 unchanged      warning  translation identical to a long source text (forgotten?)
@@ -45,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from pubflow.i18n.markup import has_markup, markup_issues
-from pubflow.i18n.placeholders import Placeholder, scan_placeholders
+from pubflow.i18n.placeholders import Placeholder, scan_placeholders, stray_percents
 
 __all__ = [
     "CHECKS",
@@ -76,6 +79,7 @@ CHECKS: Mapping[str, str] = {
     "urls": "URLs of the source must appear unchanged; no new URLs",
     "plurals": "every plural form of the locale is filled",
     "single-line": "a one-line source gets a one-line translation",
+    "control": "no control characters the source does not have",
     "length": "a (max N characters) context limits the translation's length",
     "whitespace": "leading/trailing whitespace matches the source (warning)",
     "unchanged": "a long source text left untranslated (warning)",
@@ -310,6 +314,15 @@ def _check_placeholders(
         found = [p for p in scan_placeholders(form.translation) if _in_use(p, printf, brace)]
         for message in _compare_named(wanted, found, available, form.may_omit_named):
             diagnostics.append(_error("placeholders", form.say(message), entry, path))
+        if printf:
+            in_source = stray_percents(form.source)
+            stray = [t for t in stray_percents(form.translation) if t not in in_source]
+            if stray:
+                message = (
+                    f"translation has {stray[0]!r}, which is not a placeholder; in this "
+                    "python-format string write %% for a percent sign"
+                )
+                diagnostics.append(_error("placeholders", form.say(message), entry, path))
         for is_printf in (True, False):
             order_problem = _compare_ordered(
                 [p.token for p in wanted if p.kind.is_ordered and p.kind.is_printf == is_printf],
@@ -483,6 +496,9 @@ LINE_BREAKS = "\r\n\x0b\x0c\x85\u2028\u2029"
 
 
 _LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
+# An RFC 2047 encoded word: "=?utf-8?q?=0D=0ABcc:_x?=" has no line break, but the email package
+# decodes it when the header is set and writes the CR LF out raw (header injection).
+ENCODED_WORD = re.compile(r"=\?[^?]*\?[bBqQ]\?[^?]*\?=")
 
 
 def _first_line_break(text: str) -> str | None:
@@ -509,6 +525,18 @@ def _check_single_line(entry: EntryText, forms: list[_Form], path: Path | None) 
     for form in forms:
         if _first_line_break(form.source) is not None:
             continue
+        if ENCODED_WORD.search(form.translation) and not ENCODED_WORD.search(form.source):
+            diagnostics.append(
+                _error(
+                    "single-line",
+                    form.say(
+                        "translation contains an RFC 2047 encoded word (=?…?=), which mail programs "
+                        "decode (into a line break, even a new header); write the text itself"
+                    ),
+                    entry,
+                    path,
+                )
+            )
         char = _first_line_break(form.translation)
         if char is not None:
             diagnostics.append(
@@ -522,6 +550,34 @@ def _check_single_line(entry: EntryText, forms: list[_Form], path: Path | None) 
                     path,
                 )
             )
+    return diagnostics
+
+
+# C0/C1 controls (tab, LF, CR and NEL aside), DEL and the noncharacters U+FFFE/U+FFFF: lxml
+# refuses them in feeds and sitemaps (the build would stop), HTML and mail headers mangle them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+
+
+def _check_control(entry: EntryText, forms: list[_Form], path: Path | None) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for form in forms:
+        one_line = _first_line_break(form.source) is None
+        for match in _CONTROL.finditer(form.translation):
+            char = match.group()
+            if char in form.source or (one_line and char in LINE_BREAKS):
+                continue  # the source has it too, or the single-line check reports it
+            diagnostics.append(
+                _error(
+                    "control",
+                    form.say(
+                        f"translation contains the control character U+{ord(char):04X}, which "
+                        "pages, feeds and emails cannot carry; delete it (often pasted by accident)"
+                    ),
+                    entry,
+                    path,
+                )
+            )
+            break
     return diagnostics
 
 
@@ -640,6 +696,7 @@ def check_entry(
             *_check_urls(entry, forms, path),
             *_check_plurals(entry, rule, locale, path),
             *_check_single_line(entry, forms, path),
+            *_check_control(entry, forms, path),
             *_check_length(entry, forms, path),
             *_check_whitespace(entry, forms, path),
             *_check_unchanged(entry, forms, locale, source_locale, path),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +24,8 @@ __all__ = [
     "placeholders_of",
     "printf_placeholders",
     "scan_placeholders",
+    "stray_percents",
+    "untrusted_directive",
 ]
 
 
@@ -111,6 +114,49 @@ def scan_placeholders(text: str) -> list[Placeholder]:
     found = printf_placeholders(text) + brace_placeholders(text)
     found.sort(key=lambda placeholder: placeholder.start)
     return found
+
+
+# Every directive exactly as Python's % operator reads it (the space flag included, unlike
+# _PRINTF above): what untrusted_directive() must see so nothing slips past it.
+_PYTHON_DIRECTIVE = re.compile(
+    r"%(?:\((?P<name>[^()]*)\))?(?P<flags>[-+ #0]*)(?P<width>\*|[0-9]+)?"
+    r"(?:\.(?P<precision>\*|[0-9]*))?[hlL]?(?P<type>[\s\S])?"
+)
+_PLAIN_CONVERSIONS = frozenset("sdiouxXeEfFgGcra")
+
+
+def untrusted_directive(source: str, translation: str, names: Collection[str] = ()) -> str | None:
+    """The first ``%`` directive of ``translation`` that must not reach Python's ``%``, or None.
+
+    Renderers format every UI translation with ``%`` (as Jinja's newstyle gettext does), even
+    when the source has no placeholder. Trusted are ``%%``, a directive written exactly so in
+    ``source``, and a plain named one (``%(name)s``: no flags, width or precision) whose name is
+    in ``names``. Anything else could format the variables dict into the page (``%s``), raise
+    (``%(nope)s``, ``50 % off``) or allocate gigabytes (``%999999999s``).
+    """
+    if "%" not in translation:
+        return None
+    trusted = {match.group(0) for match in _PYTHON_DIRECTIVE.finditer(source)}
+    for match in _PYTHON_DIRECTIVE.finditer(translation):
+        token = match.group(0)
+        if token == "%%" or token in trusted:
+            continue
+        plain = not match.group("flags") and not match.group("width")
+        plain = plain and match.group("precision") is None
+        if plain and match.group("name") in names and match.group("type") in _PLAIN_CONVERSIONS:
+            continue
+        return token
+    return None
+
+
+def stray_percents(text: str) -> list[str]:
+    """``%`` signs that are neither ``%%`` nor a placeholder, e.g. "50 % off" or a trailing "%".
+
+    In a python-format string Python's ``%`` reads each as a directive and fails (or formats a
+    number with a space flag); msgfmt rejects them too. A percent sign is written ``%%`` there.
+    """
+    known = {match.start() for match in _PRINTF.finditer(text)}
+    return [m.group(0) for m in _PYTHON_DIRECTIVE.finditer(text) if m.start() not in known]
 
 
 def placeholders_of(text: str) -> Counter[str]:

@@ -55,6 +55,17 @@ _PORTIONS = re.compile(r"[^\n]*\n|[^\n]+")
 _SYNTAX_LINE = re.compile(r"\(line (\d+)\)")
 _CHARSET = re.compile(r"charset\s*=\s*([^\s;]+)", re.IGNORECASE)
 _UTF8_NAMES = {"utf-8", "utf8"}
+# A line holding a PO string (a keyword line or a continuation, live, obsolete "#~" or previous
+# "#|"), and the shape of one complete string literal: polib quietly accepts a string whose
+# closing quote is missing (dropping its last character), msgfmt calls it "end-of-line within
+# string" — a file cut short by a crash must not publish the truncated text.
+_STRING_LINE = re.compile(
+    r'^(?:#~\|?|#\|)?[ \t]*(?:(?:msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)[ \t]+)?(".*)$'
+)
+_CLOSED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"[ \t]*')
+# Keywords of live and obsolete entries (previous "#|" lines are not entries).
+_KEYWORD = re.compile(r"^(#~)?[ \t]*(msgctxt|msgid_plural|msgid|msgstr)(\[\d+\])?(?:[ \t]|$)")
+_CONTEXT_SEPARATOR = "\x04"
 # printf-style directives (python-format, c-format): gettext never breaks a line inside one.
 _PRINTF_DIRECTIVE = re.compile(
     r"%(?P<name>\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgGcrs%]"
@@ -125,6 +136,94 @@ def _check_charset(po: polib.POFile, text: str, path: Path) -> None:
     )
 
 
+def _syntax_error(path: Path, line: int, what: str) -> CatalogError:
+    return CatalogError(
+        f"PO syntax error: {what}",
+        path=path,
+        line=line,
+        hint="an entry is [msgctxt] msgid msgstr, or msgid msgid_plural msgstr[0] msgstr[1]…; "
+        "a file cut short? restore it from your editor or git",
+    )
+
+
+@dataclass
+class _Entry:
+    """Where the entry being read stands (one for live entries, one for obsolete ones)."""
+
+    context: int | None = None  # line of a msgctxt still waiting for its msgid
+    msgid: int | None = None  # line of a msgid still waiting for its msgstr
+    plural: bool = False
+    forms: bool = False  # inside msgstr[0], msgstr[1]…: more forms may follow
+
+
+def _check_strings(text: str, path: Path) -> None:
+    """Every string is closed on its own line and every entry is complete, as msgfmt demands.
+
+    polib accepts these mistakes silently: an unclosed string loses its last character; a
+    msgid (or msgctxt) without msgstr at the end of a file turns the header into an ordinary
+    entry; ``msgstr[0]`` without ``msgid_plural`` is dropped when the file is written again.
+    """
+    entries = {False: _Entry(), True: _Entry()}  # obsolete? → the entry being read
+    for number, line in enumerate(text.split("\n"), start=1):
+        found = _STRING_LINE.match(line)
+        if found is not None and _CLOSED_STRING.fullmatch(found.group(1)) is None:
+            raise CatalogError(
+                "PO syntax error: a string is not closed on this line",
+                path=path,
+                line=number,
+                hint='end it with a double quote (write a quote inside a string as \\"); if '
+                "a crash or a full disk cut the file short, restore it from your editor or git",
+            )
+        keyword = _KEYWORD.match(line)
+        if keyword is None:
+            continue
+        entry = entries[bool(keyword.group(1))]
+        name, indexed = keyword.group(2), keyword.group(3) is not None
+        if name in ("msgctxt", "msgid") and entry.msgid is not None:
+            raise _syntax_error(path, entry.msgid, "this msgid has no msgstr")
+        if name == "msgctxt":
+            entry.context, entry.forms = number, False
+        elif name == "msgid":
+            entry.context, entry.msgid, entry.plural, entry.forms = None, number, False, False
+        elif name == "msgid_plural":
+            entry.plural = True
+        elif entry.msgid is not None:  # the first msgstr of the entry
+            if indexed != entry.plural:
+                raise _syntax_error(
+                    path,
+                    number,
+                    "msgstr[N] without msgid_plural" if indexed else "a plural entry needs msgstr[N]",
+                )
+            entry.msgid, entry.forms = None, indexed
+        elif not (indexed and entry.forms):
+            raise _syntax_error(path, number, "msgstr without a msgid before it")
+    for entry in entries.values():
+        if entry.msgid is not None:
+            raise _syntax_error(path, entry.msgid, "this msgid has no msgstr")
+        if entry.context is not None:
+            raise _syntax_error(path, entry.context, "this msgctxt has no msgid")
+
+
+def _check_separators(po: polib.POFile, text: str, path: Path) -> None:
+    """No EOT in a message: it is how .mo files join context and msgid, so it could forge keys.
+
+    And no entry with an empty msgid: that is the header, which polib takes for an ordinary
+    entry (dropping the metadata, the charset check with it) when it is damaged or repeated.
+    """
+    for entry in po:
+        if entry.msgid == "" and not entry.obsolete:
+            line = entry.linenum or _line_of(text, 'msgid ""') or 1  # polib may say 0 here
+            raise _syntax_error(path, line, 'a damaged or second header (msgid "")')
+        fields = (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
+        if any(_CONTEXT_SEPARATOR in field for field in fields):
+            raise CatalogError(
+                "message contains the control character U+0004 (gettext's context separator)",
+                path=path,
+                line=entry.linenum,
+                hint="delete that entry or the character (msgfmt refuses it too)",
+            )
+
+
 def _check_duplicates(po: polib.POFile, path: Path) -> None:
     seen: dict[tuple[str | None, str], int | None] = {}
     for entry in po:
@@ -182,7 +281,9 @@ def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
         ) from None
     po.fpath = str(path)
     po.encoding = "utf-8"
+    _check_strings(text, path)
     _check_charset(po, text, path)
+    _check_separators(po, text, path)
     _check_duplicates(po, path)
     return po
 

@@ -51,6 +51,7 @@ import yaml
 
 from pubflow.errors import IngestError
 from pubflow.fsutil import atomic_write_text, validate_slug
+from pubflow.ingest.decode import first_control_character
 from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
 
 _SECTION_NAMES = {
@@ -200,6 +201,15 @@ def _front_matter_lines(text: str, first_line: int) -> dict[str, int]:
     return found
 
 
+def _control_error(found: re.Match[str], what: str, path: Path, line: int) -> IngestError:
+    return IngestError(
+        f"{what} holds the control character U+{ord(found.group()):04X}",
+        path=path,
+        line=line,
+        hint="delete it (often a copy-paste accident): pages, feeds and emails cannot carry it",
+    )
+
+
 def _require_text(value: Any, field: str, path: Path, line: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise IngestError(
@@ -208,6 +218,10 @@ def _require_text(value: Any, field: str, path: Path, line: int) -> str:
             line=line,
             hint=f"write `{field}: ...` in the front matter",
         )
+    # YAML escapes ("\x1b") make control characters the raw-text check below cannot see.
+    found = first_control_character(value)
+    if found is not None:
+        raise _control_error(found, f"front matter field {field!r}", path, line)
     return value.strip()
 
 
@@ -233,6 +247,9 @@ def _parse_date(value: Any, path: Path, line: int) -> dt.date | None:
 def parse_canonical(text: str, path: Path) -> CanonicalArticle:
     """Parse canonical text (see the module docstring); errors name ``path`` and the line."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    found = first_control_character(text)
+    if found is not None:  # a hand edit; ingest refuses these in sources the same way
+        raise _control_error(found, "file", path, text.count("\n", 0, found.start()) + 1)
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise IngestError(

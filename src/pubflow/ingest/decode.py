@@ -17,6 +17,14 @@ from pubflow.errors import IngestError
 _CONTROL = re.compile(r"[\x01-\x08\x0b-\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_CONTROL_OR_NUL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def first_control_character(text: str) -> re.Match[str] | None:
+    """The first character of ``text`` that has no place in article text (NUL included)."""
+    return _CONTROL_OR_NUL.search(text)
+
+
 def check_file(path: Path) -> None:
     """Refuse a path that does not exist or is a directory (IngestError with a hint)."""
     if path.is_dir():

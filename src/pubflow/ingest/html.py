@@ -32,6 +32,7 @@ from lxml.html import HtmlElement
 from pubflow.errors import ConfigError, IngestError
 from pubflow.fsutil import validate_slug
 from pubflow.ingest import rules
+from pubflow.ingest.decode import first_control_character
 from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
 
 # Never article text: dropped before anything is read (their tails are kept).
@@ -78,12 +79,29 @@ def _document(text: str, path: Path) -> HtmlElement:
             line=1,
             hint="save the page again from the browser (File → Save Page As… → HTML only)",
         ) from None
+    # First: lxml refuses to set text holding them, which dropping elements below does.
+    _refuse_control_characters(root, path)
     for element in list(root.iter(*_NOISE)):
         element.drop_tree()
     for br in root.iter("br"):
         # <br> separates words on screen; keep a space where it was.
         br.tail = " " + (br.tail or "")
     return root
+
+
+def _refuse_control_characters(root: HtmlElement, path: Path) -> None:
+    """Character references (``&#27;``) smuggle in what the decoder refuses as raw bytes."""
+    for element in root.iter():
+        for text in (element.text, element.tail, *element.attrib.values()):
+            found = first_control_character(text) if text else None
+            if found is not None:
+                raise IngestError(
+                    f"the page holds the control character U+{ord(found.group()):04X} "
+                    "(written as a character reference such as &#27;)",
+                    path=path,
+                    line=element.sourceline,
+                    hint="delete it from the page: pages, feeds and emails cannot carry it",
+                )
 
 
 def _meta(root: HtmlElement, *names: str) -> str | None:

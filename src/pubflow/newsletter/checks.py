@@ -23,7 +23,7 @@ from typing import Literal
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError
-from pubflow.i18n.checks import LINE_BREAKS, EntryText, check_entry, max_length
+from pubflow.i18n.checks import ENCODED_WORD, LINE_BREAKS, EntryText, check_entry, max_length
 from pubflow.i18n.pofile import po_path, read_catalog
 from pubflow.i18n.states import State
 from pubflow.newsletter.links import check_links, is_https, is_mailto
@@ -159,6 +159,15 @@ def check_header_text(
     if broken is not None:
         findings.append(
             Finding("error", "header", f"the {field} contains a line break (U+{ord(broken):04X}): refused, it could inject mail headers")
+        )
+    if ENCODED_WORD.search(text):
+        findings.append(
+            Finding(
+                "error",
+                "header",
+                f"the {field} contains an encoded word (=?…?=): refused, mail programs would "
+                "decode it, possibly into new header lines",
+            )
         )
     control = next((char for char in text if ord(char) < 0x20 and char not in LINE_BREAKS), None)
     if control is not None:

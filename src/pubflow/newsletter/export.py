@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from email import policy
+from email.parser import BytesParser
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 from urllib.parse import quote
@@ -127,5 +128,14 @@ def build_email(headers: EmailHeaders, text: str, html: str) -> bytes:
         del part["MIME-Version"]  # belongs on the top-level message only
     # A boundary cannot occur in quoted-printable bodies ("=" is always "=3D" there).
     message.set_boundary(f"=_pubflow_{fingerprint[:32]}")
-    return message.as_bytes()
+    data = message.as_bytes()
+    # The email package decodes encoded words in values it is given and may write a decoded
+    # CR LF out raw: read the result back and refuse it if any header line appeared.
+    written = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+    if [name.lower() for name in written.keys()] != [name.lower() for name in message.keys()]:
+        raise RenderError(
+            "a header value turned into extra header lines when the email was written",
+            hint="remove =?…?= encoded words and line breaks from the subject and the mail settings",
+        )
+    return data
 

@@ -45,6 +45,7 @@ from markupsafe import Markup, escape
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import RenderError
 from pubflow.i18n.markup import markup_issues, safe_translation
+from pubflow.i18n.placeholders import untrusted_directive
 from pubflow.i18n.runtime import Lookup, Translations, load_translations
 from pubflow.i18n.states import State
 from pubflow.locales import babel_locale, display_name, html_lang, text_direction
@@ -452,6 +453,11 @@ class LocaleEnvironment:
     @staticmethod
     def _format(msgid: str, text: str, variables: Mapping[str, Any], autoescape: bool) -> str:
         # Always a format string (as Jinja's newstyle gettext): "%%" is a literal percent sign.
+        # The checks only compare placeholders of python-format strings, so a translation of a
+        # string without any could still hold "%999999999s" (a gigabyte page) or "%s".
+        untrusted = untrusted_directive(msgid, text, variables)
+        if untrusted is not None:
+            raise ValueError(f"untrusted format directive {untrusted!r}")
         if autoescape:
             return safe_translation(msgid, text) % dict(variables)
         return text % dict(variables)

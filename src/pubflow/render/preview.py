@@ -19,7 +19,7 @@ from watchfiles import Change, watch
 
 from pubflow.config import Settings
 from pubflow.errors import ConfigError, PubflowError
-from pubflow.render.site import SiteReport, render_site
+from pubflow.render.site import SiteReport, _requested_locales, render_site
 
 WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt")
 DEBOUNCE_MS = 400
@@ -61,7 +61,9 @@ class Preview:
         self.settings = settings
         self.host = host or settings.host
         self.port = settings.preview_port if port is None else port
-        self.locales = list(locales) if locales else None
+        # Checked now: a rebuild error is only logged, so a mistyped --locale would serve forever
+        # without ever building it.
+        self.locales = list(_requested_locales(settings, locales)) if locales else None
         self.site_dir = settings.dist_path / "site"
         self.log = log
         self.builds = 0
