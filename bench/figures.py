@@ -1,0 +1,506 @@
+"""The eight figures of issue 9, each measured both sides in this run, on the same inputs.
+
+Each ``figure_*`` function returns report rows; a figure whose baseline tool is missing gives
+a row that says so (``met`` is None). Targets come from the issue; they are checked here, never
+in tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import floor, hugo, merge, newsletter, pipeline, prefill
+from bench.corpus import Corpus, fake_translation
+from bench.prefect_server import PrefectServer, prefect_env
+from bench.report import Row, ratio_of, skipped
+from bench.timing import ChildRun, median, repeat, run_child
+from pubflow.config import load_settings
+from pubflow.i18n.pofile import po_path, read_catalog, write_catalog
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many runs of what: ``make bench`` and ``--quick`` differ only here."""
+
+    quick: bool
+    full_runs: int = 3
+    noop_runs: int = 3
+    changed_runs: int = 3
+    flow_runs: int = 2
+    floor_runs: int = 5
+    hugo_runs: int = 3
+    merge_sizes: tuple[int, ...] = (5000, 20000)
+    merge_runs: int = 3
+    msgmerge_runs: dict[int, int] = field(default_factory=lambda: {5000: 3, 20000: 1})
+    babel_size: int = 5000
+    babel_timeout: float = 60.0
+    prefill_locales: tuple[str, ...] = ("de", "fr", "ar")
+    newsletter_passes: int = 2
+    node_rounds: int = 3
+    use_hugo: bool = True
+    use_node: bool = True
+    use_prefect: bool = True
+
+
+FULL = Plan(quick=False)
+QUICK = Plan(
+    quick=True,
+    full_runs=1,
+    noop_runs=1,
+    changed_runs=1,
+    flow_runs=1,
+    floor_runs=1,
+    hugo_runs=1,
+    merge_sizes=(500,),
+    merge_runs=1,
+    msgmerge_runs={500: 1},
+    babel_size=500,
+    prefill_locales=("de",),
+    newsletter_passes=1,
+    node_rounds=1,
+    use_hugo=False,
+    use_node=False,
+)
+
+
+@dataclass
+class Context:
+    """What the figures share: the corpus, folders, the plan, and results of earlier figures."""
+
+    corpus: Corpus
+    work: Path
+    plan: Plan
+    console: Console
+    log: Path
+    cache: Path  # kept between runs (node's mjml install)
+    full_runs: list[ChildRun] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def say(self, text: str) -> None:
+        self.console.print(f"[dim]bench:[/] {text}", highlight=False)
+
+    @property
+    def full_total(self) -> float:
+        return median([run.output["total"] for run in self.full_runs])
+
+
+def _library_run(ctx: Context) -> ChildRun:
+    return run_child(["-m", "bench.pipeline", str(ctx.corpus.root)], log=ctx.log)
+
+
+def _stage_note(runs: list[ChildRun]) -> str:
+    stages: dict[str, list[float]] = {}
+    for run in runs:
+        for name, seconds in run.output["stages"].items():
+            stages.setdefault(name, []).append(seconds)
+    return ", ".join(f"{name} {median(values):.2f} s" for name, values in stages.items())
+
+
+# --- figure 1 and 8: the full build -------------------------------------------------------------
+
+
+def full_builds(ctx: Context) -> None:
+    """Run the library path from a clean state ``full_runs`` times (needed by figures 1-4, 8)."""
+    for number in range(ctx.plan.full_runs):
+        pipeline.clean_outputs(ctx.corpus.root)
+        run = _library_run(ctx)
+        ctx.full_runs.append(run)
+        ctx.say(f"full build {number + 1}/{ctx.plan.full_runs}: {run.output['total']:.2f} s")
+
+
+def _what(ctx: Context) -> str:
+    c = ctx.corpus
+    return (
+        f"{len(c.slugs)} articles × {c.languages} languages = {len(c.slugs) * c.languages} pages, "
+        f"{len(c.issues) * c.languages} newsletter sets"
+    )
+
+
+def figure_floor(ctx: Context) -> Row:
+    """Figure 1a: the full build vs plain Jinja2 rendering the same pages (the floor)."""
+    settings = ctx.corpus.settings
+    captured = floor.capture(settings, ctx.work / "floor-capture")
+    prepared = floor.prepare(captured)
+    times = repeat(lambda: floor.render_floor(captured, prepared), ctx.plan.floor_runs)
+    same = _same_pages(captured, prepared, ctx.work / "floor-capture")
+    ours = ctx.full_total
+    ratio = ratio_of(ours, median(times))
+    return Row(
+        f"1. full build, library path ({_what(ctx)})",
+        ours,
+        f"Jinja2 alone, same {len(captured.pages)} pages in memory (floor)",
+        median(times),
+        ratio,
+        "≤ 3× the floor",
+        ratio is not None and ratio <= 3,
+        note=f"median of {len(ctx.full_runs)} cold runs in a child process; stages: "
+        f"{_stage_note(ctx.full_runs)}; floor pages byte-identical to ours: {same}/{len(prepared)}",
+        runs={"ours": [r.output["total"] for r in ctx.full_runs], "baseline": times},
+    )
+
+
+def _same_pages(captured: floor.FloorInput, prepared: list, site: Path) -> int:
+    """How many floor pages equal, byte for byte, the page our renderer wrote."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(captured.sources),
+        autoescape=floor.autoescape_for,
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(lang_attr=floor._lang_attr_filter, json_script=floor.json_for_script)
+    same = 0
+    for (name, context), page in zip(prepared, captured.pages, strict=True):
+        written = site / page.locale / page.context["content_domain"] / "index.html"
+        if written.is_file() and env.get_template(name).render(context) == written.read_text("utf-8"):
+            same += 1
+    return same
+
+
+def figure_hugo(ctx: Context) -> Row:
+    """Figure 1b: the full build vs Hugo building the same translated articles."""
+    figure = "1. full build vs Hugo (same translated articles, multilingual site)"
+    if not ctx.plan.use_hugo:
+        return skipped(figure, "hugo", "report the ratio", "not run in --quick mode")
+    if shutil.which("hugo") is None and not Path(hugo.HUGO).exists():
+        return skipped(figure, "hugo", "report the ratio", "hugo is not installed (apt install hugo)")
+    folder = ctx.work / "hugo"
+    pages = hugo.write_site(ctx.corpus.settings, folder)
+    times = repeat(lambda: hugo.build(folder), ctx.plan.hugo_runs)
+    version = subprocess.run([hugo.HUGO, "version"], capture_output=True, text=True).stdout.split()[1]
+    ours = ctx.full_total
+    return Row(
+        figure,
+        ours,
+        f"Hugo {version}, {pages} pages from Markdown",
+        median(times),
+        ratio_of(ours, median(times)),
+        "report the ratio",
+        None,
+        note=f"hugo wrote {hugo.count_pages(folder)} article pages (plus its list pages, sitemaps, "
+        "RSS); hugo uses every core, our build one",
+        runs={"baseline": times},
+    )
+
+
+def figure_memory(ctx: Context) -> Row:
+    """Figure 8: peak RSS of the full build's process."""
+    peak = max(run.peak_mib for run in ctx.full_runs)
+    return Row(
+        "8. peak memory of the full build",
+        None,
+        "limit",
+        None,
+        peak / 500,
+        "< 500 MB",
+        peak < 500,
+        note=f"ru_maxrss of the build's child process (RUSAGE_CHILDREN), max over {len(ctx.full_runs)} runs",
+        value=round(peak, 1),
+        unit="MiB",
+    )
+
+
+# --- figure 2: through the publish flow -----------------------------------------------------------
+
+_FLOW = (
+    "import json, time\n"
+    "start = time.perf_counter()\n"
+    "from flows.publish import publish\n"
+    "result = publish(prefill='none')\n"
+    "print(json.dumps({'total': time.perf_counter() - start, 'site': result['site']['summary']}))\n"
+)
+
+
+def figure_flow(ctx: Context) -> list[Row]:
+    """Figure 2: the same build through the ``publish`` flow on a local Prefect server."""
+    figure = "2. full build through the publish flow (local Prefect server)"
+    if not ctx.plan.use_prefect:
+        return [skipped(figure, "library path", "≤ 1.5×", "disabled with --no-prefect")]
+    home = ctx.work / "prefect-home"
+    shutil.rmtree(home, ignore_errors=True)
+    runs: list[ChildRun] = []
+    with PrefectServer(home) as server:
+        ctx.say(f"prefect server healthy after {server.startup_s:.1f} s on {server.api_url}")
+        env = {**prefect_env(home, server.api_url), "PUBFLOW_ROOT": str(ctx.corpus.root)}
+        library_runs: list[ChildRun] = []
+        for number in range(ctx.plan.flow_runs):
+            # Library and flow runs alternate, so a burst of load from elsewhere on the machine
+            # hits both sides alike instead of skewing the ratio.
+            pipeline.clean_outputs(ctx.corpus.root)
+            library_runs.append(_library_run(ctx))
+            pipeline.clean_outputs(ctx.corpus.root)
+            runs.append(run_child(["-c", _FLOW], env=env, log=ctx.log, timeout=1200))
+            ctx.say(
+                f"publish flow {number + 1}/{ctx.plan.flow_runs}: {runs[-1].wall:.2f} s "
+                f"(library path just before: {library_runs[-1].wall:.2f} s)"
+            )
+        # Once more with nothing changed: the flow caches its build tasks by input hashes.
+        again = run_child(["-c", _FLOW], env=env, log=ctx.log, timeout=1200)
+        ctx.say(f"publish flow, nothing changed: {again.wall:.2f} s")
+    ours = median([run.wall for run in runs])
+    library = median([run.wall for run in library_runs])
+    ratio = ratio_of(ours, library)
+    noop_ratio = ratio_of(again.wall, ours)
+    noop = Row(
+        "3. no-op rebuild through the publish flow (cached build tasks)",
+        again.wall,
+        "full build through the flow",
+        ours,
+        noop_ratio,
+        "≤ 5% of the full build",
+        noop_ratio is not None and noop_ratio <= 0.05,
+        note="one run, process wall time; Prefect's task cache (inputs_cache_key) skips the site "
+        "and newsletter builds; ingest, sync and coverage still run",
+        runs={"ours": [again.wall]},
+    )
+    return [noop, Row(
+        figure,
+        ours,
+        "library path, runs alternating with the flow's",
+        library,
+        ratio,
+        "≤ 1.5×",
+        ratio is not None and ratio <= 1.5,
+        note=f"wall time of the process (imports included) on both sides; server start-up "
+        f"{server.startup_s:.1f} s not counted; flow: {runs[-1].output.get('site', '')}",
+        runs={"ours": [r.wall for r in runs], "baseline": [r.wall for r in library_runs]},
+    )]
+
+
+# --- figures 3 and 4: rebuilds ------------------------------------------------------------------
+
+
+def figure_noop(ctx: Context) -> Row:
+    """Figure 3: rebuilding with nothing changed."""
+    # Starts from the last full build's outputs (the floor and Hugo write elsewhere).
+    runs = [_library_run(ctx) for _ in range(ctx.plan.noop_runs)]
+    ours = median([run.output["total"] for run in runs])
+    ratio = ratio_of(ours, ctx.full_total)
+    return Row(
+        "3. no-op rebuild (nothing changed)",
+        ours,
+        "full build",
+        ctx.full_total,
+        ratio,
+        "≤ 5% of the full build",
+        ratio is not None and ratio <= 0.05,
+        note=f"stages: {_stage_note(runs)}",
+        runs={"ours": [r.output["total"] for r in runs]},
+    )
+
+
+def change_catalog(root: Path, locale: str, domain: str, number: int) -> str:
+    """Edit one reviewed translation of one catalog (a translator's save); returns its msgid."""
+    settings = load_settings(root)
+    path = po_path(settings, locale, domain)
+    po = read_catalog(path)
+    entry = next(e for e in po if e.msgstr and not e.obsolete and not e.msgctxt)
+    entry.msgstr = f"{fake_translation(entry.msgid, locale)} ({number})"
+    write_catalog(po, path)
+    return entry.msgid
+
+
+def figure_changed(ctx: Context, locale: str, domain: str = "messages") -> Row:
+    """Figure 4: a translator changed one entry of one locale's UI catalog."""
+    runs = []
+    for number in range(ctx.plan.changed_runs):
+        change_catalog(ctx.corpus.root, locale, domain, number + 1)
+        runs.append(_library_run(ctx))
+    ours = median([run.output["total"] for run in runs])
+    ratio = ratio_of(ours, ctx.full_total)
+    return Row(
+        f"4. one locale's catalog changed ({locale}/{domain}.po, used by all {locale} pages)",
+        ours,
+        "full build",
+        ctx.full_total,
+        ratio,
+        "≤ 15% of the full build",
+        ratio is not None and ratio <= 0.15,
+        note=f"stages: {_stage_note(runs)}",
+        runs={"ours": [r.output["total"] for r in runs]},
+    )
+
+
+# --- figure 5: catalog update ---------------------------------------------------------------------
+
+
+BabelRun = tuple[merge.MergeInput, "subprocess.Popen[str]", float]
+
+
+def start_babel(work: Path, plan: Plan) -> BabelRun:
+    """Start Babel's update of the big catalog in the background (it is only time-boxed)."""
+    data = merge.make_catalogs(work / "merge", plan.babel_size)
+    process = subprocess.Popen(
+        [sys.executable, "-c", merge._BABEL_SCRIPT, str(data.po), str(data.pot), str(work / "merge" / "babel.po")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    # The time box is enforced even while other figures run: it must not steal their CPU.
+    killer = threading.Timer(plan.babel_timeout, process.kill)
+    killer.daemon = True
+    killer.start()
+    return data, process, time.perf_counter()
+
+
+def finish_babel(process: subprocess.Popen[str], started: float, timeout: float) -> float | None:
+    """Babel's seconds, or None when it did not finish within ``timeout`` (then it is killed)."""
+    left = max(0.0, timeout - (time.perf_counter() - started))
+    try:
+        out, _ = process.communicate(timeout=left + 1)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    if process.returncode != 0:  # killed by the time box
+        return None
+    return float(out.strip().splitlines()[-1])
+
+
+def figure_merge(ctx: Context, babel: tuple[merge.MergeInput, float | None] | None) -> list[Row]:
+    rows: list[Row] = []
+    folder = ctx.work / "merge"
+    have_msgmerge = shutil.which("msgmerge") is not None
+    for size in ctx.plan.merge_sizes:
+        data = merge.make_catalogs(folder, size)
+        fuzzy: list[int] = []
+        ours = repeat(lambda: fuzzy.append(merge.merge_ours(data, folder / f"ours-{size}.po")), ctx.plan.merge_runs)
+        figure = (
+            f"5. catalog update, {size:,} entries ({data.changed} changed, {data.removed} removed, "
+            f"{data.added} new)"
+        )
+        if not have_msgmerge:
+            rows.append(skipped(figure, "msgmerge --previous", "faster than msgmerge", "GNU gettext is not installed"))
+            continue
+        gnu_out = folder / f"msgmerge-{size}.po"
+        gnu = [merge.merge_msgmerge(data, gnu_out) for _ in range(ctx.plan.msgmerge_runs.get(size, 1))]
+        ratio = ratio_of(median(ours), median(gnu))
+        rows.append(
+            Row(
+                figure,
+                median(ours),
+                "GNU msgmerge --previous",
+                median(gnu),
+                ratio,
+                "faster than msgmerge",
+                ratio is not None and ratio < 1,
+                note=f"fuzzy entries: ours {fuzzy[-1]}, msgmerge {merge.count_fuzzy(gnu_out)}; "
+                "both read the .po and .pot and write the merged file",
+                runs={"ours": ours, "baseline": gnu},
+            )
+        )
+        ctx.say(f"merge {size}: ours {median(ours):.2f} s, msgmerge {median(gnu):.2f} s")
+    if babel is not None:
+        data, seconds = babel
+        ours = repeat(lambda: merge.merge_ours(data, folder / "ours-babel.po"), ctx.plan.merge_runs)
+        timeout = ctx.plan.babel_timeout
+        rows.append(
+            Row(
+                f"5. catalog update, {data.entries:,} entries, vs Babel",
+                median(ours),
+                f"Babel Catalog.update (time-boxed {timeout:.0f} s)"
+                if seconds is not None
+                else f"Babel Catalog.update: not done after {timeout:.0f} s (killed)",
+                seconds,
+                ratio_of(median(ours), seconds if seconds is not None else timeout),
+                "report (time-boxed)",
+                None,
+                note="Babel ran in a subprocess while the corpus was generated (nothing timed ran "
+                "alongside); "
+                + ("it finished" if seconds is not None else f"killed after {timeout:.0f} s: the ratio is an upper bound"),
+                runs={"ours": ours},
+            )
+        )
+    return rows
+
+
+# --- figure 6: newsletter -------------------------------------------------------------------------
+
+
+def figure_newsletter(ctx: Context) -> Row:
+    settings = ctx.corpus.settings
+    sets = newsletter.issue_locales(settings)
+    if not sets:
+        raise RuntimeError("no newsletter was built: run the full build first")
+    out = ctx.work / "newsletter-out"
+    passes = [newsletter.time_ours(settings, sets, out) for _ in range(ctx.plan.newsletter_passes)]
+    ours = median(passes)
+    figure = "6. newsletter, one issue-locale: MJML render + HTML + text + .eml"
+    target = "faster than node's compile alone"
+    if not ctx.plan.use_node:
+        row = skipped(figure, "node mjml 5, in-process compile", target, "not run in --quick mode")
+        row.ours_s, row.runs = ours, {"ours": passes}
+        return row
+    if newsletter.NODE is None or newsletter.NPM is None:
+        row = skipped(figure, "node mjml 5, in-process compile", target, "node/npm are not installed")
+        row.ours_s, row.runs = ours, {"ours": passes}
+        return row
+    cache = newsletter.ensure_mjml(ctx.cache / "node-mjml")
+    documents = [settings.dist_path / "newsletter" / issue / locale / "email.mjml" for issue, locale in sets]
+    result = newsletter.time_node(cache, documents, ctx.plan.node_rounds)
+    node = median(result["per_compile_s"])  # type: ignore[arg-type]
+    ratio = ratio_of(ours, node)
+    return Row(
+        figure,
+        ours,
+        f"node mjml {result['version']}, in-process compile only",
+        node,
+        ratio,
+        target,
+        ratio is not None and ratio < 1,
+        note=f"mean over all {len(sets)} issue-locales (ours also renders the web copy: 2 MJML "
+        "compiles, link/size/MJML checks); node compiles the same email.mjml files",
+        runs={"ours": passes, "baseline": result["per_compile_s"]},  # type: ignore[dict-item]
+    )
+
+
+# --- figure 7: machine pre-fill -------------------------------------------------------------------
+
+
+def figure_prefill(ctx: Context) -> list[Row]:
+    locales = [code for code in ctx.plan.prefill_locales if code in ctx.corpus.spec.locales]
+    result = prefill.measure(ctx.corpus.root, ctx.work, locales)
+    first, second = result.first, result.second
+    return [
+        Row(
+            f"7. machine pre-fill of {', '.join(locales)} (local LibreTranslate server)",
+            first.seconds,
+            f"corpus repetition: {result.strings} strings / {result.distinct} distinct",
+            None,
+            result.dedupe,
+            f"strings per request ≥ {result.repetition:.2f}",
+            result.dedupe >= result.repetition - 1e-9 and first.failed == 0,
+            note=f"{first.filled} strings filled with {first.requests} requests "
+            f"(counted by the server), {first.failed} failed",
+            value=round(result.dedupe, 3),
+            unit="strings/request",
+        ),
+        Row(
+            "7. pre-fill again (fresh empty catalogs, translation memory kept)",
+            second.seconds,
+            "first run",
+            first.seconds,
+            ratio_of(second.seconds, first.seconds),
+            "0 requests",
+            second.requests == 0 and second.filled == first.filled,
+            note=f"{second.filled} strings filled from memory, {second.requests} requests",
+            value=float(second.requests),
+            unit="requests",
+        ),
+    ]
+
+
+FigureFunction = Callable[[Context], Row | list[Row]]

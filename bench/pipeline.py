@@ -1,0 +1,77 @@
+"""The build the benchmarks time: the library path, and the states it starts from.
+
+:func:`library_build` calls the same library functions, in the same order, as the ``publish``
+flow (ingest → sync + compile → site → every newsletter issue), without Prefect. It runs in a
+child process (``python -m bench.pipeline ROOT``) so every run starts cold, as ``make publish``
+does, and so its peak memory can be read from the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pubflow.config import load_settings
+
+GENERATED = ("build", "dist")
+"""Folders a full build starts without (generated, never committed)."""
+
+
+def clean_outputs(root: Path) -> None:
+    """Back to a fresh clone: committed sources, articles, templates and catalogs; no outputs."""
+    for name in GENERATED:
+        shutil.rmtree(root / name, ignore_errors=True)
+
+
+def library_build(root: Path, on_stage: Callable[[str, float], None] | None = None) -> dict[str, float]:
+    """Ingest, sync + compile, site, newsletters for the project at ``root``; seconds per stage."""
+    from pubflow.i18n.sync import sync_catalogs
+    from pubflow.ingest import ingest
+    from pubflow.newsletter.build import render_newsletter
+    from pubflow.render.site import render_site
+
+    stages: dict[str, float] = {}
+    settings = load_settings(root)
+
+    def timed(name: str, work: Callable[[], object]) -> None:
+        start = time.perf_counter()
+        work()
+        stages[name] = time.perf_counter() - start
+        if on_stage is not None:
+            on_stage(name, stages[name])
+
+    sources = sorted(path for path in settings.sources_path.iterdir() if path.is_file())
+    timed(
+        "ingest",
+        lambda: ingest(sources, settings.articles_path, keep_edited=True, lang=settings.source_locale),
+    )
+    timed("sync+compile", lambda: sync_catalogs(settings))
+    timed("site", lambda: render_site(settings))
+    issues = sorted(path.stem for path in settings.newsletters_path.glob("*.toml"))
+
+    def newsletters() -> None:
+        for issue in issues:
+            report = render_newsletter(settings, issue)
+            if report.failed:
+                raise RuntimeError(f"newsletter {issue} failed: {report.failed[0].describe_failure()}")
+
+    timed("newsletters", newsletters)
+    return stages
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.pipeline ROOT``: build, print ``{"stages": {...}, "total": s}`` as JSON."""
+    root = Path(argv[0])
+    start = time.perf_counter()
+    stages = library_build(root)
+    total = time.perf_counter() - start
+    print(json.dumps({"stages": stages, "total": total}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,146 @@
+"""Sync skips catalogs whose last merge changed nothing, and only those (build/catalog-sync.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pubflow.config import load_settings
+from pubflow.i18n import sync as sync_module
+from pubflow.i18n.pofile import edit_catalog, po_path, read_catalog
+from pubflow.i18n.sync import SYNC_STATE_NAME, sync_catalogs
+from pubflow.ingest.canonical import write_article
+from pubflow.model import Article, Tip
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_project(root: Path, intro: str = "Ketamine works differently from other antidepressants.") -> Path:
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
+    (root / "templates" / "site").mkdir(parents=True, exist_ok=True)
+    (root / "templates" / "site" / "page.html").write_text('<a>{{ _("Read more") }}</a>\n', encoding="utf-8")
+    write_article(
+        Article(
+            slug="relief-guide",
+            lang="en",
+            title="Achieving Relief",
+            summary="How ketamine therapy can help.",
+            intro=(intro,),
+            tips=(Tip("Find a clinic", ("Look for accredited clinics near you.",)),),
+            date=dt.date(2026, 1, 1),
+        ),
+        root / "content" / "articles",
+    )
+    return root
+
+
+@pytest.fixture
+def merges(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every real merge sync performs, as (locale, msgid of the template's first entry)."""
+    seen: list[tuple[str, str]] = []
+    original = sync_module.merge_catalog
+
+    def counting(po, pot, locale):  # type: ignore[no-untyped-def]
+        seen.append((locale, pot[0].msgid if len(pot) else ""))
+        return original(po, pot, locale)
+
+    monkeypatch.setattr(sync_module, "merge_catalog", counting)
+    return seen
+
+
+def snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted((root / "locales").rglob("*.po*"))}
+
+
+def test_a_settled_catalog_is_not_merged_again_and_reports_the_same(
+    tmp_path: Path, merges: list[tuple[str, str]]
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, compile=False)  # creates every catalog (written: not settled yet)
+    second = sync_catalogs(settings, compile=False)  # merges, changes nothing: settled
+    catalogs = len(second.catalogs)
+    merges.clear()
+    before = snapshot(tmp_path)
+    third = sync_catalogs(settings, compile=False)
+    assert merges == []
+    assert snapshot(tmp_path) == before
+    assert [(u.locale, u.domain, u.total, u.unchanged, u.added, u.fuzzy, u.written) for u in third.catalogs] == [
+        (u.locale, u.domain, u.total, u.unchanged, u.added, u.fuzzy, u.written) for u in second.catalogs
+    ]
+    assert len(third.catalogs) == catalogs and (tmp_path / "build" / SYNC_STATE_NAME).is_file()
+
+
+def test_a_translators_save_is_merged_again(tmp_path: Path, merges: list[tuple[str, str]]) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, compile=False)
+    sync_catalogs(settings, compile=False)
+    path = po_path(settings, "de", "relief-guide")
+    with edit_catalog(path) as po:
+        po.find("Achieving Relief").msgstr = "Linderung erreichen"
+        # A stray entry the template does not have: a real merge makes it obsolete.
+        po.append(type(po[0])(msgid="Leftover", msgstr="Rest"))
+    merges.clear()
+    report = sync_catalogs(settings, compile=False)
+    assert [locale for locale, _ in merges] == ["de"]
+    update = next(u for u in report.catalogs if (u.locale, u.domain) == ("de", "relief-guide"))
+    assert update.obsoleted == 1 and update.written
+    merged = read_catalog(path)
+    assert merged.find("Achieving Relief").msgstr == "Linderung erreichen"
+    assert merged.find("Leftover", include_obsolete_entries=True).obsolete
+
+
+def test_a_changed_source_is_merged_into_every_locale(tmp_path: Path, merges: list[tuple[str, str]]) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, compile=False)
+    sync_catalogs(settings, compile=False)
+    make_project(tmp_path, intro="A brand new introduction about something else entirely.")
+    merges.clear()
+    report = sync_catalogs(settings, compile=False)
+    targets = [c for c in settings.locales if c != settings.source_locale]
+    assert sorted(locale for locale, _ in merges) == sorted(targets)  # only the article's domain
+    for locale in targets:
+        assert read_catalog(po_path(settings, locale, "relief-guide")).find(
+            "A brand new introduction about something else entirely."
+        )
+    assert all(u.domain == "messages" or u.added == 1 for u in report.catalogs)
+
+
+@pytest.mark.parametrize("damage", ["delete", "garbage", "other-format"])
+def test_a_missing_or_damaged_state_means_real_merges(
+    tmp_path: Path, merges: list[tuple[str, str]], damage: str
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, compile=False)
+    sync_catalogs(settings, compile=False)
+    state = tmp_path / "build" / SYNC_STATE_NAME
+    if damage == "delete":
+        state.unlink()
+    elif damage == "garbage":
+        state.write_text("{not json", encoding="utf-8")
+    else:
+        state.write_text('{"format": 99, "catalogs": {}}', encoding="utf-8")
+    merges.clear()
+    sync_catalogs(settings, compile=False)
+    assert len(merges) == 2 * len([c for c in settings.locales if c != settings.source_locale])
+
+
+def test_a_forged_state_entry_for_other_bytes_is_ignored(tmp_path: Path, merges: list[tuple[str, str]]) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, compile=False)
+    sync_catalogs(settings, compile=False)
+    state = tmp_path / "build" / SYNC_STATE_NAME
+    text = state.read_text(encoding="utf-8")
+    # Same keys, wrong hashes: as if the files had changed since the state was written.
+    import json
+
+    data = json.loads(text)
+    for entry in data["catalogs"].values():
+        entry["key"] = "0" * 64
+    state.write_text(json.dumps(data), encoding="utf-8")
+    merges.clear()
+    sync_catalogs(settings, compile=False)
+    assert len(merges) == len(data["catalogs"])
