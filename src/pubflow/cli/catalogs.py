@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from pubflow.cli.common import app, console, err_console, guarded, settings_from
+from pubflow.cli.common import LocalesOption, app, console, err_console, guarded, settings_from
 from pubflow.i18n.pofile import LOCK_TIMEOUT
 from pubflow.i18n.sync import SyncReport, init_catalog, sync_catalogs
 
@@ -83,16 +83,7 @@ def _summary_table(report: SyncReport) -> Table:
 )
 @guarded
 def update_command(
-    locales: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--locale",
-            "-l",
-            metavar="LOCALE",
-            help="Only these locales (repeat for several). Default: every configured target.",
-            show_default=False,
-        ),
-    ] = None,
+    locales: LocalesOption = None,
     compile_catalogs: Annotated[
         bool, typer.Option("--compile/--no-compile", help="Compile the catalogs afterwards.")
     ] = True,

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from pubflow.cli.common import EXIT_PROBLEMS, app, err_console, guarded, settings_from
+from pubflow.cli.common import (
+    EXIT_PROBLEMS,
+    DomainsOption,
+    LocalesOption,
+    app,
+    err_console,
+    guarded,
+    settings_from,
+)
 from pubflow.i18n.checks import Severity
 from pubflow.i18n.compile import CatalogCheck, check_catalogs
 
@@ -42,26 +49,8 @@ def summary_line(results: list[CatalogCheck]) -> str:
 @app.command("check", help=_HELP)
 @guarded
 def check_command(
-    locales: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--locale",
-            "-l",
-            metavar="LOCALE",
-            help="Only these locales (repeat for several). Default: every configured target.",
-            show_default=False,
-        ),
-    ] = None,
-    domains: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--domain",
-            "-d",
-            metavar="DOMAIN",
-            help="Only these domains (repeat for several). Default: all.",
-            show_default=False,
-        ),
-    ] = None,
+    locales: LocalesOption = None,
+    domains: DomainsOption = None,
 ) -> None:
     settings = settings_from()
     progress = Progress(

@@ -10,13 +10,37 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from pubflow.config import Settings, load_settings
 from pubflow.errors import PubflowError
+
+LocalesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--locale",
+        "-l",
+        metavar="LOCALE",
+        help="Only these locales (repeat for several). Default: every configured target.",
+        show_default=False,
+    ),
+]
+"""The ``--locale`` option of the catalog verbs (check, stats, catalogs update)."""
+
+DomainsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--domain",
+        "-d",
+        metavar="DOMAIN",
+        help="Only these domains (repeat for several). Default: all.",
+        show_default=False,
+    ),
+]
+"""The ``--domain`` option of the catalog verbs."""
 
 app = typer.Typer(
     name="pubflow",

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pubflow.cli.common import app, console, guarded, settings_from
+from pubflow.cli.common import (
+    DomainsOption,
+    LocalesOption,
+    app,
+    console,
+    guarded,
+    settings_from,
+)
 from pubflow.i18n.stats import StatsRow, catalog_stats
 
 _HELP = (
@@ -53,26 +60,8 @@ def stats_tables(rows: list[StatsRow], threshold: float) -> list[Table]:
 @app.command("stats", help=_HELP)
 @guarded
 def stats_command(
-    locales: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--locale",
-            "-l",
-            metavar="LOCALE",
-            help="Only these locales (repeat for several). Default: every configured target.",
-            show_default=False,
-        ),
-    ] = None,
-    domains: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--domain",
-            "-d",
-            metavar="DOMAIN",
-            help="Only these domains (repeat for several). Default: all.",
-            show_default=False,
-        ),
-    ] = None,
+    locales: LocalesOption = None,
+    domains: DomainsOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON list of row objects instead of a table.")
     ] = False,
