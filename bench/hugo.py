@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.corpus import fake_translation
@@ -56,7 +57,7 @@ def _yaml_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _markdown(article: Article, show: "callable[[str], str]", lang: str, slugs: set[str]) -> str:
+def _markdown(article: Article, show: Callable[[str], str], lang: str, slugs: set[str]) -> str:
     blocks = [show(p) for p in article.intro]
     blocks.append("## Tips")
     for tip in article.tips:
