@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER
-from pubflow.errors import ConfigError, PubflowError, RenderError
+from pubflow.errors import PubflowError, RenderError
 from pubflow.fsutil import atomic_write_bytes
 from pubflow.i18n.compile import CompileReport, ensure_compiled
 from pubflow.i18n.pofile import po_path
@@ -56,7 +56,7 @@ from pubflow.newsletter.mjml_check import MjmlProblem, check_mjml, compile_mjml
 from pubflow.newsletter.plaintext import format_plain_text
 from pubflow.newsletter.trace import trace_render
 from pubflow.render.environment import UI_DOMAIN, LocaleEnvironment, Notice, TranslationRecord
-from pubflow.render.publishing import PublishPlan, Skipped, plan_publication
+from pubflow.render.publishing import PublishPlan, Skipped, plan_publication, requested_locales
 
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, what)``: called after each locale is rendered, checked and written."""
@@ -357,19 +357,6 @@ def _render_locale(
 # The build --------------------------------------------------------------------------------------
 
 
-def _requested_locales(settings: Settings, locales: Sequence[str] | None) -> tuple[str, ...]:
-    if not locales:
-        return tuple(settings.all_locales)
-    unknown = [loc for loc in locales if loc not in settings.all_locales]
-    if unknown:
-        raise ConfigError(
-            f"locale {unknown[0]!r} is not configured",
-            path=settings.root / "pyproject.toml",
-            hint=f"choose from {', '.join(settings.all_locales)} or add it to [tool.pubflow] locales",
-        )
-    return tuple(loc for loc in settings.all_locales if loc in locales)
-
-
 def _relative(path: Path, base: Path) -> str:
     try:
         return path.relative_to(base).as_posix()
@@ -461,7 +448,7 @@ def render_newsletter(
     issue file, its article, the templates). A locale that fails a check is reported in the
     result (``status == "failed"``) and nothing of it is written.
     """
-    requested = _requested_locales(settings, locales)
+    requested = requested_locales(settings, locales)
     loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
     slugs = list(dict.fromkeys([loaded.article.article.slug, *loaded.related_articles]))
     # Only the catalogs this issue reads (UI, the issue's, its articles'): checking every

@@ -19,7 +19,8 @@ from watchfiles import Change, watch
 
 from pubflow.config import Settings
 from pubflow.errors import ConfigError, PubflowError
-from pubflow.render.site import SiteReport, _requested_locales, render_site
+from pubflow.render.publishing import requested_locales
+from pubflow.render.site import SiteReport, render_site
 
 WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt")
 DEBOUNCE_MS = 400
@@ -63,7 +64,7 @@ class Preview:
         self.port = settings.preview_port if port is None else port
         # Checked now: a rebuild error is only logged, so a mistyped --locale would serve forever
         # without ever building it.
-        self.locales = list(_requested_locales(settings, locales)) if locales else None
+        self.locales = list(requested_locales(settings, locales)) if locales else None
         self.site_dir = settings.dist_path / "site"
         self.log = log
         self.builds = 0

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pubflow.config import PublishPolicy, Settings
+from pubflow.errors import ConfigError
 from pubflow.i18n.runtime import compiled_paths, load_translations
 from pubflow.i18n.states import State
 from pubflow.locales import PSEUDO_LOCALE
@@ -191,3 +192,20 @@ def plan_publication(
         advertised=frozenset(loc for loc in locales if is_advertised_locale(settings, loc)),
         skipped=tuple(skipped),
     )
+
+
+def requested_locales(settings: Settings, locales: Sequence[str] | None) -> tuple[str, ...]:
+    """The locales a build asked for, in configured order without duplicates (all when empty).
+
+    An unconfigured code is refused before anything is built: it would become a folder name.
+    """
+    if not locales:
+        return tuple(settings.all_locales)
+    unknown = [loc for loc in locales if loc not in settings.all_locales]
+    if unknown:
+        raise ConfigError(
+            f"locale {unknown[0]!r} is not configured",
+            path=settings.root / "pyproject.toml",
+            hint=f"choose from {', '.join(settings.all_locales)} or add it to [tool.pubflow] locales",
+        )
+    return tuple(loc for loc in settings.all_locales if loc in locales)

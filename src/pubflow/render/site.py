@@ -26,7 +26,7 @@ from typing import Any
 from babel.core import get_global
 
 from pubflow.config import Settings
-from pubflow.errors import ConfigError, RenderError
+from pubflow.errors import RenderError
 from pubflow.fsutil import atomic_write_text
 from pubflow.i18n.checks import Diagnostic
 from pubflow.i18n.compile import ensure_compiled
@@ -40,6 +40,7 @@ from pubflow.render.publishing import (
     page_dir,
     plan_publication,
     relative_href,
+    requested_locales,
 )
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -149,7 +150,7 @@ def render_site(
     pages a previous build wrote for them are removed. The language chooser and the sitemap
     are rebuilt every time (they list every locale) but only rewritten when they change.
     """
-    requested = _requested_locales(settings, locales)
+    requested = requested_locales(settings, locales)
     site_dir = out_dir or settings.dist_path / "site"
     compiled = ensure_compiled(settings)
     articles = load_articles(settings.articles_path)
@@ -223,20 +224,6 @@ def render_site(
         report.problems.extend(PageProblem(output.site_path, p) for p in output.problems)
     report.removed.extend(_prune(settings, site_dir, plan, requested, outputs))
     return report
-
-
-def _requested_locales(settings: Settings, locales: Sequence[str] | None) -> tuple[str, ...]:
-    if not locales:
-        return tuple(settings.all_locales)
-    unknown = [loc for loc in locales if loc not in settings.all_locales]
-    if unknown:
-        raise ConfigError(
-            f"locale {unknown[0]!r} is not configured",
-            path=settings.root / "pyproject.toml",
-            hint=f"choose from {', '.join(settings.all_locales)} or add it to [tool.pubflow] locales",
-        )
-    # Configured order, without duplicates.
-    return tuple(loc for loc in settings.all_locales if loc in locales)
 
 
 def _count_outputs(plan: PublishPlan, locales: Sequence[str]) -> int:
