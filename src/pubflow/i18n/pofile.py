@@ -28,6 +28,7 @@ from filelock import FileLock, Timeout
 from pubflow.errors import CatalogError
 from pubflow.fsutil import atomic_write_text, validate_slug
 from pubflow.i18n.linebreak import PAGE_WIDTH, wrap_points
+from pubflow.i18n.poparse import parse_po_text
 from pubflow.locales import validate_locale
 
 if TYPE_CHECKING:
@@ -260,6 +261,20 @@ def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
     text = _decode(raw, path)
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a Windows editor's line ends are not an error
+    # Well-formed files (nearly all) take the fast reader, which builds the very objects
+    # polib would; anything unusual goes through polib and the strict line checks below.
+    po = parse_po_text(text)
+    if po is None:
+        return parse_text_strictly(text, path)
+    po.fpath = str(path)
+    _check_charset(po, text, path)
+    _check_separators(po, text, path)
+    _check_duplicates(po, path)
+    return po
+
+
+def parse_text_strictly(text: str, path: Path) -> polib.POFile:
+    """polib's parser plus every strict check: the reference the fast reader must match."""
     try:
         # Parse from a string: polib's own file reading guesses the encoding.
         po = polib.pofile(
