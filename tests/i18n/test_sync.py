@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pubflow.cli import app
 from pubflow.config import load_settings
 from pubflow.errors import CatalogError
-from pubflow.i18n.pofile import edit_catalog, po_path, pot_path, read_catalog
+from pubflow.i18n.pofile import edit_catalog, parse_catalog, po_path, pot_path, read_catalog
 from pubflow.i18n.sync import init_catalog, sync_catalogs
 from pubflow.ingest.canonical import write_article
 from pubflow.model import Article, Tip
@@ -76,6 +76,32 @@ def test_second_run_changes_no_byte_and_writes_no_file(tmp_path: Path) -> None:
     assert all(not u.created and u.unchanged == u.total for u in report.catalogs)
     assert catalog_files(tmp_path) == before  # same bytes, same mtimes
     assert report.compiled.written == []
+
+
+def test_a_catalog_with_nothing_new_keeps_its_editors_layout_until_something_changes(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de"], compile=False)
+    path = po_path(settings, "de", "relief-guide")
+    with edit_catalog(path) as po:
+        for entry in po:
+            entry.msgstr = f"DE: {entry.msgid} " * 6  # long enough to be wrapped
+    canonical = path.read_text(encoding="utf-8")
+    # An editor that does not wrap (Poedit's "preserve formatting off"): one line per string.
+    unwrapped = canonical.replace('"\n"', "").replace('msgstr ""DE', 'msgstr "DE')
+    assert unwrapped != canonical
+    path.write_text(unwrapped, encoding="utf-8")
+    assert {e.msgid: e.msgstr for e in read_catalog(path)} == {
+        e.msgid: e.msgstr for e in parse_catalog(canonical.encode(), path)
+    }
+    report = sync_catalogs(settings, ["de"], compile=False)
+    assert report.written == []  # same content: the translator's layout is left alone
+    assert path.read_text(encoding="utf-8") == unwrapped
+    write_article(article("A new first paragraph."), tmp_path / "content" / "articles")
+    report = sync_catalogs(settings, ["de"], compile=False)
+    assert path in report.written  # a real change: written in gettext's canonical layout
+    assert '"\n"' in path.read_text(encoding="utf-8")
 
 
 def test_translations_survive_and_changes_become_fuzzy(tmp_path: Path) -> None:

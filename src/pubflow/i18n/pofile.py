@@ -635,21 +635,68 @@ def update_catalog(
     create: Callable[[], polib.POFile] | None = None,
     timeout: float = LOCK_TIMEOUT,
     attempts: int = 3,
+    changed: Callable[[T], bool] | None = None,
 ) -> tuple[T, bool]:
     """Like :func:`edit_catalog`, but a save made meanwhile is re-read and ``apply`` re-run.
 
     ``apply`` changes the catalog in place and returns a result (e.g. a merge report).
     Returns ``(result, written)``; ``written`` is False when the bytes did not change.
+    ``changed(result)`` False means apply left the catalog as it was: nothing is written
+    (not even re-wrapped), which spares the serialisation of a catalog that stayed the same.
     After ``attempts`` reads that all changed underneath us, stops with CatalogError.
     """
+    unlocked: tuple[_Snapshot | None, polib.POFile, T] | None = None
+    if changed is not None:
+        # Most updates change nothing: try once without the lock (which only guards writes;
+        # a read needs none, since every write is an atomic rename). Only a change goes on
+        # to the locked write below, reusing this work if the file is still as we read it.
+        snapshot, po = _load(path, create)
+        result = apply(po)
+        if snapshot is not None and not changed(result):
+            return result, False
+        unlocked = (snapshot, po, result)
     with catalog_lock(path, timeout=timeout):
         for _ in range(max(1, attempts)):
-            snapshot, po = _load(path, create)
-            result = apply(po)
-            if _changed_since(path, snapshot):
-                continue  # someone saved meanwhile: merge again on top of their save
+            if unlocked is not None and not _changed_since(path, unlocked[0]):
+                _, po, result = unlocked
+            else:
+                snapshot, po = _load(path, create)
+                result = apply(po)
+                if _changed_since(path, snapshot):
+                    unlocked = None
+                    continue  # someone saved meanwhile: merge again on top of their save
             return result, write_catalog(po, path)
     raise _changed_error(path)
+
+
+def same_catalog(a: polib.POFile, b: polib.POFile) -> bool:
+    """Whether ``a`` and ``b`` hold the same header and entries (everything a writer writes)."""
+    if (
+        a.header != b.header
+        or list(a.metadata.items()) != list(b.metadata.items())
+        or bool(a.metadata_is_fuzzy) != bool(b.metadata_is_fuzzy)
+        or len(a) != len(b)
+    ):
+        return False
+    return all(_entry_fields(x) == _entry_fields(y) for x, y in zip(a, b, strict=True))
+
+
+def _entry_fields(entry: polib.POEntry) -> tuple[object, ...]:
+    return (
+        entry.msgid,
+        entry.msgctxt,
+        entry.msgid_plural,
+        entry.msgstr,
+        entry.msgstr_plural,
+        bool(entry.obsolete),
+        entry.flags,
+        entry.tcomment,
+        entry.comment,
+        entry.occurrences,
+        entry.previous_msgctxt,
+        entry.previous_msgid,
+        entry.previous_msgid_plural,
+    )
 
 
 def catalog_fingerprint(path: Path) -> str | None:
@@ -670,6 +717,7 @@ __all__ = [
     "po_path",
     "pot_path",
     "read_catalog",
+    "same_catalog",
     "update_catalog",
     "write_catalog",
 ]

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import polib
 
 from pubflow.errors import CatalogError
-from pubflow.fsutil import atomic_write_text
+from pubflow.fsutil import atomic_write_text, sweep_stale_temp_files
 from pubflow.i18n.extract import extract_messages, write_templates
 from pubflow.i18n.linebreak import PAGE_WIDTH
 from pubflow.i18n.merge import MergeReport, merge_catalog
@@ -42,6 +42,7 @@ from pubflow.i18n.pofile import (
     list_domains,
     po_path,
     pot_path,
+    same_catalog,
     update_catalog,
     write_catalog,
 )
@@ -233,13 +234,20 @@ def _merge_into(
     path = po_path(settings, locale, domain)
     created = not path.exists()
 
-    def apply(po: polib.POFile) -> MergeReport:
+    def apply(po: polib.POFile) -> tuple[MergeReport, bool]:
         report = merge_catalog(po, pot, locale)  # po: the file on disk, or new_catalog()
+        same = same_catalog(po, report.catalog)
         _replace_contents(po, report.catalog)
-        return report
+        return report, same
 
-    report, written = update_catalog(
-        path, apply, create=lambda: new_catalog(locale, domain), timeout=lock_timeout
+    # A merge that changes nothing writes nothing: the file keeps its bytes (and its layout,
+    # if a translator's editor wrapped it differently), and no time goes into re-wrapping it.
+    (report, _same), written = update_catalog(
+        path,
+        apply,
+        create=lambda: new_catalog(locale, domain),
+        timeout=lock_timeout,
+        changed=lambda outcome: not outcome[1],
     )
     return CatalogUpdate(
         locale=locale,
@@ -279,6 +287,7 @@ def sync_catalogs(
     configured locale is created. Running it twice in a row changes no byte.
     """
     chosen = target_locales(settings, locales)
+    sweep_stale_temp_files(settings.locales_path, settings.compiled_locales_path)  # crash leftovers
     step = progress or (lambda _text: None)
     report = SyncReport()
 
