@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     coverage_threshold: float = Field(
         default=50.0, ge=0, le=100, description="minimum percent reviewed, per domain, to publish a page"
     )
+    workers: int = Field(
+        default=0, ge=0, le=64,
+        description="processes that compile catalogs and render pages side by side; "
+        "0 = one per CPU core (at most 8), 1 = everything in the calling process",
+    )
 
     # Machine translation
     mt_backend: str = "google"

@@ -12,11 +12,16 @@ from pubflow.errors import ConfigError
 _SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> bool:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
 
     Returns False and leaves the file untouched when it already holds exactly ``data``, so
     rebuilds with nothing changed rewrite nothing (mtimes stay, watchers stay quiet).
+
+    ``durable=False`` skips the ``fsync`` before the rename: for generated files (``build/``,
+    ``dist/``) that a rebuild recreates. A crashed or killed process still never leaves a
+    half-written file; only a power cut can lose the latest content (one fsync per file was
+    a tenth of a full build of 1,000+ catalogs). Sources and catalogs stay durable.
     """
     try:
         if path.read_bytes() == data:
@@ -36,7 +41,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -53,9 +59,9 @@ def _umask() -> int:
     return current
 
 
-def atomic_write_text(path: Path, text: str) -> bool:
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> bool:
     """UTF-8, LF line ends; see :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
 def validate_slug(slug: str, *, where: str = "slug") -> str:

@@ -197,3 +197,31 @@ def test_cli_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.stdout and ("--locale" in result.stdout or "update" in result.stdout)
+
+
+def test_workers_give_the_same_catalogs_outputs_and_report_as_one_process(tmp_path: Path) -> None:
+    outputs = {}
+    for workers in (1, 3):
+        root = tmp_path / f"w{workers}"
+        root.mkdir()
+        settings = load_settings(make_project(root)).model_copy(update={"workers": workers})
+        steps: list[str] = []
+        report = sync_catalogs(settings, progress=steps.append)
+        files = {
+            path.relative_to(root).as_posix(): path.read_bytes()
+            for folder in ("locales", "build/locales")
+            for path in sorted((root / folder).rglob("*"))
+            if path.is_file() and not path.name.endswith(".lock")
+        }
+        summary = [(u.locale, u.domain, u.created, u.written, u.total) for u in report.catalogs]
+        compiled = [(r.locale, r.domain, r.status) for r in report.compiled.results]
+        # A new catalog's PO-Revision-Date is the current minute (and the sidecars hash the
+        # .po bytes): compare without those lines, the two runs may straddle a minute.
+        volatile = (b"PO-Revision-Date", b'"fingerprint"')
+        files = {
+            name: b"\n".join(line for line in data.split(b"\n") if not any(v in line for v in volatile))
+            for name, data in files.items()
+        }
+        outputs[workers] = (files, summary, compiled, sorted(s for s in steps if s.endswith("compiled")))
+    assert outputs[1] == outputs[3]
+    assert len(outputs[1][0]) > 20 and len(outputs[1][3]) == len(LOCALES)

@@ -41,6 +41,7 @@ def make_project(root: Path, intro: str = "Ketamine works differently from other
 @pytest.fixture
 def merges(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Every real merge sync performs, as (locale, msgid of the template's first entry)."""
+    monkeypatch.setenv("PUBFLOW_WORKERS", "1")  # merges counted in this process, not in workers
     seen: list[tuple[str, str]] = []
     original = sync_module.merge_catalog
 

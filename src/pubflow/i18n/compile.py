@@ -330,7 +330,7 @@ def _write_outputs(
             if path.exists():
                 path.unlink()
                 changed.append(path)
-        elif atomic_write_bytes(path, data):
+        elif atomic_write_bytes(path, data, durable=False):  # build/: regenerated if lost
             changed.append(path)
     return tuple(changed)
 

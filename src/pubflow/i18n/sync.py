@@ -47,6 +47,7 @@ from pubflow.i18n.pofile import (
     write_catalog,
 )
 from pubflow.locales import display_name, validate_locale
+from pubflow.parallel import run_jobs, worker_count
 
 if TYPE_CHECKING:
     from pubflow.config import Settings
@@ -264,13 +265,48 @@ def _merge_into(
     )
 
 
-def _compile(settings: Settings, locales: Sequence[str], report: SyncReport) -> None:
-    try:
+@dataclass(frozen=True)
+class _SyncInputs:
+    """What every locale's job reads (shared with the worker processes, never changed)."""
+
+    settings: Settings
+    templates: dict[str, polib.POFile]
+    template_digests: dict[str, bytes]
+    state: dict[str, dict[str, Any]]
+    lock_timeout: float
+    compile: bool
+
+
+@dataclass
+class _LocaleOutcome:
+    """One locale's merges, its changes to the settled-catalog state, and its compile."""
+
+    updates: list[CatalogUpdate]
+    state: dict[str, dict[str, Any] | None]  # name → new entry, None: forget it
+    compiled: Any = None
+
+
+def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
+    """Merge every domain of one locale, then compile that locale (a job of :func:`run_jobs`)."""
+    settings = inputs.settings
+    outcome = _LocaleOutcome([], {})
+    for domain, pot in inputs.templates.items():
+        name = f"{locale}/{domain}"
+        before = _catalog_bytes(po_path(settings, locale, domain))
+        key = None if before is None else _merge_key(locale, inputs.template_digests[domain], before)
+        update = _settled_update(settings, locale, domain, key, inputs.state)
+        if update is None:
+            update = _merge_into(settings, locale, domain, pot, lock_timeout=inputs.lock_timeout)
+            # Record only a merge proven to be a no-op on the bytes we hashed: nothing
+            # written, and the file still holds them (no save slipped in meanwhile).
+            settled = key is not None and not update.written and _catalog_bytes(update.path) == before
+            outcome.state[name] = {"key": key, "total": update.total} if settled else None
+        outcome.updates.append(update)
+    if inputs.compile:
         from pubflow.i18n.compile import compile_catalogs
-    except ImportError:
-        report.compile_skipped = "the compile stage (pubflow.i18n.compile) is not installed yet"
-        return
-    report.compiled = compile_catalogs(settings, locales=list(locales), domains=None)
+
+        outcome.compiled = compile_catalogs(settings, locales=[locale], domains=None)
+    return outcome
 
 
 def sync_catalogs(
@@ -284,10 +320,12 @@ def sync_catalogs(
     """Extract, write the templates, merge every language's catalogs, then compile them.
 
     ``locales`` defaults to every configured target locale; a catalog missing for a
-    configured locale is created. Running it twice in a row changes no byte.
+    configured locale is created. Running it twice in a row changes no byte. Languages are
+    independent: with ``workers`` > 1 they are merged and compiled side by side.
     """
+    from pubflow.i18n.compile import CompileReport
+
     chosen = target_locales(settings, locales)
-    sweep_stale_temp_files(settings.locales_path, settings.compiled_locales_path)  # crash leftovers
     step = progress or (lambda _text: None)
     report = SyncReport()
 
@@ -298,35 +336,39 @@ def sync_catalogs(
     report.orphaned = [domain for domain in list_domains(settings) if domain not in templates]
 
     state = _read_state(settings)
-    template_digests = {
-        domain: hashlib.sha256(pot_path(settings, domain).read_bytes()).digest() for domain in templates
-    }
-    for locale in chosen:
-        for domain, pot in templates.items():
-            step(f"{locale}: {domain}")
-            name = f"{locale}/{domain}"
-            before = _catalog_bytes(po_path(settings, locale, domain))
-            key = None if before is None else _merge_key(locale, template_digests[domain], before)
-            update = _settled_update(settings, locale, domain, key, state)
-            if update is None:
-                update = _merge_into(settings, locale, domain, pot, lock_timeout=lock_timeout)
-                # Record only a merge proven to be a no-op on the bytes we hashed: nothing
-                # written, and the file still holds them (no save slipped in meanwhile).
-                settled = (
-                    key is not None
-                    and not update.written
-                    and _catalog_bytes(update.path) == before
-                )
-                if settled:
-                    state[name] = {"key": key, "total": update.total}
-                else:
-                    state.pop(name, None)
-            report.catalogs.append(update)
+    inputs = _SyncInputs(
+        settings=settings,
+        templates=templates,
+        template_digests={
+            domain: hashlib.sha256(pot_path(settings, domain).read_bytes()).digest()
+            for domain in templates
+        },
+        state=state,
+        lock_timeout=lock_timeout,
+        compile=compile,
+    )
+    done_text = "merged and compiled" if compile else "merged"
+    outcomes = run_jobs(
+        _sync_locale,
+        inputs,
+        [(locale,) for locale in chosen],
+        workers=worker_count(settings.workers, len(chosen)),
+        on_done=lambda index, _outcome: step(f"{chosen[index]}: {done_text}"),
+    )
+    compiled = CompileReport()
+    for outcome in outcomes:
+        report.catalogs.extend(outcome.updates)
+        for name, entry in outcome.state.items():
+            if entry is None:
+                state.pop(name, None)
+            else:
+                state[name] = entry
+        if outcome.compiled is not None:
+            compiled.results.extend(outcome.compiled.results)
+            compiled.diagnostics.extend(outcome.compiled.diagnostics)
     _write_state(settings, state)
-
     if compile:
-        step("compiling")
-        _compile(settings, chosen, report)
+        report.compiled = compiled
     else:
         report.compile_skipped = "not requested"
     return report

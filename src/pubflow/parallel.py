@@ -1,0 +1,110 @@
+"""Spreading independent per-locale work over the machine's cores.
+
+A build's languages are independent: each locale's catalogs merge and compile on their own,
+each locale's pages render on their own. :func:`run_jobs` hands such jobs to worker
+processes (``workers`` setting; default one per core) and gives back their results in job
+order, so reports read the same whatever the number of workers; ``workers = 1`` runs
+everything in the calling process.
+
+Workers are forked, not spawned: a spawned worker re-imports the calling program's main
+module first (for a flow run that is Prefect: seconds per worker), while a forked one
+starts at once with everything loaded and the job's shared inputs (templates, settings) in
+memory, so only a job index crosses the pipe. Workers run only pubflow's own functions —
+never Prefect, logging handlers or the parent's threads — which is what makes forking a
+threaded parent (a flow run) safe here. Results and errors come back pickled: a
+:class:`~pubflow.errors.PubflowError` raised in a worker reaches the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from pubflow.errors import PubflowError
+
+R = TypeVar("R")
+MAX_DEFAULT_WORKERS = 8
+
+# What the forked workers read: (function, shared, jobs). Set under _FORKING while the pool
+# forks, so two builds started from two threads cannot hand each other their jobs.
+_CONTEXT: tuple[Callable[..., Any], Any, Sequence[tuple[Any, ...]]] | None = None
+_FORKING = threading.Lock()
+
+
+class WorkerCrashed(PubflowError):
+    """A worker process died (killed, out of memory) before finishing its job."""
+
+
+def worker_count(configured: int, jobs: int) -> int:
+    """How many processes to use for ``jobs`` jobs: ``configured`` (0 = one per core)."""
+    wanted = configured or min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
+    return max(1, min(wanted, jobs))
+
+
+def _run_one(index: int) -> Any:
+    assert _CONTEXT is not None, "run_jobs sets the context before forking"
+    function, shared, jobs = _CONTEXT
+    return function(shared, *jobs[index])
+
+
+def run_jobs(
+    function: Callable[..., R],
+    shared: Any,
+    jobs: Sequence[tuple[Any, ...]],
+    *,
+    workers: int,
+    on_done: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """``[function(shared, *job) for job in jobs]``, spread over ``workers`` processes.
+
+    ``on_done(index, result)`` is called in this process as each job finishes (progress).
+    The first error stops the jobs not yet started and is raised here.
+    """
+    global _CONTEXT
+    if workers <= 1 or len(jobs) <= 1:
+        results = []
+        for index, job in enumerate(jobs):
+            result = function(shared, *job)
+            if on_done is not None:
+                on_done(index, result)
+            results.append(result)
+        return results
+
+    done: list[Any] = [None] * len(jobs)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        with _FORKING:
+            _CONTEXT = (function, shared, jobs)
+            try:
+                # The first submit forks every worker (the fork start method starts them all
+                # at once), so the context they copy is ours.
+                futures: dict[Future[Any], int] = {pool.submit(_run_one, 0): 0}
+            finally:
+                _CONTEXT = None
+        futures.update({pool.submit(_run_one, index): index for index in range(1, len(jobs))})
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                index = futures[future]
+                try:
+                    done[index] = future.result()
+                except BrokenProcessPool:
+                    raise WorkerCrashed(
+                        "a worker process died before finishing its job (killed, or out of memory)",
+                        hint="run again; if it keeps happening, set workers = 1 in [tool.pubflow] "
+                        "or PUBFLOW_WORKERS=1 to build in one process",
+                    ) from None
+                if on_done is not None:
+                    on_done(index, done[index])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+__all__ = ["WorkerCrashed", "run_jobs", "worker_count"]
