@@ -225,3 +225,21 @@ def test_workers_give_the_same_catalogs_outputs_and_report_as_one_process(tmp_pa
         outputs[workers] = (files, summary, compiled, sorted(s for s in steps if s.endswith("compiled")))
     assert outputs[1] == outputs[3]
     assert len(outputs[1][0]) > 20 and len(outputs[1][3]) == len(LOCALES)
+
+
+def test_compiling_the_catalogs_sync_just_read_gives_the_same_files_as_reading_them_again(
+    tmp_path: Path,
+) -> None:
+    from pubflow.i18n.compile import compile_catalogs
+
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, compile=False)
+    for locale in ("de", "ar"):
+        with edit_catalog(po_path(settings, locale, "relief-guide")) as po:
+            for entry in po:
+                entry.msgstr = f"{locale}: {entry.msgid}"
+    (tmp_path / "build").exists() and shutil.rmtree(tmp_path / "build")
+    report = sync_catalogs(settings)  # merges change nothing: compile reuses what they read
+    assert report.written == [] and len(report.compiled.compiled) >= 12
+    again = compile_catalogs(settings, force=True)  # parses every file itself
+    assert again.written == [] and len(again.compiled) == len(report.compiled.compiled)

@@ -33,7 +33,7 @@ import gettext
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -340,9 +340,18 @@ def _sidecar_bytes(data: dict[str, Any]) -> bytes:
 
 
 def compile_catalog(
-    settings: Settings, locale: str, domain: str, *, force: bool = False
+    settings: Settings,
+    locale: str,
+    domain: str,
+    *,
+    force: bool = False,
+    parsed: tuple[bytes, polib.POFile] | None = None,
 ) -> tuple[CatalogResult, list[Diagnostic]]:
-    """Compile one locale + domain when its input changed (or ``force``); see module doc."""
+    """Compile one locale + domain when its input changed (or ``force``); see module doc.
+
+    ``parsed``: the catalog already read by the caller, with the bytes it was read from;
+    used only if the file still holds exactly those bytes.
+    """
     paths = compiled_paths(settings, locale, domain)
     po_file = po_path(settings, locale, domain)
     template = pot_path(settings, domain)
@@ -370,10 +379,13 @@ def compile_catalog(
         return CatalogResult(locale, domain, "unchanged", counts), replayed
 
     shown = _relative(settings, source)
-    try:
-        po = parse_catalog(raw, source)
-    except CatalogError as error:
-        return _failed(settings, paths, locale, domain, error)
+    if parsed is not None and kind == "po" and parsed[0] == raw:
+        po = parsed[1]
+    else:
+        try:
+            po = parse_catalog(raw, source)
+        except CatalogError as error:
+            return _failed(settings, paths, locale, domain, error)
 
     if kind == "pot":
         live = sum(1 for entry in po if not entry.obsolete)
@@ -474,19 +486,23 @@ def compile_catalogs(
     domains: Iterable[str] | None = None,
     *,
     force: bool = False,
+    parsed: Mapping[str, tuple[bytes, polib.POFile]] | None = None,
 ) -> CompileReport:
     """Compile every changed catalog of ``locales`` × ``domains`` (default: all of them).
 
     ``force`` recompiles even unchanged catalogs (the bytes written are the same, so files
     whose content did not change are still not rewritten). With ``domains=None`` compiled
-    files of domains that disappeared are removed too.
+    files of domains that disappeared are removed too. ``parsed`` (domain → bytes and
+    catalog, for a single locale) spares parsing catalogs the caller has just read.
     """
     report = CompileReport()
     wanted = _checked_domains(domains) if domains is not None else None
     for locale in target_locales(settings, locales):
         names = wanted if wanted is not None else catalog_domains(settings, locale)
         for domain in names:
-            result, diagnostics = compile_catalog(settings, locale, domain, force=force)
+            result, diagnostics = compile_catalog(
+                settings, locale, domain, force=force, parsed=(parsed or {}).get(domain)
+            )
             report.results.append(result)
             report.diagnostics.extend(diagnostics)
         if wanted is None:

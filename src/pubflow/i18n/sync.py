@@ -231,26 +231,28 @@ def _merge_into(
     pot: polib.POFile,
     *,
     lock_timeout: float,
-) -> CatalogUpdate:
+) -> tuple[CatalogUpdate, polib.POFile | None]:
+    """Merge one catalog; returns the update and, when nothing changed, the catalog as read."""
     path = po_path(settings, locale, domain)
     created = not path.exists()
 
-    def apply(po: polib.POFile) -> tuple[MergeReport, bool]:
+    def apply(po: polib.POFile) -> tuple[MergeReport, polib.POFile | None]:
         report = merge_catalog(po, pot, locale)  # po: the file on disk, or new_catalog()
-        same = same_catalog(po, report.catalog)
+        if same_catalog(po, report.catalog):
+            return report, po  # untouched: the compile step can use it as it was read
         _replace_contents(po, report.catalog)
-        return report, same
+        return report, None
 
     # A merge that changes nothing writes nothing: the file keeps its bytes (and its layout,
     # if a translator's editor wrapped it differently), and no time goes into re-wrapping it.
-    (report, _same), written = update_catalog(
+    (report, unchanged), written = update_catalog(
         path,
         apply,
         create=lambda: new_catalog(locale, domain),
         timeout=lock_timeout,
-        changed=lambda outcome: not outcome[1],
+        changed=lambda outcome: outcome[1] is None,
     )
-    return CatalogUpdate(
+    update = CatalogUpdate(
         locale=locale,
         domain=domain,
         path=path,
@@ -263,6 +265,7 @@ def _merge_into(
         created=created,
         written=written,
     )
+    return update, (unchanged if not written else None)
 
 
 @dataclass(frozen=True)
@@ -290,22 +293,29 @@ def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
     """Merge every domain of one locale, then compile that locale (a job of :func:`run_jobs`)."""
     settings = inputs.settings
     outcome = _LocaleOutcome([], {})
+    # Catalogs a merge read and left unchanged, with the bytes they were read from: the
+    # compile step takes them instead of parsing the same files a second time.
+    parsed: dict[str, tuple[bytes, polib.POFile]] = {}
     for domain, pot in inputs.templates.items():
         name = f"{locale}/{domain}"
         before = _catalog_bytes(po_path(settings, locale, domain))
         key = None if before is None else _merge_key(locale, inputs.template_digests[domain], before)
         update = _settled_update(settings, locale, domain, key, inputs.state)
         if update is None:
-            update = _merge_into(settings, locale, domain, pot, lock_timeout=inputs.lock_timeout)
+            update, as_read = _merge_into(
+                settings, locale, domain, pot, lock_timeout=inputs.lock_timeout
+            )
             # Record only a merge proven to be a no-op on the bytes we hashed: nothing
             # written, and the file still holds them (no save slipped in meanwhile).
             settled = key is not None and not update.written and _catalog_bytes(update.path) == before
             outcome.state[name] = {"key": key, "total": update.total} if settled else None
+            if settled and before is not None and as_read is not None:
+                parsed[domain] = (before, as_read)
         outcome.updates.append(update)
     if inputs.compile:
         from pubflow.i18n.compile import compile_catalogs
 
-        outcome.compiled = compile_catalogs(settings, locales=[locale], domains=None)
+        outcome.compiled = compile_catalogs(settings, locales=[locale], domains=None, parsed=parsed)
     return outcome
 
 
