@@ -26,6 +26,7 @@ from prefect.context import TaskRunContext
 from pubflow.config import Settings, load_settings
 from pubflow.errors import ConfigError, PubflowError
 from pubflow.fsutil import validate_slug
+from pubflow.runlock import ProjectRunLock
 
 _PROJECT = Path(__file__).resolve().parents[1]
 
@@ -90,6 +91,43 @@ def user_errors(stage: str) -> Iterator[None]:
             description=f"Why {stage.lower()} failed and what to do",
         )
         raise FlowFailure(message) from None
+
+
+QUEUEING_FLOWS = {"refresh-locale": 900.0}
+"""Flows that queue behind a busy project (up to this many seconds) instead of failing fast:
+refresh-locale starts by itself when a ``.po`` is saved — publish's own catalog writes
+included — and a red run nobody asked for would only alarm the marketer watching the UI."""
+
+
+def flow_run_job() -> str:
+    """This flow run as the UI names it (``publish flow run 'crimson-fox'``), for lock messages."""
+    from prefect.runtime import flow_run
+
+    name, flow_name = flow_run.name, flow_run.flow_name
+    return f"{flow_name} flow run {name!r}" if name else f"{flow_name or 'a'} flow run"
+
+
+@contextmanager
+def project_lock(stage: str, *, wait: float | None = None) -> Iterator[None]:
+    """Hold the project run lock (see :mod:`pubflow.runlock`) while the block runs.
+
+    When another publish or build keeps the project busy for longer than ``wait`` seconds
+    (default: the ``run_lock_wait`` setting; see :data:`QUEUEING_FLOWS`), the run fails with
+    one line naming that job and what to do. Re-entrant: publish holds it and then builds the
+    site and the newsletters.
+    """
+    from prefect.runtime import flow_run
+
+    cfg = settings()
+    if wait is None and flow_run.flow_name in QUEUEING_FLOWS:
+        wait = max(cfg.run_lock_wait, QUEUEING_FLOWS[flow_run.flow_name])
+    lock = ProjectRunLock(cfg, flow_run_job(), wait=wait)
+    with user_errors(stage):
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def preview_url(cfg: Settings, site_path: str = "") -> str:

@@ -14,6 +14,7 @@ from flows.common import (
     inputs_cache_key,
     outputs_intact,
     preview_url,
+    project_lock,
     settings,
     user_errors,
 )
@@ -66,11 +67,15 @@ def newsletter_markdown(result: dict[str, Any]) -> str:
 
 
 def run_newsletter_build(issue: str, locales: list[str] | None) -> dict[str, Any]:
-    """Call the cached build task, refreshing the cache when outputs were removed."""
+    """Call the cached build task, refreshing the cache when outputs were removed.
+
+    Holds the project run lock (already held when publish calls it), like the site build.
+    """
     cfg = settings()
     out = cfg.dist_path / "newsletter" / issue
-    intact = outputs_intact(out / "manifest.json", cfg.dist_path)
-    result = build_newsletter_task.with_options(refresh_cache=not intact)(issue, locales)
+    with project_lock("Build newsletter"):
+        intact = outputs_intact(out / "manifest.json", cfg.dist_path)
+        result = build_newsletter_task.with_options(refresh_cache=not intact)(issue, locales)
     create_markdown_artifact(
         markdown=newsletter_markdown(result),
         key=f"newsletter-{issue}",

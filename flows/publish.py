@@ -20,6 +20,7 @@ from flows.common import (
     Progress,
     checked_slugs,
     preview_url,
+    project_lock,
     settings,
 )
 from flows.ingest import ingest_sources
@@ -71,7 +72,6 @@ def publish(
     logger = get_run_logger()
     slugs = checked_slugs(articles)
     chosen = list(locales or [])
-    progress = Progress("Publishing")
 
     sources = None
     if slugs:
@@ -82,35 +82,39 @@ def publish(
                 f"no source in content/sources/ for {', '.join(missing)}; "
                 "check the article names or add the source files"
             )
-    ingested = ingest_sources(sources, False)
-    progress.update(15)
+    # One whole-project job at a time: a second publish (or build) started meanwhile fails
+    # with one line naming this run, instead of building into the same dist/ and build/.
+    with project_lock("Publish"):
+        progress = Progress("Publishing")
+        ingested = ingest_sources(sources, False)
+        progress.update(15)
 
-    # Catalogs exist for the target languages only; the source language needs none.
-    catalog_locales = [code for code in chosen if code != cfg.source_locale]
-    synced = sync_task(catalog_locales)
-    progress.update(35)
+        # Catalogs exist for the target languages only; the source language needs none.
+        catalog_locales = [code for code in chosen if code != cfg.source_locale]
+        synced = sync_task(catalog_locales)
+        progress.update(35)
 
-    prefilled: dict[str, Any] | None = None
-    if prefill != "none":
-        prefill_locales = catalog_locales
-        if prefill == "pseudo":
-            prefill_locales = [PSEUDO_LOCALE] if not chosen or PSEUDO_LOCALE in chosen else []
-        if prefill_locales:
-            prefilled = prefill_task(prefill_locales, prefill, None)
-            # Machine suggestions changed catalogs: compile before rendering.
-            synced = sync_task(catalog_locales)
-    progress.update(50)
+        prefilled: dict[str, Any] | None = None
+        if prefill != "none":
+            prefill_locales = catalog_locales
+            if prefill == "pseudo":
+                prefill_locales = [PSEUDO_LOCALE] if not chosen or PSEUDO_LOCALE in chosen else []
+            if prefill_locales:
+                prefilled = prefill_task(prefill_locales, prefill, None)
+                # Machine suggestions changed catalogs: compile before rendering.
+                synced = sync_task(catalog_locales)
+        progress.update(50)
 
-    site = run_site_build(chosen, policy)
-    progress.update(75)
+        site = run_site_build(chosen, policy)
+        progress.update(75)
 
-    built_issues = []
-    if newsletters:
-        for issue in newsletter_issues(slugs):
-            built_issues.append(run_newsletter_build(issue, chosen))
-    progress.update(95)
-    stats_task(catalog_locales)
-    progress.update(100)
+        built_issues = []
+        if newsletters:
+            for issue in newsletter_issues(slugs):
+                built_issues.append(run_newsletter_build(issue, chosen))
+        progress.update(95)
+        stats_task(catalog_locales)
+        progress.update(100)
 
     failed = {i["issue"]: i["failed"] for i in built_issues if i["failed"]}
     lines = [

@@ -14,6 +14,7 @@ from flows.common import (
     inputs_cache_key,
     outputs_intact,
     preview_url,
+    project_lock,
     settings,
     user_errors,
 )
@@ -62,11 +63,16 @@ def site_markdown(result: dict[str, Any]) -> str:
 
 
 def run_site_build(locales: list[str] | None, policy: str | None) -> dict[str, Any]:
-    """Call the cached build task, refreshing the cache when the outputs were removed."""
+    """Call the cached build task, refreshing the cache when the outputs were removed.
+
+    Holds the project run lock (already held when publish calls it): the build flow and
+    refresh-locale never write dist/site/ while another publish or build does.
+    """
     cfg = settings()
     site_dir = cfg.dist_path / "site"
-    intact = outputs_intact(site_dir / MANIFEST_NAME, site_dir)
-    result = build_site_task.with_options(refresh_cache=not intact)(locales, policy)
+    with project_lock("Build site"):
+        intact = outputs_intact(site_dir / MANIFEST_NAME, site_dir)
+        result = build_site_task.with_options(refresh_cache=not intact)(locales, policy)
     create_markdown_artifact(
         markdown=site_markdown(result), key="site-summary", description="Links to every page"
     )

@@ -67,3 +67,38 @@ def test_worker_count_follows_the_setting_and_never_exceeds_the_jobs() -> None:
     assert worker_count(4, 3) == 3
     assert worker_count(0, 100) == min(os.cpu_count() or 1, 8)
     assert worker_count(0, 0) == 1
+
+
+def sleep_and_report(shared: str, number: int) -> int:
+    import time
+
+    Path(shared, f"started-{os.getpid()}").write_text("x")
+    time.sleep(30)
+    return number
+
+
+def test_workers_die_with_a_killed_build(tmp_path: Path) -> None:
+    """A build killed from outside must not leave workers running (and writing) behind it."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys; from pubflow.parallel import run_jobs; "
+        "sys.path.insert(0, sys.argv[2]); from test_parallel import sleep_and_report; "
+        "run_jobs(sleep_and_report, sys.argv[1], [(1,), (2,)], workers=2)"
+    )
+    build = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(Path(__file__).parent)])
+    deadline = time.monotonic() + 30
+    while len(list(tmp_path.glob("started-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("started-*")]
+    assert len(workers) == 2
+    build.send_signal(signal.SIGKILL)
+    build.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+        time.sleep(0.05)
+    assert alive == [], f"workers outlived the killed build: {alive}"

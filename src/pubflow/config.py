@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     coverage_threshold: float = Field(
         default=50.0, ge=0, le=100, description="minimum percent reviewed, per domain, to publish a page"
     )
+    run_lock_wait: float = Field(
+        default=5.0, ge=0, le=86400,
+        description="seconds a publish or build waits for another one in the project before giving up",
+    )
+
     workers: int = Field(
         default=0, ge=0, le=64,
         description="processes that compile catalogs and render pages side by side; "

@@ -1,15 +1,24 @@
-"""File-system helpers shared by every stage: atomic writes and safe path parts."""
+"""File-system helpers shared by every stage: atomic writes, their crash sweep, safe path parts."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 from pubflow.errors import ConfigError
 
 _SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+TEMP_FILE_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
+"""Name of an :func:`atomic_write_bytes` temp file: ``.<name>.<8 random chars>.tmp`` (mkstemp)."""
+
+STALE_TEMP_AGE = 300.0
+"""Seconds after its last change that an unlocked temp file counts as abandoned by a crash."""
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool:
@@ -30,6 +39,10 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Hold an flock on the temp file until it is renamed into place: the crash sweep skips
+    # locked temp files, so it never removes one whose writer is alive (the kernel frees the
+    # lock when the writer dies, SIGKILL included). Never blocks: nobody else has this name yet.
+    _try_flock(fd, blocking=False)
     try:
         # mkstemp makes the file 0600; outputs are served and shared, so give it the mode a
         # plain open() would (0666 less the umask), or keep the mode of the file it replaces.
@@ -39,18 +52,84 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool
             mode = 0o666 & ~_umask()
         os.chmod(tmp_name, mode)
         with os.fdopen(fd, "wb") as handle:
+            fd = -1  # the handle owns it now
             handle.write(data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+            os.replace(tmp_name, path)  # still locked: closing the handle unlocks
     except BaseException:
+        if fd >= 0:
+            os.close(fd)
         try:
             os.unlink(tmp_name)
         except FileNotFoundError:
             pass
         raise
     return True
+
+
+def _try_flock(fd: int, *, blocking: bool = True) -> bool:
+    """Lock ``fd`` exclusively; False when another holder has it (only with ``blocking=False``).
+
+    Filesystems without flock count as "got it": age alone then protects a live writer.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
+def sweep_stale_temp_files(*folders: Path, older_than: float = STALE_TEMP_AGE) -> list[Path]:
+    """Remove the temp files crashed atomic writes left under ``folders``; return what went.
+
+    Only names shaped exactly like :data:`TEMP_FILE_NAME`, only regular files unchanged for
+    ``older_than`` seconds, and only when no writer holds their lock (a live
+    :func:`atomic_write_bytes` holds it until its rename). The age also covers the instant
+    between a writer creating its temp file and locking it, and writers of other tools that
+    never lock, so keep it at a few minutes. Folders that do not exist are skipped.
+    """
+    cutoff = time.time() - older_than
+    removed: list[Path] = []
+    for folder in folders:
+        for directory, _dirs, names in os.walk(folder):
+            for name in names:
+                if TEMP_FILE_NAME.match(name):
+                    path = Path(directory, name)
+                    if _remove_if_abandoned(path, cutoff):
+                        removed.append(path)
+    return removed
+
+
+def _remove_if_abandoned(path: Path, cutoff: float) -> bool:
+    try:
+        # O_NOFOLLOW: never follow a planted symlink; O_NONBLOCK: a FIFO must not hang us.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # renamed into place meanwhile, a symlink, or not ours to read
+        return False
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode) or opened.st_mtime > cutoff:
+            return False
+        if not _try_flock(fd, blocking=False):
+            return False  # its writer is alive
+        try:
+            now = os.lstat(path)
+        except FileNotFoundError:
+            return False
+        # Still the same file under that name (not renamed away and the name reused)?
+        if (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+            return False
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        return True
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

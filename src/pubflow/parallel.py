@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -44,6 +45,22 @@ def worker_count(configured: int, jobs: int) -> int:
     """How many processes to use for ``jobs`` jobs: ``configured`` (0 = one per core)."""
     wanted = configured or min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
     return max(1, min(wanted, jobs))
+
+
+def _die_with_parent() -> None:
+    """Worker start-up: have the kernel kill this worker when the build process dies.
+
+    Otherwise a build killed from outside (SIGKILL, a cancelled flow run's process) would
+    leave its workers finishing their jobs and writing files behind whatever runs next.
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere workers end when their job queue closes.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _run_one(index: int) -> Any:
@@ -76,7 +93,11 @@ def run_jobs(
         return results
 
     done: list[Any] = [None] * len(jobs)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+    )
     try:
         with _FORKING:
             _CONTEXT = (function, shared, jobs)

@@ -4,7 +4,8 @@
   translation it held before; compiled files read back;
 * site build: every file in ``dist/site/`` is byte for byte one of the two complete builds the
   killed process alternated between (never a half-written page), and nothing but hidden
-  ``.*.tmp`` leftovers of ``atomic_write`` (which no reader takes for output) appears;
+  ``.*.tmp`` leftovers of ``atomic_write`` (which no reader takes for output) appears — and
+  those go at the first build or sync that starts once they are older than ``STALE_TEMP_AGE``;
 * newsletter send: the process is killed from inside the SMTP conversation at a random message
   and stage; re-runs resume; the server never receives a copy twice, and after the operator
   settles the *unconfirmed* ones (what the send reports) every subscriber has exactly one.
@@ -55,6 +56,7 @@ from pubflow.config import Settings, load_settings
 from pubflow.deliver.deliveries import DeliveryLog
 from pubflow.deliver.subscribers import SubscriberStore
 from pubflow.deliver.tokens import load_list_secret
+from pubflow.fsutil import STALE_TEMP_AGE
 from pubflow.i18n.compile import compile_catalogs
 from pubflow.i18n.runtime import clear_cache
 from pubflow.i18n.sync import sync_catalogs
@@ -77,6 +79,19 @@ def is_leftover(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".tmp")
 
 
+def assert_leftovers_swept(folders: list[Path], stage: Any) -> None:
+    """Once old enough, every crash leftover under ``folders`` goes at the stage's next start."""
+    leftovers = [p for folder in folders for p in folder.rglob("*") if is_leftover(p)]
+    past = time.time() - STALE_TEMP_AGE - 60
+    for path in leftovers:
+        os.utime(path, (past, past))
+    clear_cache()
+    stage()
+    remaining = [p for folder in folders for p in folder.rglob("*") if is_leftover(p)]
+    assert remaining == [], f"crash leftovers survived the sweep: {remaining}"
+    TALLY["leftovers swept"] += len(leftovers)
+
+
 MODES = ("time", "nth-change", "mid-write")
 
 CRASH_PREAMBLE = """
@@ -84,6 +99,7 @@ CRASH_PREAMBLE = """
     _MODE, _AT = os.environ["HARDENING_CRASH"].split(":")
     _AT = int(_AT)
     _changes = 0
+    _MAIN = os.getpid()  # a crash in a forked build worker takes the whole run down with it
 
     def _kill_at_nth_change(event, args):
         global _changes
@@ -98,6 +114,8 @@ CRASH_PREAMBLE = """
             return
         _changes += 1
         if _changes == _AT:
+            if os.getpid() != _MAIN:
+                os.kill(_MAIN, signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)
 
     if _MODE == "nth-change":
@@ -117,9 +135,12 @@ def crash_child(
     lie below it, or nothing would ever cross it).
     """
     at = {"time": 0, "nth-change": rng.randint(1, 120), "mid-write": rng.randint(1, largest)}[mode]
+    # A write past the size limit kills a forked worker, not the run (which then reports a
+    # worker crash): mid-write crashes are made in one process; the others use the workers.
+    workers = {"PUBFLOW_WORKERS": "1"} if mode == "mid-write" else {}
     child = spawn_python(
         textwrap.dedent(CRASH_PREAMBLE) + textwrap.dedent(code), root, *args,
-        HARDENING_CRASH=f"{mode}:{at}",
+        HARDENING_CRASH=f"{mode}:{at}", **workers,
     )  # fmt: skip
     wait_ready(child)
     if mode == "time":
@@ -266,6 +287,12 @@ def run_catalog_kills(root: Path, kills: int, seed: int, *, sweep: int = 0) -> N
         _check_catalogs(settings, held)
         _converges(root)
         _check_catalogs(settings, held)
+    # Leftovers were kept while young (a live writer could own them); old, they are swept.
+    assert_leftovers_swept(
+        [settings.locales_path, settings.compiled_locales_path],
+        lambda: sync_catalogs(load_settings(root)),
+    )
+    _check_catalogs(settings, held)
 
 
 def test_killed_catalog_updates_lose_nothing(tmp_path: Path) -> None:
@@ -361,6 +388,16 @@ def run_site_kills(root: Path, kills: int, seed: int) -> None:
                 if f"/{slug}/" in f"/{name}":
                     assert data == complete[wording][name], name
         TALLY["convergence checks"] += 1
+
+    def reword_and_build() -> None:
+        # A build with work to do: a no-op rebuild may skip the sweep (it writes nothing).
+        path = settings.articles_path / f"{SITE_SLUGS[0]}.md"
+        wording = 1 if "a quiet morning walk" in path.read_text("utf-8") else 0
+        write_article(reworded(read_canonical(path).article, 1 - wording), settings.articles_path)
+        render_site(load_settings(root))
+
+    assert_leftovers_swept([site, settings.compiled_locales_path], reword_and_build)
+    _check_site(site, complete)
 
 
 def test_killed_site_builds_never_leave_a_half_written_file(tmp_path: Path) -> None:

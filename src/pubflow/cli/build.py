@@ -17,7 +17,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from pubflow.cli.common import EXIT_PROBLEMS, app, console, err_console, guarded, settings_from
+from pubflow.render.publishing import requested_locales
 from pubflow.render.site import SiteReport, render_site
+from pubflow.runlock import project_run_lock
 
 build_app = typer.Typer(
     name="build",
@@ -26,6 +28,21 @@ build_app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(build_app, name="build")
+
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        metavar="SECONDS",
+        min=0,
+        help=(
+            "Wait up to SECONDS for another publish or build of this project to finish before "
+            "giving up (default: the run_lock_wait setting, 5 s)."
+        ),
+        show_default=False,
+    ),
+]
+"""The ``--wait`` option of the commands that hold the project run lock."""
 
 
 def _shown(path: Path) -> str:
@@ -101,6 +118,7 @@ def build_site_command(
             "--strict", help="Exit with status 1 when a translation was refused (invalid or unsafe)."
         ),
     ] = False,
+    wait: WaitOption = None,
 ) -> None:
     """Render the static site into dist/site/."""
     settings = settings_from()
@@ -110,8 +128,12 @@ def build_site_command(
     def advance(done: int, total: int, what: str) -> None:
         progress.update(task, completed=done, total=total, description=what)
 
-    with progress if err_console.is_terminal else contextlib.nullcontext():
-        report = render_site(settings, locales or None, progress=advance)
+    requested_locales(settings, locales or None)  # bad input is refused before the lock file exists
+    # One whole-project job at a time (see pubflow.runlock): a busy project is reported
+    # before any work starts.
+    with project_run_lock(settings, "pubflow build site", wait=wait):
+        with progress if err_console.is_terminal else contextlib.nullcontext():
+            report = render_site(settings, locales or None, progress=advance)
     print_site_report(report)
     if strict and report.problems:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -11,9 +11,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from pubflow.cli.build import build_app
+from pubflow.cli.build import WaitOption, build_app
 from pubflow.cli.common import EXIT_PROBLEMS, console, err_console, guarded, settings_from
+from pubflow.ingest.newsletter import issue_path
 from pubflow.newsletter import NewsletterReport, render_newsletter
+from pubflow.render.publishing import requested_locales
+from pubflow.runlock import project_run_lock
 
 
 def _shown(path: Path) -> str:
@@ -80,6 +83,7 @@ def build_newsletter_command(
             show_default=False,
         ),
     ] = None,
+    wait: WaitOption = None,
 ) -> None:
     """Render one newsletter issue for every published language."""
     settings = settings_from()
@@ -96,8 +100,12 @@ def build_newsletter_command(
     def advance(done: int, total: int, what: str) -> None:
         progress.update(task, completed=done, total=total, description=what)
 
-    with progress if err_console.is_terminal else contextlib.nullcontext():
-        report = render_newsletter(settings, issue, locales or None, progress=advance)
+    # Bad input is refused before the project run lock (and its file) is taken.
+    issue_path(settings.newsletters_path, issue)
+    requested_locales(settings, locales or None)
+    with project_run_lock(settings, f"pubflow build newsletter {issue}", wait=wait):
+        with progress if err_console.is_terminal else contextlib.nullcontext():
+            report = render_newsletter(settings, issue, locales or None, progress=advance)
     print_newsletter_report(report)
     if report.failed:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -336,6 +336,7 @@ def sync_catalogs(
     from pubflow.i18n.compile import CompileReport
 
     chosen = target_locales(settings, locales)
+    sweep_stale_temp_files(settings.locales_path, settings.compiled_locales_path)  # crash leftovers
     step = progress or (lambda _text: None)
     report = SyncReport()
 

@@ -1,0 +1,148 @@
+"""Crash leftovers are swept: the ``.<name>.<random>.tmp`` files a killed atomic write leaves.
+
+The site build, the newsletter build and the catalog sync sweep their folders when they start.
+Only files named exactly like ``atomic_write_bytes``'s temp files go, only when they are older
+than ``STALE_TEMP_AGE`` and no live writer holds their lock; everything else stays.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from hardening_support import ARTICLE_SLUG, ISSUE, spawn_python
+from pubflow.config import Settings
+from pubflow.fsutil import STALE_TEMP_AGE, TEMP_FILE_NAME, sweep_stale_temp_files
+from pubflow.i18n.sync import sync_catalogs
+from pubflow.newsletter import render_newsletter
+from pubflow.render.site import render_site
+
+OLD = STALE_TEMP_AGE + 60
+
+
+def _leftover(folder: Path, target: str, *, age: float, random_part: str = "k3x9_q2z") -> Path:
+    """A temp file as a killed ``atomic_write_bytes(folder / target)`` leaves it, ``age`` s old."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f".{target}.{random_part}.tmp"
+    path.write_bytes(b"<html><body>half a pa")
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_only_old_unlocked_files_shaped_like_our_temp_files_go(tmp_path: Path) -> None:
+    stale = _leftover(tmp_path / "de" / "a", "index.html", age=OLD)
+    stale_dotted = _leftover(tmp_path, "sitemap.xml", age=OLD, random_part="abcdefgh")
+    fresh = _leftover(tmp_path / "de" / "b", "index.html", age=5)
+    # Not ours, however old: an editor's temp file, a random part of the wrong length or
+    # alphabet, no leading dot, another suffix.
+    others = [tmp_path / name for name in (
+        ".poedit-1a2b3c4d.tmp", ".index.html.abc.tmp", ".index.html.ABCDEFGH.tmp",
+        "index.html.abcdefgh.tmp", ".index.html.abcdefgh.temp", ".abcdefgh.tmp",
+    )]
+    for path in others:
+        path.write_text("a file someone else named so")
+        os.utime(path, (time.time() - OLD,) * 2)
+    # A symlink and a folder with a matching name are never followed or removed.
+    outside = tmp_path.parent / "outside.txt"
+    outside.write_text("keep me")
+    link = tmp_path / ".index.html.linkabcd.tmp"
+    link.symlink_to(outside)
+    folder = tmp_path / ".assets.folderab.tmp"
+    folder.mkdir()
+    (folder / ".x.old00000.tmp").write_text("inside a folder named like a temp file: still swept")
+    os.utime(folder / ".x.old00000.tmp", (time.time() - OLD,) * 2)
+
+    removed = sweep_stale_temp_files(tmp_path, tmp_path / "missing-folder")
+
+    assert set(removed) == {stale, stale_dotted, folder / ".x.old00000.tmp"}
+    assert not stale.exists() and not stale_dotted.exists()
+    assert fresh.exists(), "a temp file younger than the threshold may belong to a live writer"
+    assert all(path.exists() for path in others)
+    assert link.is_symlink() and outside.read_text() == "keep me"
+    assert folder.is_dir()
+    # A threshold of 0 takes the young one too (its writer is gone: nobody holds its lock).
+    assert sweep_stale_temp_files(tmp_path, older_than=0) == [fresh]
+
+
+WRITER = """
+    import sys
+    from pathlib import Path
+    from pubflow.fsutil import atomic_write_bytes
+
+    def pause_before_the_rename(event, args):
+        if event == "os.rename":  # os.replace raises this audit event
+            print("writing", flush=True)
+            sys.stdin.readline()
+
+    sys.addaudithook(pause_before_the_rename)
+    atomic_write_bytes(Path(sys.argv[1]), b"complete page")
+    print("done", flush=True)
+"""
+
+
+def test_a_live_writers_temp_file_is_never_swept_however_old(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "site" / "index.html"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER), str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert writer.stdout is not None and writer.stdin is not None
+    assert writer.stdout.readline().strip() == b"writing"
+    [temp] = [p for p in target.parent.iterdir() if TEMP_FILE_NAME.match(p.name)]
+    os.utime(temp, (time.time() - OLD,) * 2)  # as if the writer had stalled for minutes
+
+    assert sweep_stale_temp_files(target.parent) == []
+    assert temp.exists()
+    writer.stdin.write(b"\n")
+    writer.stdin.close()
+    assert writer.stdout.readline().strip() == b"done"
+    assert writer.wait(timeout=60) == 0
+    assert target.read_bytes() == b"complete page"
+    assert not temp.exists()
+
+
+def test_a_killed_writers_temp_file_goes_once_it_is_old(tmp_path: Path) -> None:
+    target = tmp_path / "site" / "index.html"
+    writer = spawn_python(WRITER, tmp_path, str(target))
+    assert writer.stdout is not None and writer.stdout.readline().strip() == b"writing"
+    [temp] = [p for p in target.parent.iterdir() if TEMP_FILE_NAME.match(p.name)]
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=60)
+    assert sweep_stale_temp_files(target.parent) == [], "too young: kept"
+    os.utime(temp, (time.time() - OLD,) * 2)
+    assert sweep_stale_temp_files(target.parent) == [temp]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("stage", ["site", "newsletter", "sync"])
+def test_every_stage_sweeps_its_folders_when_it_starts(demo: Settings, stage: str) -> None:
+    compiled = demo.compiled_locales_path / "de" / "LC_MESSAGES"
+    if stage == "site":
+        folders = [demo.dist_path / "site" / "de" / ARTICLE_SLUG, demo.dist_path / "site", compiled]
+    elif stage == "newsletter":
+        folders = [demo.dist_path / "newsletter" / ISSUE / "de", compiled]
+    else:
+        folders = [demo.locales_path / "de" / "LC_MESSAGES", demo.locales_path, compiled]
+    stale = [_leftover(folder, "index.html", age=OLD) for folder in folders]
+    fresh = [_leftover(folder, "page.html", age=10, random_part="fresh_01") for folder in folders]
+
+    if stage == "site":
+        render_site(demo)
+    elif stage == "newsletter":
+        render_newsletter(demo, ISSUE)
+    else:
+        sync_catalogs(demo)
+
+    assert [p for p in stale if p.exists()] == []
+    assert all(p.exists() for p in fresh)
