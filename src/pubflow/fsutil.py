@@ -8,6 +8,7 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pubflow.errors import ConfigError
@@ -21,7 +22,13 @@ STALE_TEMP_AGE = 300.0
 """Seconds after its last change that an unlocked temp file counts as abandoned by a crash."""
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool:
+def atomic_write_bytes(
+    path: Path,
+    data: bytes,
+    *,
+    durable: bool = True,
+    before_replace: Callable[[], None] | None = None,
+) -> bool:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
 
     Returns False and leaves the file untouched when it already holds exactly ``data``, so
@@ -31,6 +38,10 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool
     ``dist/``) that a rebuild recreates. A crashed or killed process still never leaves a
     half-written file; only a power cut can lose the latest content (one fsync per file was
     a tenth of a full build of 1,000+ catalogs). Sources and catalogs stay durable.
+
+    ``before_replace`` runs once the new content is on disk, right before the rename; if it
+    raises, nothing is replaced and the error propagates (a compare-and-swap: the catalog
+    editor re-checks there that nobody saved the file meanwhile).
     """
     try:
         if path.read_bytes() == data:
@@ -57,6 +68,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
+            if before_replace is not None:
+                before_replace()
             os.replace(tmp_name, path)  # still locked: closing the handle unlocks
     except BaseException:
         if fd >= 0:
@@ -138,9 +151,17 @@ def _umask() -> int:
     return current
 
 
-def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> bool:
+def atomic_write_text(
+    path: Path,
+    text: str,
+    *,
+    durable: bool = True,
+    before_replace: Callable[[], None] | None = None,
+) -> bool:
     """UTF-8, LF line ends; see :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+    return atomic_write_bytes(
+        path, text.encode("utf-8"), durable=durable, before_replace=before_replace
+    )
 
 
 def validate_slug(slug: str, *, where: str = "slug") -> str:

@@ -145,6 +145,45 @@ def test_update_catalog_re_reads_and_re_applies_after_a_translator_save(tmp_path
     entries = {entry.msgid: entry.msgstr for entry in read_catalog(path)}
     assert entries == {"Hello": "Hallo", "Translator note": "Notiz", "New": ""}
 
+@pytest.mark.parametrize("editor", ["update", "edit"])
+def test_a_save_while_the_new_file_is_being_written_is_never_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, editor: str
+) -> None:
+    """The last check happens right before the rename, after the catalog was serialised."""
+    from pubflow.i18n import pofile
+
+    path = tmp_path / "de.po"
+    seed_catalog(path, "Hello")
+    real_dump = pofile.dump_catalog
+    dumps: list[int] = []
+
+    def dump_then_translator_saves(po: polib.POFile) -> str:
+        text = real_dump(po)
+        dumps.append(1)
+        if len(dumps) == 1:  # the save lands while our new file is being written
+            with _translator_save(path):
+                pass
+        return text
+
+    monkeypatch.setattr(pofile, "dump_catalog", dump_then_translator_saves)
+
+    def add_entry(po: polib.POFile) -> None:
+        po.append(polib.POEntry(msgid="New", msgstr=""))
+
+    if editor == "update":
+        _, written = update_catalog(path, add_entry)
+        assert written and len(dumps) == 2  # merged again on top of the save
+        entries = {entry.msgid: entry.msgstr for entry in read_catalog(path)}
+        assert entries == {"Hello": "Hallo", "Translator note": "Notiz", "New": ""}
+    else:
+        with pytest.raises(CatalogError, match="changed on disk"):
+            with edit_catalog(path) as po:
+                add_entry(po)
+        entries = {entry.msgid: entry.msgstr for entry in read_catalog(path)}
+        assert entries == {"Hello": "Hallo", "Translator note": "Notiz"}  # the save won
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp file left
+
+
 
 class _translator_save:  # noqa: N801 - reads like the action it simulates
     """Rewrite the file as an editor would, without pubflow's lock (editors take none)."""

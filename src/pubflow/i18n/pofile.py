@@ -523,10 +523,15 @@ def dump_catalog(pofile: polib.POFile) -> str:
     return "\n\n".join("\n".join(block) for block in blocks) + "\n" if blocks else ""
 
 
-def write_catalog(pofile: polib.POFile, path: Path) -> bool:
-    """Write atomically; returns False (and touches nothing) when the bytes are unchanged."""
+def write_catalog(
+    pofile: polib.POFile, path: Path, *, before_replace: Callable[[], None] | None = None
+) -> bool:
+    """Write atomically; returns False (and touches nothing) when the bytes are unchanged.
+
+    ``before_replace``: see :func:`pubflow.fsutil.atomic_write_bytes` (raise to cancel).
+    """
     try:
-        return atomic_write_text(path, dump_catalog(pofile))
+        return atomic_write_text(path, dump_catalog(pofile), before_replace=before_replace)
     except OSError as exc:
         raise CatalogError(
             f"cannot write catalog: {exc.strerror}", path=path, hint="check permissions and free space"
@@ -598,6 +603,25 @@ def _load(path: Path, create: Callable[[], polib.POFile] | None) -> tuple[_Snaps
     return snapshot, parse_catalog(raw, path)
 
 
+class _SavedMeanwhile(Exception):
+    """The catalog changed on disk between our read and our rename (internal signal)."""
+
+
+def _unchanged_since(path: Path, snapshot: _Snapshot | None) -> Callable[[], None]:
+    """A ``before_replace`` check: raise _SavedMeanwhile if the file is no longer as read.
+
+    Editors don't take our lock, so this check (a stat and a hash, microseconds before the
+    rename) is what keeps a translator's save from being overwritten; the window left is
+    the rename itself.
+    """
+
+    def check() -> None:
+        if _changed_since(path, snapshot):
+            raise _SavedMeanwhile
+
+    return check
+
+
 def _changed_error(path: Path) -> CatalogError:
     return CatalogError(
         "catalog was changed on disk while pubflow was updating it (saved in an editor?)",
@@ -623,9 +647,10 @@ def edit_catalog(
     with catalog_lock(path, timeout=timeout):
         snapshot, po = _load(path, create)
         yield po
-        if _changed_since(path, snapshot):
-            raise _changed_error(path)
-        write_catalog(po, path)
+        try:
+            write_catalog(po, path, before_replace=_unchanged_since(path, snapshot))
+        except _SavedMeanwhile:
+            raise _changed_error(path) from None
 
 
 def update_catalog(
@@ -658,14 +683,17 @@ def update_catalog(
     with catalog_lock(path, timeout=timeout):
         for _ in range(max(1, attempts)):
             if unlocked is not None and not _changed_since(path, unlocked[0]):
-                _, po, result = unlocked
+                snapshot, po, result = unlocked
             else:
                 snapshot, po = _load(path, create)
                 result = apply(po)
-                if _changed_since(path, snapshot):
-                    unlocked = None
-                    continue  # someone saved meanwhile: merge again on top of their save
-            return result, write_catalog(po, path)
+            unlocked = None
+            try:
+                # Checked again right before the rename: a save made while we merged or
+                # wrote is never overwritten; it is re-read and merged on the next round.
+                return result, write_catalog(po, path, before_replace=_unchanged_since(path, snapshot))
+            except _SavedMeanwhile:
+                continue
     raise _changed_error(path)
 
 
