@@ -28,14 +28,21 @@ def validate_locale(code: str, *, where: str = "locale") -> str:
             f"{where}: {code!r} is not a locale code",
             hint="use a gettext code such as de, pt_BR or ar",
         )
-    if code != PSEUDO_LOCALE:
-        try:
-            Locale.parse(code)
-        except (UnknownLocaleError, ValueError) as exc:
-            raise ConfigError(
-                f"{where}: unknown locale {code!r}", hint="use a CLDR locale such as de or pt_BR"
-            ) from exc
+    if code != PSEUDO_LOCALE and not _is_known_locale(code):
+        raise ConfigError(
+            f"{where}: unknown locale {code!r}", hint="use a CLDR locale such as de or pt_BR"
+        )
     return code
+
+
+@lru_cache(maxsize=512)
+def _is_known_locale(code: str) -> bool:
+    """Whether CLDR knows ``code`` (cached: paths are validated thousands of times a build)."""
+    try:
+        Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
 
 
 @lru_cache(maxsize=None)

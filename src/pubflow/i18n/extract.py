@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polib
 
 from pubflow.errors import CatalogError, IngestError
-from pubflow.i18n.pofile import PAGE_WIDTH, dump_catalog, parse_catalog, pot_path
+from pubflow.i18n.pofile import PAGE_WIDTH, parse_catalog, pot_path
 
 if TYPE_CHECKING:
     from pubflow.config import Settings
@@ -277,24 +277,40 @@ def new_template(domain: str, entries: Iterable[polib.POEntry], creation_date: s
     return pot
 
 
-def _stable_template(settings: Settings, domain: str, entries: list[polib.POEntry]) -> polib.POFile:
-    """The template, dated like the file on disk when only the date would differ."""
+def _stable_template(
+    settings: Settings, domain: str, entries: list[polib.POEntry]
+) -> tuple[polib.POFile, bool]:
+    """The template, dated like the file on disk when only the date would differ; and
+    whether the file on disk already holds exactly it (then it need not be written)."""
+    from pubflow.i18n.pofile import same_catalog
+
     path = pot_path(settings, domain)
     try:
         raw = path.read_bytes()
-        old_date = parse_catalog(raw, path).metadata.get("POT-Creation-Date")
+        old = parse_catalog(raw, path)
     except (FileNotFoundError, CatalogError):
-        raw, old_date = None, None
-    if raw is not None and old_date:
+        raw, old = None, None
+    old_date = old.metadata.get("POT-Creation-Date") if old is not None else None
+    if raw is not None and old is not None and old_date:
         candidate = new_template(domain, entries, old_date)
-        if dump_catalog(candidate).encode("utf-8") == raw:
-            return candidate
-    return new_template(domain, entries, _now())
+        if same_catalog(candidate, old):
+            # Compared as catalogs, not as text: no serialising of 100+ templates per sync
+            # (and, as for catalogs, a file whose content is current is left as it is).
+            return candidate, True
+    return new_template(domain, entries, _now()), False
+
+
+class Templates(dict[str, polib.POFile]):
+    """Domain → template, and which ``.pot`` files on disk already hold exactly that template."""
+
+    def __init__(self, templates: dict[str, polib.POFile], on_disk: set[str]) -> None:
+        super().__init__(templates)
+        self.on_disk = frozenset(on_disk)
 
 
 def extract_messages(
     settings: Settings, extractors: Iterable[ContentExtractor] | None = None
-) -> dict[str, polib.POFile]:
+) -> Templates:
     """Domain → template for the UI (``messages``) and every piece of content.
 
     ``extractors`` defaults to the registered content extractors. A domain produced twice
@@ -319,14 +335,26 @@ def extract_messages(
                     hint="give the article or newsletter issue a unique slug",
                 )
             domains[domain] = list(entries)
-    return {domain: _stable_template(settings, domain, entries) for domain, entries in sorted(domains.items())}
+    stable = {domain: _stable_template(settings, domain, entries) for domain, entries in sorted(domains.items())}
+    return Templates(
+        {domain: pot for domain, (pot, _) in stable.items()},
+        {domain for domain, (_, on_disk) in stable.items() if on_disk},
+    )
 
 
 def write_templates(settings: Settings, templates: Mapping[str, polib.POFile]) -> dict[str, bool]:
-    """Write ``locales/<domain>.pot`` for each template; domain → whether the file changed."""
+    """Write ``locales/<domain>.pot`` for each template; domain → whether the file changed.
+
+    Templates that :func:`extract_messages` found already on disk (``Templates.on_disk``)
+    are not serialised again.
+    """
     from pubflow.i18n.pofile import write_catalog
 
-    return {domain: write_catalog(pot, pot_path(settings, domain)) for domain, pot in templates.items()}
+    on_disk = templates.on_disk if isinstance(templates, Templates) else frozenset()
+    return {
+        domain: domain not in on_disk and write_catalog(pot, pot_path(settings, domain))
+        for domain, pot in templates.items()
+    }
 
 
 __all__ = [
@@ -334,6 +362,7 @@ __all__ = [
     "ContentExtractor",
     "DEFAULT_METHOD_MAP",
     "JINJA_I18N_TRIMMED",
+    "Templates",
     "UI_DOMAIN",
     "article_entries",
     "content_extractors",
