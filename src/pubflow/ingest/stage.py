@@ -3,22 +3,33 @@
 Every source is read and checked before anything is written, and a canonical file that
 differs from what its source now produces (a marketer's hand edit) is never overwritten
 without ``force``.
+
+Ingesting the project's own articles folder again skips sources already done: when
+``build/incremental/ingest.json`` says a source with the same bytes (SHA-256, found from its
+stat when that is unchanged) gave a canonical file that still has the bytes written then, the
+source is not read again (status ``unchanged``, the article from the record). Reading,
+checking and re-serialising each source is what an unchanged ingest spent its time on.
+Another pubflow version, another ``lang``, ``force`` or a folder outside a pubflow project
+reads everything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pubflow.errors import IngestError
+from pubflow.config import load_settings
+from pubflow.errors import IngestError, PubflowError
 from pubflow.fsutil import atomic_write_bytes
 from pubflow.ingest.canonical import canonical_path, dump_article, read_canonical
 from pubflow.ingest.sources import read_source
-from pubflow.model import Article
+from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
+from pubflow.render.fingerprint import FileHashes, now_ns, read_state, state_path, write_state
 
 Status = Literal["written", "unchanged", "kept"]
 """``kept``: the canonical file was edited by hand and left as it is (``keep_edited``)."""
@@ -94,22 +105,44 @@ def plan_ingest(
     The date is the source's own (Markdown front matter), else the existing canonical file's,
     else ``date``, else today. Two sources giving one slug are refused.
     """
+    _require(paths)
+    return _plan(_unique(paths), articles_dir, date=date, lang=lang, on_read=on_read, taken={})
+
+
+def _require(paths: Sequence[Path]) -> None:
     if not paths:
         raise IngestError(
             "no source files given", hint="name one or more files, e.g. content/sources/*.txt"
         )
+
+
+def _claim(by_slug: dict[str, Path], slug: str, source: Path) -> None:
+    """Refuse a second source for one slug."""
+    if slug in by_slug:
+        raise IngestError(
+            f"gives the same slug {slug!r} as {by_slug[slug]}",
+            path=source,
+            hint="ingest one of them, or rename a file (a file name that is a valid slug "
+            "is the slug)",
+        )
+    by_slug[slug] = source
+
+
+def _plan(
+    sources: Sequence[Path],
+    articles_dir: Path,
+    *,
+    date: dt.date | None,
+    lang: str,
+    on_read: Callable[[Path], None] | None,
+    taken: dict[str, Path],
+) -> list[PlannedArticle]:
+    """:func:`plan_ingest` of ``sources``; ``taken``: slugs already given by other sources."""
     planned: list[PlannedArticle] = []
-    by_slug: dict[str, Path] = {}
-    for source in _unique(paths):
+    by_slug = taken
+    for source in sources:
         article = read_source(source, lang=lang)
-        if article.slug in by_slug:
-            raise IngestError(
-                f"gives the same slug {article.slug!r} as {by_slug[article.slug]}",
-                path=source,
-                hint="ingest one of them, or rename a file (a file name that is a valid slug "
-                "is the slug)",
-            )
-        by_slug[article.slug] = source
+        _claim(by_slug, article.slug, source)
         target = canonical_path(articles_dir, article.slug)
         previous, kept_date = _existing(target)
         article = replace(article, date=article.date or kept_date or date or dt.date.today())
@@ -160,9 +193,34 @@ def ingest(
     canonical file would lose a hand edit. An identical result is left alone ("unchanged").
     ``keep_edited`` leaves hand-edited canonical files as they are (status ``kept``) instead of
     refusing: what ``publish`` wants, since the canonical file is the one marketers maintain.
-    ``on_read`` is called after each source is read (for progress bars).
+    ``on_read`` is called after each source is read (for progress bars). Sources unchanged
+    since the last ingest into the project's articles folder are not read again (module doc).
     """
-    planned = plan_ingest(paths, articles_dir, date=date, lang=lang, on_read=on_read)
+    _require(paths)
+    sources = _unique(paths)
+    project = _project_state(articles_dir)
+    state_file, root = project if project is not None else (None, articles_dir)
+    previous = read_state(state_file, "ingest") if state_file is not None else {}
+    hashes = FileHashes(root, previous.get("hashes"))
+    recorded = previous.get("sources")
+    # ``force`` reads every source (and records what it wrote for the next run).
+    known: Mapping[str, Any] = recorded if isinstance(recorded, dict) and not force else {}
+
+    # Hash every source before reading any: a file saved meanwhile then differs next time.
+    source_hashes = {source: hashes.sha256(source) for source in sources} if state_file else {}
+    reused: dict[Path, IngestResult] = {}
+    by_slug: dict[str, Path] = {}
+    for source in sources:
+        record = known.get(_source_key(source)) if state_file else None
+        result = _reuse(source, record, source_hashes.get(source), hashes, articles_dir, lang)
+        if result is not None:
+            _claim(by_slug, result.article.slug, source)
+            reused[source] = result
+            if on_read is not None:
+                on_read(source)
+    fresh = [source for source in sources if source not in reused]
+    planned = _plan(fresh, articles_dir, date=date, lang=lang, on_read=on_read, taken=by_slug)
+
     kept: list[PlannedArticle] = []
     if keep_edited and not force:
         kept = [item for item in planned if item.overwrites_edit]
@@ -180,5 +238,116 @@ def ingest(
                 "to replace the file",
             )
     _write_all(planned)
-    results = [IngestResult(p.source, p.article, p.path, p.status) for p in planned]
+    done = {p.source: IngestResult(p.source, p.article, p.path, p.status) for p in planned}
+    results = [reused[s] if s in reused else done[s] for s in sources if s in reused or s in done]
+    if state_file is not None:
+        _save_state(state_file, previous, hashes, planned, kept, source_hashes, lang)
     return results + [IngestResult(k.source, k.article, k.path, "kept") for k in kept]
+
+
+# Skipping unchanged sources ----------------------------------------------------------------------
+
+STATE_NAME = "ingest.json"
+
+
+def _project_state(articles_dir: Path) -> tuple[Path, Path] | None:
+    """``build/incremental/ingest.json`` and the root of the project whose articles these are.
+
+    None (no skipping) for a folder that is not a project's configured articles folder: a
+    state must never be shared by two folders or written where nobody expects it.
+    """
+    folder = articles_dir.resolve()
+    for candidate in (folder, *folder.parents):
+        pyproject = candidate / "pyproject.toml"
+        if not pyproject.is_file():
+            continue
+        try:
+            # A cheap look first: most folders above an articles folder are no pubflow project.
+            if "[tool.pubflow]" not in pyproject.read_text("utf-8"):
+                continue
+            settings = load_settings(candidate)
+        except (OSError, UnicodeDecodeError, PubflowError):
+            return None
+        if settings.articles_path.resolve() != folder:
+            return None
+        return state_path(settings, STATE_NAME), settings.root
+    return None
+
+
+def _source_key(source: Path) -> str:
+    return str(source.resolve())
+
+
+def _reuse(
+    source: Path,
+    record: object,
+    source_hash: str | None,
+    hashes: FileHashes,
+    articles_dir: Path,
+    lang: str,
+) -> IngestResult | None:
+    """The recorded result of ``source`` when neither it nor its canonical file changed."""
+    if not isinstance(record, dict) or source_hash is None:
+        return None
+    if record.get("lang") != lang or record.get("source") != source_hash:
+        return None
+    try:
+        article = _article_from_dict(record["article"])
+        target = canonical_path(articles_dir, article.slug)
+    except (KeyError, TypeError, ValueError, PubflowError):
+        return None  # a damaged record: read the source
+    if record.get("canonical") != target.name or hashes.sha256(target) != record.get("canonical_sha256"):
+        return None
+    return IngestResult(source, article, target, "unchanged")
+
+
+def _save_state(
+    state_file: Path,
+    previous: Mapping[str, Any],
+    hashes: FileHashes,
+    planned: Sequence[PlannedArticle],
+    kept: Sequence[PlannedArticle],
+    source_hashes: Mapping[Path, str | None],
+    lang: str,
+) -> None:
+    """Record every source whose canonical file now holds exactly what it gives.
+
+    Records of sources not named this time are kept (``pubflow ingest one.txt`` must not
+    forget the others).
+    """
+    recorded = previous.get("sources")
+    sources = dict(recorded) if isinstance(recorded, dict) else {}
+    for item in kept:  # a hand-edited canonical file: read the source every time
+        sources.pop(_source_key(item.source), None)
+    for item in planned:
+        expected = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+        source_hash = source_hashes.get(item.source)
+        if source_hash is None or hashes.sha256(item.path) != expected:
+            sources.pop(_source_key(item.source), None)
+            continue
+        sources[_source_key(item.source)] = {
+            "source": source_hash,
+            "lang": lang,
+            "canonical": item.path.name,
+            "canonical_sha256": expected,
+            "article": item.article.to_dict(),
+        }
+    saved_at = now_ns()
+    write_state(state_file, "ingest", {"hashes": hashes.records(saved_at), "sources": sources}, previous)
+
+
+def _article_from_dict(data: Mapping[str, Any]) -> Article:
+    """The inverse of :meth:`Article.to_dict` (KeyError/TypeError/ValueError when malformed)."""
+    return Article(
+        slug=str(data["slug"]),
+        lang=str(data["lang"]),
+        title=str(data["title"]),
+        summary=str(data["summary"]),
+        date=dt.date.fromisoformat(data["date"]) if data["date"] else None,
+        image=data["image"],
+        intro=tuple(data["intro"]),
+        tips=tuple(Tip(t["heading"], tuple(t["paragraphs"])) for t in data["tips"]),
+        faq=tuple(FaqEntry(f["question"], tuple(f["answer"])) for f in data["faq"]),
+        conclusion=tuple(data["conclusion"]),
+        related=tuple(RelatedArticle(r["title"], r["slug"], r["image"]) for r in data["related"]),
+    )

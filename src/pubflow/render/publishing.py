@@ -18,8 +18,9 @@ use, so they cannot disagree.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import ConfigError
@@ -27,6 +28,7 @@ from pubflow.i18n.runtime import compiled_paths, load_translations
 from pubflow.i18n.states import State
 from pubflow.locales import PSEUDO_LOCALE
 from pubflow.render.environment import UI_DOMAIN
+from pubflow.render.fingerprint import digest
 
 
 # Addresses -------------------------------------------------------------------------------------
@@ -150,11 +152,51 @@ class PublishPlan:
     def policy(self, locale: str) -> PublishPolicy:
         return self.policies[locale]
 
+    def publication_key(self) -> str:
+        """Hash of what pages show of the plan: which pages exist, where, under which policy.
+
+        Coverage percentages are left out (no page shows them), so translating one more
+        string changes the key only when it changes what is published.
+        """
+        return digest(
+            self.source_locale,
+            self.locales,
+            self.slugs,
+            self.policies,
+            {locale: list(slugs) for locale, slugs in self.built.items()},
+            sorted(self.advertised),
+        )
+
+    def row(self, locale: str) -> dict[str, Any]:
+        """One locale's part of the plan, JSON-ready (``plan_publication(reuse=...)`` takes it).
+
+        A locale's row depends only on its own compiled catalogs, the slugs, the threshold and
+        the policy: a build that changed one locale's catalog recomputes one row.
+        """
+        return {
+            "built": list(self.built[locale]),
+            "coverage": [self.coverage[(locale, slug)] for slug in self.slugs],
+            "skipped": [
+                [s.slug, s.coverage, s.threshold, list(s.missing_domains)]
+                for s in self.skipped
+                if s.locale == locale
+            ],
+        }
+
 
 def plan_publication(
-    settings: Settings, slugs: Sequence[str], *, threshold: float | None = None
+    settings: Settings,
+    slugs: Sequence[str],
+    *,
+    threshold: float | None = None,
+    reuse: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PublishPlan:
-    """Decide, from the compiled catalogs, what each locale publishes (see the module doc)."""
+    """Decide, from the compiled catalogs, what each locale publishes (see the module doc).
+
+    ``reuse``: locale → :meth:`PublishPlan.row` of an earlier plan made from the same compiled
+    catalogs of that locale, slugs, threshold and settings (the caller checks that); such a
+    row is taken as it is instead of reading the locale's catalogs again.
+    """
     limit = settings.coverage_threshold if threshold is None else threshold
     locales = tuple(settings.all_locales)
     policies = {locale: policy_for(settings, locale) for locale in locales}
@@ -162,26 +204,13 @@ def plan_publication(
     built: dict[str, tuple[str, ...]] = {}
     skipped: list[Skipped] = []
     for locale in locales:
-        chosen: list[str] = []
-        for slug in slugs:
-            percent = publish_coverage(
-                settings, locale, [UI_DOMAIN, slug], policy=policies[locale]
-            )
-            coverage[(locale, slug)] = percent
-            if (
-                locale == settings.source_locale
-                or locale == PSEUDO_LOCALE
-                or percent >= limit
-            ):
-                chosen.append(slug)
-            else:
-                missing = tuple(
-                    domain
-                    for domain in (UI_DOMAIN, slug)
-                    if not compiled_paths(settings, locale, domain).states.exists()
-                )
-                skipped.append(Skipped(locale, slug, percent, limit, missing))
-        built[locale] = tuple(chosen)
+        known = (reuse or {}).get(locale)
+        row = _row_from_dict(locale, slugs, known) if known is not None else None
+        if row is None:
+            row = _plan_locale(settings, locale, slugs, limit, policies[locale])
+        built[locale], found, missed = row
+        coverage.update(found)
+        skipped.extend(missed)
     return PublishPlan(
         source_locale=settings.source_locale,
         locales=locales,
@@ -192,6 +221,71 @@ def plan_publication(
         advertised=frozenset(loc for loc in locales if is_advertised_locale(settings, loc)),
         skipped=tuple(skipped),
     )
+
+
+def plan_publication_cached(
+    settings: Settings, slugs: Sequence[str], row_keys: Mapping[str, str], recorded: object
+) -> tuple[PublishPlan, dict[str, Any]]:
+    """:func:`plan_publication`, reusing each locale row recorded under the same key.
+
+    ``row_keys``: locale → hash of everything its row depends on (settings, slugs, the
+    locale's compiled catalogs). Returns the plan and what to record for the next build.
+    """
+    rows = recorded if isinstance(recorded, dict) else {}
+    reuse = {
+        locale: row["row"]
+        for locale, row in rows.items()
+        if isinstance(row, dict)
+        and row.get("key") == row_keys.get(locale)
+        and isinstance(row.get("row"), dict)
+    }
+    plan = plan_publication(settings, slugs, reuse=reuse)
+    record = {
+        locale: rows[locale] if locale in reuse else {"key": row_keys[locale], "row": plan.row(locale)}
+        for locale in plan.locales
+    }
+    return plan, record
+
+
+_Row = tuple[tuple[str, ...], dict[tuple[str, str], float], list[Skipped]]
+
+
+def _plan_locale(
+    settings: Settings, locale: str, slugs: Sequence[str], limit: float, policy: PublishPolicy
+) -> _Row:
+    """One locale's row: its built slugs, coverage per slug, and why the others are not."""
+    chosen: list[str] = []
+    coverage: dict[tuple[str, str], float] = {}
+    skipped: list[Skipped] = []
+    for slug in slugs:
+        percent = publish_coverage(settings, locale, [UI_DOMAIN, slug], policy=policy)
+        coverage[(locale, slug)] = percent
+        if locale == settings.source_locale or locale == PSEUDO_LOCALE or percent >= limit:
+            chosen.append(slug)
+        else:
+            missing = tuple(
+                domain
+                for domain in (UI_DOMAIN, slug)
+                if not compiled_paths(settings, locale, domain).states.exists()
+            )
+            skipped.append(Skipped(locale, slug, percent, limit, missing))
+    return tuple(chosen), coverage, skipped
+
+
+def _row_from_dict(locale: str, slugs: Sequence[str], data: Mapping[str, Any]) -> _Row | None:
+    """A row saved by :meth:`PublishPlan.row` (None when it does not fit these slugs)."""
+    try:
+        values = [float(value) for value in data["coverage"]]
+        built = tuple(str(slug) for slug in data["built"])
+        skipped = [
+            Skipped(locale, str(slug), float(percent), float(limit), tuple(map(str, missing)))
+            for slug, percent, limit, missing in data["skipped"]
+        ]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if len(values) != len(slugs) or not set(built) <= set(slugs):
+        return None
+    return built, {(locale, slug): value for slug, value in zip(slugs, values)}, skipped
 
 
 def requested_locales(settings: Settings, locales: Sequence[str] | None) -> tuple[str, ...]:

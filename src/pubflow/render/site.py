@@ -9,6 +9,21 @@
    rewrites nothing and a catalog change rewrites only the pages it affects — and remove pages
    this tool wrote before that are no longer published (listed in ``.pubflow-manifest.json``).
 
+Incremental rebuilds: ``build/incremental/site.json`` records, per locale, a fingerprint of
+everything its files depend on and the SHA-256 of each file written (see
+:mod:`pubflow.render.fingerprint`). A locale is rendered again unless all of these are
+unchanged: pubflow's code and the rendering libraries' versions, the settings, every file under
+``templates/``, every canonical article (content; and the mtime of an undated one, which dates
+it), the publication plan (which pages exist in which locale under which policy — every page's
+language switcher and hreflang links list the others, so any change rebuilds every locale),
+that locale's compiled catalogs (``build/locales/<lang>/``), and its files in the output
+folder. The chooser and the sitemap form one more group (plan, articles, templates, settings,
+the source locale's catalogs). Compiling only touches what changed
+(:func:`~pubflow.render.catalog_inputs.compile_if_changed`; its error diagnostics are
+replayed) and each locale's row of the plan is reused while its catalogs are unchanged.
+Up-to-date locales are listed in ``report.up_to_date``; their pages are reported as unchanged
+with the notices and problems recorded when they were rendered.
+
 Layout of ``dist/site/``: ``index.html`` (language chooser), ``sitemap.xml``,
 ``<locale>/index.html``, ``<locale>/feed.xml``, ``<locale>/<slug>/index.html``; ``<locale>`` is the
 gettext code (``pt_BR``), as everywhere else in pubflow.
@@ -16,7 +31,9 @@ gettext code (``pt_BR``), as everywhere else in pubflow.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,18 +44,30 @@ from babel.core import get_global
 
 from pubflow.config import Settings
 from pubflow.errors import RenderError
-from pubflow.fsutil import atomic_write_text
+from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
 from pubflow.i18n.checks import Diagnostic
-from pubflow.i18n.compile import ensure_compiled
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
 from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
 from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
 from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
+from pubflow.render.catalog_inputs import compile_if_changed
+from pubflow.render.fingerprint import (
+    FileHashes,
+    digest,
+    finish_output_records,
+    now_ns,
+    output_intact,
+    output_record,
+    read_state,
+    settings_fingerprint,
+    state_path,
+    write_state,
+)
 from pubflow.render.publishing import (
     PublishPlan,
     absolute_url,
     page_dir,
-    plan_publication,
+    plan_publication_cached,
     relative_href,
     requested_locales,
 )
@@ -90,6 +119,8 @@ class SiteReport:
     problems: list[PageProblem] = field(default_factory=list)
     # Error-level findings of the catalog compile (file:line): entries left out, unreadable .po.
     catalog_errors: list[Diagnostic] = field(default_factory=list)
+    # Locales (and "*" for the chooser and sitemap) not rendered: inputs and files unchanged.
+    up_to_date: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> list[Path]:
@@ -117,8 +148,10 @@ class SiteReport:
     def summary(self) -> str:
         """One line for humans and Prefect artifacts."""
         articles = sum(1 for page in self.pages if page.kind == "article")
+        rendered = [loc for loc in self.built_locales if loc not in self.up_to_date]
         return (
-            f"{articles} article pages in {len(self.built_locales)} locales: "
+            f"{articles} article pages in {len(self.built_locales)} locales "
+            f"({len(rendered)} rendered, {len(self.built_locales) - len(rendered)} up to date): "
             f"{len(self.written)} files written, {len(self.unchanged)} unchanged, "
             f"{len(self.removed)} removed"
         )
@@ -143,48 +176,115 @@ def render_site(
     *,
     progress: ProgressCallback | None = None,
     out_dir: Path | None = None,
+    force: bool = False,
 ) -> SiteReport:
     """Build ``dist/site/`` (or ``out_dir``) for ``locales`` (default: every configured one).
 
     Pages of locales that are not published (coverage below the threshold) are not built, and
-    pages a previous build wrote for them are removed. The language chooser and the sitemap
-    are rebuilt every time (they list every locale) but only rewritten when they change.
+    pages a previous build wrote for them are removed. A locale whose inputs did not change
+    since the last build, and whose files are still as that build wrote them, is not rendered
+    again (``report.up_to_date``; see "Incremental rebuilds" in the module doc); ``force``
+    renders everything.
     """
     requested = requested_locales(settings, locales)
     site_dir = out_dir or settings.dist_path / "site"
-    compiled = ensure_compiled(settings)
-    articles = load_articles(settings.articles_path)
-    if not articles:
+    state_file = _state_file(settings, site_dir)
+    previous = {} if force else read_state(state_file, "site")
+    hashes = FileHashes(settings.root, previous.get("hashes"))
+    swept = False
+
+    def sweep() -> None:
+        # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
+        nonlocal swept
+        if not swept:
+            sweep_stale_temp_files(site_dir, settings.compiled_locales_path)
+            swept = True
+
+    settings_key = settings_fingerprint(settings)
+    catalogs = compile_if_changed(
+        settings, hashes, previous.get("compile"), before_compile=sweep, settings_key=settings_key
+    )
+    catalog_errors = catalogs.errors
+
+    undated = {str(name) for name in previous.get("undated", [])}
+    article_files = _article_files(settings, hashes, undated)
+    if not article_files:
         raise RenderError(
             "no articles to render",
             path=settings.articles_path,
             hint="run `pubflow ingest content/sources/*` first",
         )
-    plan = plan_publication(settings, [c.article.slug for c in articles])
+    templates = hashes.tree(settings.templates_path)
+    compiled_keys = catalogs.locale_keys()
+    locale_keys = {loc: compiled_keys.get(loc) for loc in settings.all_locales}
+    articles: list[CanonicalArticle] = []
+
+    # The slugs come from the articles' front matter: known without reading them when no
+    # article changed. Each locale's row of the plan is reused while its catalogs are the same.
+    slugs_key = digest({name: sha for name, (sha, _) in article_files.items()})
+    recorded_slugs = previous.get("slugs")
+    if isinstance(recorded_slugs, dict) and recorded_slugs.get("key") == slugs_key:
+        slugs = [str(slug) for slug in recorded_slugs.get("slugs", [])]
+    else:
+        articles = load_articles(settings.articles_path)
+        slugs = [c.article.slug for c in articles]
+    row_keys = {loc: digest(settings_key, slugs, locale_keys[loc]) for loc in settings.all_locales}
+    plan, plan_rows = plan_publication_cached(settings, slugs, row_keys, previous.get("plan"))
+
+    def fingerprints() -> dict[str, str]:
+        common = digest(settings_key, templates, article_files, plan.publication_key())
+        keys = {loc: digest("locale", loc, common, locale_keys[loc]) for loc in requested}
+        keys[SITE_WIDE] = digest("site-wide", common, locale_keys[settings.source_locale])
+        return keys
+
+    wanted = fingerprints()
+    recorded = previous.get("groups")
+    groups: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+    up_to_date = {
+        key for key, value in wanted.items() if _group_intact(site_dir, groups.get(key), value)
+    }
+    stale = [key for key in wanted if key not in up_to_date]
+    if stale:
+        sweep()
+        if not articles:
+            articles = load_articles(settings.articles_path)
+        now_undated = _undated(settings, articles)
+        if now_undated != undated:
+            # Only happens with changed articles (every group renders anyway): record the keys
+            # the next build will compute.
+            undated = now_undated
+            article_files = _article_files(settings, hashes, undated)
+            wanted = fingerprints()
     by_slug = {c.article.slug: c for c in articles}
 
     planned = _count_outputs(plan, requested)
     done = 0
 
-    def step(what: str) -> None:
+    def step(what: str, count: int = 1) -> None:
         nonlocal done
-        done += 1
+        done += count
         if progress is not None:
             progress(done, planned, what)
 
-    outputs: list[SiteOutput] = []
+    pending: list[SiteOutput | PageResult] = []
+    problems: dict[str, list[RenderProblem]] = {}
     for locale in requested:
+        if locale in up_to_date:
+            replayed = _replay(site_dir, locale, groups[locale], problems)
+            pending.extend(replayed)
+            step(f"{page_dir(locale)} (up to date)", len(replayed))
+            continue
         env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
         for slug in plan.built[locale]:
-            outputs.append(render_article_page(env, plan, by_slug[slug], by_slug))
-            step(outputs[-1].site_path)
+            pending.append(render_article_page(env, plan, by_slug[slug], by_slug))
+            step(pending[-1].site_path)
         if plan.built[locale]:
-            outputs.append(render_locale_index(env, plan, articles))
-            step(outputs[-1].site_path)
+            pending.append(render_locale_index(env, plan, articles))
+            step(pending[-1].site_path)
         if has_feed(plan, locale):
             with env.recording() as record:
                 feed = build_feed(env, plan, articles)
-            outputs.append(
+            pending.append(
                 SiteOutput(
                     page_dir(locale) + FEED_NAME,
                     "feed",
@@ -194,36 +294,92 @@ def render_site(
                     problems=tuple(record.problems),
                 )
             )
-            step(outputs[-1].site_path)
-    source_env = LocaleEnvironment(settings, settings.source_locale)
-    outputs.append(render_chooser(source_env, plan))
-    step(outputs[-1].site_path)
-    outputs.append(SiteOutput(SITEMAP_NAME, "sitemap", None, None, build_sitemap(settings, plan, articles)))
-    step(outputs[-1].site_path)
+            step(pending[-1].site_path)
+    if SITE_WIDE in up_to_date:
+        replayed = _replay(site_dir, SITE_WIDE, groups[SITE_WIDE], problems)
+        pending.extend(replayed)
+        step("site-wide files (up to date)", len(replayed))
+    else:
+        source_env = LocaleEnvironment(settings, settings.source_locale)
+        pending.append(render_chooser(source_env, plan))
+        step(pending[-1].site_path)
+        sitemap = build_sitemap(settings, plan, articles)
+        pending.append(SiteOutput(SITEMAP_NAME, "sitemap", None, None, sitemap))
+        step(pending[-1].site_path)
 
     report = SiteReport(
         out_dir=site_dir,
         plan=plan,
         built_locales=requested,
-        catalog_errors=[d for d in compiled.diagnostics if d.is_error],
+        catalog_errors=catalog_errors,
+        up_to_date=[key for key in wanted if key in up_to_date],
     )
-    for output in outputs:
-        path = site_dir / output.site_path
-        written = atomic_write_text(path, output.text)
-        report.pages.append(
-            PageResult(
-                output.site_path,
-                path,
-                output.kind,
-                output.locale,
-                output.slug,
-                output.notices,
-                written,
-            )
-        )
-        report.problems.extend(PageProblem(output.site_path, p) for p in output.problems)
-    report.removed.extend(_prune(settings, site_dir, plan, requested, outputs))
+    new_groups = {key: groups[key] for key in up_to_date}
+    new_groups.update({key: {"fingerprint": wanted[key], "files": []} for key in stale})
+    _write(site_dir, pending, problems, report, new_groups)
+    current = {
+        page.site_path: {"kind": page.kind, "locale": page.locale, "slug": page.slug}
+        for page in report.pages
+    }
+    manifest_path = site_dir / MANIFEST_NAME
+    manifest = previous.get("manifest")
+    # Nothing rendered and the manifest is as this tool last wrote it: the plan is the same as
+    # then (every group's fingerprint holds it), so pruning would find nothing to do.
+    if stale or not isinstance(manifest, dict) or not output_intact(manifest_path, manifest):
+        removed, manifest_bytes = _prune(settings, site_dir, plan, requested, current)
+        report.removed.extend(removed)
+        manifest = output_record(manifest_path, manifest_bytes)
+
+    # Locales this build did not ask for keep what an earlier build recorded for them.
+    for key, group in groups.items():
+        if key not in new_groups and key in settings.all_locales and key not in requested:
+            new_groups[key] = group
+    saved_at = now_ns()
+    outputs = [record for group in new_groups.values() for record in group["files"]]
+    finish_output_records([*outputs, manifest], saved_at)
+    write_state(
+        state_file,
+        "site",
+        {
+            "hashes": hashes.records(saved_at),
+            "compile": catalogs.record,
+            "slugs": {"key": slugs_key, "slugs": slugs},
+            "plan": plan_rows,
+            "undated": sorted(undated),
+            "groups": new_groups,
+            "manifest": manifest,
+        },
+        previous,
+    )
     return report
+
+
+def _write(
+    site_dir: Path,
+    pending: Sequence[SiteOutput | PageResult],
+    problems: Mapping[str, list[RenderProblem]],
+    report: SiteReport,
+    groups: dict[str, Any],
+) -> None:
+    """Write the rendered outputs, report every page, record each written one in its group."""
+    for item in pending:
+        if isinstance(item, PageResult):  # up to date: replayed from the state
+            report.pages.append(item)
+            report.problems.extend(PageProblem(item.site_path, p) for p in problems[item.site_path])
+            continue
+        path = site_dir / item.site_path
+        data = item.text.encode("utf-8")
+        written = atomic_write_bytes(path, data)
+        report.pages.append(
+            PageResult(item.site_path, path, item.kind, item.locale, item.slug, item.notices, written)
+        )
+        report.problems.extend(PageProblem(item.site_path, p) for p in item.problems)
+        record: dict[str, Any] = {"path": item.site_path, "kind": item.kind, "slug": item.slug}
+        if item.notices:
+            record["notices"] = sorted(notice.value for notice in item.notices)
+        if item.problems:
+            record["problems"] = [dataclasses.asdict(problem) for problem in item.problems]
+        groups[item.locale or SITE_WIDE]["files"].append({**record, **output_record(path, data)})
 
 
 def _count_outputs(plan: PublishPlan, locales: Sequence[str]) -> int:
@@ -503,6 +659,82 @@ def render_chooser(env: LocaleEnvironment, plan: PublishPlan) -> SiteOutput:
     )
 
 
+# Incremental rebuilds --------------------------------------------------------------------------
+
+SITE_WIDE = "*"
+"""Group of the files that list every locale (root chooser, sitemap) in the build state."""
+
+
+def _state_file(settings: Settings, site_dir: Path) -> Path:
+    """``build/incremental/site.json``; another output folder gets a state of its own."""
+    default = (settings.dist_path / "site").resolve()
+    if site_dir.resolve() == default:
+        return state_path(settings, "site.json")
+    return state_path(settings, f"site-{digest(str(site_dir.resolve()))[:16]}.json")
+
+
+def _article_files(settings: Settings, hashes: FileHashes, undated: set[str]) -> dict[str, Any]:
+    """File name → hash of every canonical article (what ``load_articles`` reads).
+
+    An article without a date is dated by its file's mtime (feeds, index order), so for those
+    the mtime in whole seconds counts too.
+    """
+    found: dict[str, Any] = {}
+    for path in sorted(settings.articles_path.glob("*.md")):
+        sha = hashes.sha256(path)
+        if sha is None:
+            continue
+        seconds: int | None = None
+        if path.name in undated:
+            try:
+                seconds = int(path.stat().st_mtime)
+            except OSError:
+                seconds = None
+        found[path.name] = [sha, seconds]
+    return found
+
+
+def _undated(settings: Settings, articles: Sequence[CanonicalArticle]) -> set[str]:
+    return {c.path.name for c in articles if c.article.date is None}
+
+
+def _group_intact(site_dir: Path, group: object, fingerprint: str) -> bool:
+    """True when a group's inputs are unchanged and every file it wrote is still as written."""
+    if not isinstance(group, dict) or group.get("fingerprint") != fingerprint:
+        return False
+    files = group.get("files")
+    if not isinstance(files, list):
+        return False
+    base = os.fspath(site_dir)
+    try:
+        return all(output_intact(os.path.join(base, record["path"]), record) for record in files)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return False  # a damaged state: render
+
+
+def _replay(
+    site_dir: Path, key: str, group: dict[str, Any], problems: dict[str, list[RenderProblem]]
+) -> list[PageResult]:
+    """The results an earlier build recorded for up-to-date group ``key`` (problems too)."""
+    pages: list[PageResult] = []
+    locale = None if key == SITE_WIDE else key
+    for record in group["files"]:
+        site_path = record["path"]
+        pages.append(
+            PageResult(
+                site_path,
+                site_dir / site_path,
+                record["kind"],
+                locale,
+                record["slug"],
+                frozenset(Notice(value) for value in record.get("notices", ())),
+                False,
+            )
+        )
+        problems[site_path] = [RenderProblem(**found) for found in record.get("problems", ())]
+    return pages
+
+
 # Manifest and pruning --------------------------------------------------------------------------
 
 
@@ -528,20 +760,19 @@ def _prune(
     site_dir: Path,
     plan: PublishPlan,
     requested: Sequence[str],
-    outputs: Sequence[SiteOutput],
-) -> list[Path]:
+    current: Mapping[str, dict[str, Any]],
+) -> tuple[list[Path], bytes]:
     """Delete outputs of earlier builds that this build no longer wants; update the manifest.
 
-    Only files listed in the manifest are ever deleted (never anything a person put there).
+    ``current``: site path → kind, locale and slug of every output of this build. Only files
+    listed in the manifest are ever deleted (never anything a person put there). Returns the
+    removed files and the manifest's bytes.
     """
     manifest_path = site_dir / MANIFEST_NAME
     try:
         previous: dict[str, dict[str, Any]] = json.loads(manifest_path.read_text("utf-8"))["files"]
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         previous = {}
-    current = {
-        o.site_path: {"kind": o.kind, "locale": o.locale, "slug": o.slug} for o in outputs
-    }
     removed: list[Path] = []
     kept: dict[str, dict[str, Any]] = {}
     for site_path, entry in sorted(previous.items()):
@@ -559,8 +790,9 @@ def _prune(
         elif not stale:
             kept[site_path] = entry
     manifest = {"files": dict(sorted({**kept, **current}.items()))}
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    return removed
+    data = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    atomic_write_bytes(manifest_path, data)
+    return removed, data
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

@@ -1,0 +1,330 @@
+"""The compiled catalogs a site or newsletter build reads: compile what changed, fingerprint the rest.
+
+:func:`compile_if_changed` stands in for :func:`~pubflow.i18n.compile.ensure_compiled` in the
+renderers. Compiling first reads and hashes every ``.po`` it covers (1,000+ on a large site),
+so a rebuild with nothing new would spend most of its time there. Instead, the build records
+what compiling read (the ``.po``/``.pot`` files, by content hash) and what it left
+(:func:`compiled_fingerprints`), and next time
+
+* calls nothing when both are unchanged (the recorded error diagnostics are replayed);
+* compiles only the catalogs whose source or output changed, when no catalog file appeared
+  or disappeared (one translator's save: one ``.po`` compiled, not a thousand);
+* compiles everything as before otherwise (first build, new or removed catalogs, another
+  pubflow, a diagnostic it cannot attribute to one catalog).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pubflow.config import Settings
+from pubflow.fsutil import validate_slug
+from pubflow.i18n.checks import Diagnostic, Severity
+from pubflow.i18n.compile import CatalogResult, CompileReport, ensure_compiled
+from pubflow.i18n.pofile import po_path, pot_path
+from pubflow.i18n.runtime import compiled_paths
+from pubflow.render.fingerprint import FileHashes, digest, digest_files, settings_fingerprint
+
+TARGETED_LIMIT = 64
+"""More changed catalogs than this: one full compile (cheaper than that many small calls)."""
+
+ALL_LOCALES = "*"
+"""Locale part of a template's key (``*/<domain>``): its change concerns every locale."""
+
+
+@dataclass
+class CatalogInputs:
+    """What a build needs to know of the compiled catalogs, after compiling what changed."""
+
+    compiled: dict[str, str]  # "<lang>/<domain>" → fingerprint of its compiled files
+    errors: list[Diagnostic]  # error-level diagnostics of every catalog (file:line)
+    failed: list[tuple[str, str]]  # (locale, domain) of catalogs that cannot be read at all
+    record: dict[str, Any]  # what to save for the next build
+    compiled_now: list[tuple[str, str]] | None = field(default=None)
+    """Catalogs compiled by this call; ``[]``: none; None: all of them (a full compile)."""
+
+    @property
+    def skipped(self) -> bool:
+        """True when nothing needed compiling."""
+        return self.compiled_now == []
+
+    def locale_keys(self) -> dict[str, str]:
+        """Locale → hash of its compiled files (what its pages read); absent: no files."""
+        by_locale: dict[str, dict[str, str]] = {}
+        for key, value in self.compiled.items():
+            by_locale.setdefault(key.split("/", 1)[0], {})[key] = value
+        return {locale: digest_files(files) for locale, files in by_locale.items()}
+
+    def report(self) -> CompileReport:
+        """A :class:`CompileReport` of the failed catalogs and the error diagnostics."""
+        return CompileReport(
+            results=[CatalogResult(locale, domain, "failed") for locale, domain in self.failed],
+            diagnostics=list(self.errors),
+        )
+
+
+def catalog_sources(
+    settings: Settings, hashes: FileHashes, domains: Sequence[str] | None
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """What compiling reads, by key (``<lang>/<domain>``, ``*/<domain>`` for a template).
+
+    Returns key → SHA-256 (None: missing) and key → absolute path. With ``domains=None`` every
+    ``.po``/``.pot`` under ``locales/`` counts; a file of another shape gets a ``?/`` key.
+    """
+    hashes_by_key: dict[str, str | None] = {}
+    paths: dict[str, str] = {}
+    if domains is None:
+        base = settings.locales_path
+        for relative, sha in hashes.tree(base, (".po", ".pot")).items():
+            parts = relative.split("/")
+            if len(parts) == 1 and relative.endswith(".pot"):
+                key = f"{ALL_LOCALES}/{relative[: -len('.pot')]}"
+            elif len(parts) == 3 and parts[1] == "LC_MESSAGES" and parts[2].endswith(".po"):
+                key = f"{parts[0]}/{parts[2][: -len('.po')]}"
+            else:
+                key = f"?/{relative}"
+            hashes_by_key[key] = sha
+            paths[key] = os.path.join(os.fspath(base), relative)
+        return hashes_by_key, paths
+    names = sorted({validate_slug(domain, where="domain") for domain in domains})
+    if not names:
+        return hashes_by_key, paths
+    # Paths built from strings (thousands per build); the folders come from pofile itself.
+    folder = os.fspath(pot_path(settings, names[0]).parent)
+    for name in names:
+        paths[f"{ALL_LOCALES}/{name}"] = os.path.join(folder, f"{name}.pot")
+    shas = hashes.names(folder, [f"{name}.pot" for name in names])
+    hashes_by_key.update({f"{ALL_LOCALES}/{name}": shas[f"{name}.pot"] for name in names})
+    for locale in settings.all_locales:
+        if locale == settings.source_locale:
+            continue
+        folder = os.fspath(po_path(settings, locale, names[0]).parent)
+        shas = hashes.names(folder, [f"{name}.po" for name in names])
+        for name in names:
+            hashes_by_key[f"{locale}/{name}"] = shas[f"{name}.po"]
+            paths[f"{locale}/{name}"] = os.path.join(folder, f"{name}.po")
+    return hashes_by_key, paths
+
+
+def compiled_fingerprints(
+    settings: Settings, hashes: FileHashes, domains: Sequence[str] | None
+) -> dict[str, str]:
+    """``<lang>/<domain>`` → the compile step's own fingerprint of that catalog's output.
+
+    That is the SHA-256 of ``<domain>.states.json`` plus which of ``<domain>.mo`` and
+    ``<domain>.machine.mo`` exist. The sidecar holds the hash of the ``.po`` (and of the
+    compiling code) and is written after the ``.mo`` files, so the ``.mo`` bytes follow from
+    it: hashing them too would triple the cost for nothing the compiler itself would notice.
+    """
+    sample = compiled_paths(settings, settings.source_locale, "messages")
+    mo, machine, states = (path.name[len("messages") :] for path in sample.all())
+    found: dict[str, str] = {}
+    if domains is not None:
+        # A few domains: a stat per file is cheaper than listing folders of thousands.
+        names = sorted({validate_slug(domain, where="domain") for domain in domains})
+        files = [name + suffix for name in names for suffix in (states, mo, machine)]
+        for locale in settings.all_locales:
+            folder = os.fspath(compiled_paths(settings, locale, "messages").mo.parent)
+            shas = hashes.names(folder, files)
+            for name in names:
+                found[f"{locale}/{name}"] = (
+                    f"{shas[name + states]}:{shas[name + mo] is not None:d}"
+                    f"{shas[name + machine] is not None:d}"
+                )
+        return found
+    for locale in settings.all_locales:
+        folder = os.fspath(compiled_paths(settings, locale, "messages").mo.parent)
+        try:
+            present = set(os.listdir(folder))
+        except OSError:
+            continue  # nothing compiled for this locale (or unreadable: its reader will say)
+        every = sorted({name.split(".", 1)[0] for name in present if not name.startswith(".")})
+        shas = hashes.names(folder, [name + states for name in every if name + states in present])
+        for name in every:
+            found[f"{locale}/{name}"] = (
+                f"{shas.get(name + states)}:{name + mo in present:d}{name + machine in present:d}"
+            )
+    return found
+
+
+def compile_if_changed(
+    settings: Settings,
+    hashes: FileHashes,
+    recorded: object,
+    *,
+    domains: Sequence[str] | None = None,
+    before_compile: Callable[[], object] | None = None,
+    settings_key: str | None = None,
+) -> CatalogInputs:
+    """Compile what changed since ``recorded`` (see the module doc); ``domains``: only those.
+
+    The sources are hashed *before* compiling (a ``.po`` saved meanwhile then differs next
+    time), the compiled files after. ``before_compile`` runs first when anything compiles.
+    """
+    scope = digest(settings_key or settings_fingerprint(settings), domains)
+    sources, paths = catalog_sources(settings, hashes, domains)
+    compiled = compiled_fingerprints(settings, hashes, domains)
+    old = _usable(recorded, scope)
+    if old is not None and old["sources"] == sources and old["compiled"] == compiled:
+        return CatalogInputs(
+            compiled,
+            _errors(settings, old["errors"]),
+            [_pair(key) for key in old["failed"]],
+            dict(old),
+            compiled_now=[],
+        )
+    if before_compile is not None:
+        before_compile()
+    targets = _changed(settings, old, sources, compiled) if old is not None else None
+    owners = _owners(settings, paths)
+    errors: dict[str, list[dict[str, Any]]] = {}
+    failed: set[str] = set()
+    if old is not None and targets is not None:
+        errors = {key: list(found) for key, found in old["errors"].items()}
+        failed = set(old["failed"])
+        for locale, domain in targets:
+            report = ensure_compiled(
+                settings, None if locale == ALL_LOCALES else [locale], domains=[domain]
+            )
+            touched = {f"{r.locale}/{r.domain}" for r in report.results}
+            touched.add(f"{locale}/{domain}")
+            attributed = _attribute(report.diagnostics, owners)
+            if attributed is None:
+                targets = None  # cannot tell whose errors these are: compile everything
+                break
+            for key in touched:
+                errors.pop(key, None)
+                failed.discard(key)
+            for key, found in attributed.items():
+                errors.setdefault(key, []).extend(found)
+            failed.update(f"{r.locale}/{r.domain}" for r in report.failed)
+    if targets is None:
+        report = ensure_compiled(settings, domains=domains)
+        attributed = _attribute(report.diagnostics, owners)
+        errors = attributed if attributed is not None else {"?": _dicts(report.diagnostics)}
+        failed = {f"{r.locale}/{r.domain}" for r in report.failed}
+    compiled = compiled_fingerprints(settings, hashes, domains)
+    record = {
+        "scope": scope,
+        "sources": sources,
+        "compiled": compiled,
+        "errors": {key: found for key, found in errors.items() if found},
+        "failed": sorted(failed),
+        # Errors that belong to no single catalog: next time, compile everything again.
+        "targeted": "?" not in errors,
+    }
+    return CatalogInputs(
+        compiled,
+        _errors(settings, record["errors"]),
+        [_pair(key) for key in record["failed"]],
+        record,
+        compiled_now=None if targets is None else list(targets),
+    )
+
+
+def _usable(recorded: object, scope: str) -> dict[str, Any] | None:
+    """The recorded compile, if it is for the same settings, domains and in good shape."""
+    if not isinstance(recorded, dict) or recorded.get("scope") != scope:
+        return None
+    if not all(isinstance(recorded.get(name), dict) for name in ("sources", "compiled", "errors")):
+        return None
+    if not isinstance(recorded.get("failed"), list):
+        return None
+    return recorded
+
+
+def _changed(
+    settings: Settings,
+    old: Mapping[str, Any],
+    sources: Mapping[str, str | None],
+    compiled: Mapping[str, str],
+) -> list[tuple[str, str]] | None:
+    """The catalogs to compile again, or None when only a full compile will do.
+
+    Keys of locales that are not configured targets are left out, as a full compile does.
+    """
+    previous_sources: Mapping[str, Any] = old["sources"]
+    previous_compiled: Mapping[str, Any] = old["compiled"]
+    if not old.get("targeted") or previous_sources.keys() != sources.keys():
+        return None  # a catalog or template appeared or went: domains and orphans change
+    keys = {key for key in sources if sources[key] != previous_sources[key]}
+    keys |= {
+        key
+        for key in compiled.keys() | previous_compiled.keys()
+        if compiled.get(key) != previous_compiled.get(key)
+    }
+    if any(key.startswith("?/") for key in keys) or len(keys) > TARGETED_LIMIT:
+        return None
+    wanted = {locale for locale in settings.all_locales if locale != settings.source_locale}
+    pairs = [_pair(key) for key in sorted(keys)]
+    return [(locale, domain) for locale, domain in pairs if locale == ALL_LOCALES or locale in wanted]
+
+
+def _pair(key: str) -> tuple[str, str]:
+    locale, domain = key.split("/", 1)
+    return locale, domain
+
+
+def _owners(settings: Settings, paths: Mapping[str, str]) -> dict[str, str]:
+    """Catalog path (absolute, and as shown relative to the root) → its key."""
+    root = os.fspath(settings.root).rstrip(os.sep) + os.sep
+    owners: dict[str, str] = {}
+    for key, path in paths.items():
+        owners[path] = key
+        if path.startswith(root):
+            owners[path[len(root) :]] = key
+    return owners
+
+
+def _attribute(
+    diagnostics: Sequence[Diagnostic], owners: Mapping[str, str]
+) -> dict[str, list[dict[str, Any]]] | None:
+    """Error diagnostics by the catalog (key) their path names; None if one names none."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for diagnostic in diagnostics:
+        if not diagnostic.is_error:
+            continue
+        key = owners.get(os.fspath(diagnostic.path)) if diagnostic.path is not None else None
+        if key is None:
+            return None
+        found.setdefault(key, []).append(diagnostic_to_dict(diagnostic))
+    return found
+
+
+def _dicts(diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+    return [diagnostic_to_dict(d) for d in diagnostics if d.is_error]
+
+
+def _errors(settings: Settings, by_key: Mapping[str, Any]) -> list[Diagnostic]:
+    """Every recorded error, in the order a full compile reports them (locale, then domain)."""
+    order = {locale: index for index, locale in enumerate(settings.all_locales)}
+
+    def position(key: str) -> tuple[int, str]:
+        locale, _, domain = key.partition("/")
+        return order.get(locale, len(order)), domain
+
+    return [diagnostic_from_dict(item) for key in sorted(by_key, key=position) for item in by_key[key]]
+
+
+def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "severity": diagnostic.severity.value,
+        "check": diagnostic.check,
+        "message": diagnostic.message,
+        "path": str(diagnostic.path) if diagnostic.path is not None else None,
+        "line": diagnostic.line,
+    }
+
+
+def diagnostic_from_dict(data: Mapping[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        Severity(data["severity"]),
+        str(data["check"]),
+        str(data["message"]),
+        Path(data["path"]) if data.get("path") else None,
+        data.get("line"),
+    )

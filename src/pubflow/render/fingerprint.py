@@ -1,0 +1,368 @@
+"""Fingerprints of what a build read and wrote, so a rebuild can skip work whose inputs are unchanged.
+
+The site and newsletter builds (and ingest) keep a small state file under
+``build/incremental/``. It records, per group of outputs (one locale of the site, one locale of
+a newsletter issue), a fingerprint of everything that could change those outputs and the
+SHA-256 of every file written. A later build skips a group only when its fingerprint is the
+same *and* every output it wrote is still there, byte for byte; anything else renders again
+(correctness first: a missing or damaged state file just means a full build).
+
+Content, not time, decides: every input and output is identified by the SHA-256 of its bytes.
+``(size, mtime_ns, inode)`` only lets a build reuse a hash it computed before, so an unchanged
+tree costs a ``stat`` per file. A stat is trusted only when the file had not been modified for
+a moment (:data:`RACY_NS`) before the state was saved: a file changed again within the same
+timestamp tick would otherwise look unchanged (git's "racy clean" problem); such a file is
+simply hashed again next time. Atomic writes (ours, the compiler's, most editors') also get a
+new inode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import stat
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pubflow.config import Settings
+from pubflow.fsutil import atomic_write_text
+
+STATE_FORMAT = 1
+"""Bump when the meaning of a state file changes: every old state is then ignored."""
+
+STATE_DIR = "incremental"
+"""Folder under the build folder holding the state files."""
+
+RACY_NS = 100_000_000
+"""A file modified less than this before the state was saved is hashed again next time.
+
+Linux stamps files from a clock that ticks every 1–10 ms; 100 ms leaves a wide margin.
+"""
+
+COARSE_RACY_NS = 2_000_000_000
+"""The same for timestamps without a sub-second part (FAT, some network file systems)."""
+
+LIBRARIES = ("jinja2", "markupsafe", "babel", "lxml", "mjml", "polib", "yaml")
+"""Modules whose version can change rendered bytes (part of the code fingerprint)."""
+
+OPERATIONAL_SETTINGS = frozenset(
+    {
+        "mt_backend", "mt_base_url", "mt_timeout", "mt_concurrency", "mt_requests_per_second",
+        "mt_retries", "mt_backoff", "translation_memory", "deepl_api_key", "microsoft_api_key",
+        "microsoft_region", "libre_api_key", "mymemory_email", "subscribers_db", "smtp_host",
+        "smtp_port", "smtp_security", "smtp_user", "smtp_password", "smtp_timeout", "send_rate",
+        "smtp_retries", "smtp_backoff", "smtp_ca_file", "newsletter_cron", "newsletter_timezone",
+        "host", "preview_port", "unsubscribe_port", "run_lock_wait",
+    }
+)
+"""Settings no rendered byte depends on (machine translation, sending, servers, scheduling).
+
+Every other setting, including ones added later, is part of the fingerprint: a setting
+wrongly left in only costs a rebuild, one wrongly left out would leave stale pages.
+"""
+
+Stamp = tuple[int, int, int]
+"""``(size, mtime_ns, inode)`` of a file."""
+
+UNREADABLE = "!unreadable"
+"""The "hash" of a file that exists but cannot be read (never equal to a real hash)."""
+
+
+def digest(*parts: Any) -> str:
+    """SHA-256 of JSON-encodable ``parts`` (dict keys sorted, so order-independent for dicts)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _stamp(status: os.stat_result) -> Stamp:
+    return (status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+def _is_racy(mtime_ns: int, saved_at_ns: int) -> bool:
+    window = COARSE_RACY_NS if mtime_ns % 1_000_000_000 == 0 else RACY_NS
+    return mtime_ns >= saved_at_ns - window
+
+
+def _ignored(name: str) -> bool:
+    """Temp files of interrupted atomic writes: no reader ever takes them for input."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+class FileHashes:
+    """SHA-256 of files, reusing a hash recorded earlier while the file's stat is unchanged.
+
+    Records are grouped by folder (relative to ``root`` when under it): ``{folder: {name:
+    [size, mtime_ns, inode, sha256]}}``, which keeps state files small and lookups cheap.
+    """
+
+    def __init__(self, root: Path, records: object = None) -> None:
+        self._prefix = os.fspath(root).rstrip(os.sep) + os.sep
+        self._previous: dict[str, Any] = records if isinstance(records, dict) else {}
+        self._current: dict[str, dict[str, tuple[int, int, int, str]]] = {}
+        self.hashed = 0  # files actually read this run (the others were known by their stat)
+
+    def _folder_key(self, folder: str) -> str:
+        if folder.startswith(self._prefix):
+            return folder[len(self._prefix) :]
+        return "" if folder + os.sep == self._prefix else folder
+
+    def _folder(self, folder: str) -> tuple[dict[str, Any], dict[str, tuple[int, int, int, str]]]:
+        key = self._folder_key(folder)
+        known = self._previous.get(key)
+        return (known if isinstance(known, dict) else {}), self._current.setdefault(key, {})
+
+    def _hash(self, path: str) -> str:
+        try:
+            with open(path, "rb") as handle:
+                sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError:
+            return UNREADABLE
+        self.hashed += 1
+        return sha
+
+    def _resolve(
+        self,
+        path: str,
+        name: str,
+        status: os.stat_result,
+        known: dict[str, Any],
+        current: dict[str, tuple[int, int, int, str]],
+    ) -> str:
+        if not stat.S_ISREG(status.st_mode):
+            return UNREADABLE
+        size, mtime, inode = status.st_size, status.st_mtime_ns, status.st_ino
+        record = known.get(name)
+        if (
+            isinstance(record, list)
+            and len(record) == 4
+            and record[0] == size
+            and record[1] == mtime
+            and record[2] == inode
+        ):
+            sha = str(record[3])
+        else:
+            sha = self._hash(path)
+            if sha == UNREADABLE:
+                return sha
+        current[name] = (size, mtime, inode, sha)
+        return sha
+
+    def sha256(self, path: Path | str) -> str | None:
+        """The file's SHA-256; None when it does not exist; :data:`UNREADABLE` on other errors.
+
+        :data:`UNREADABLE` never equals a recorded hash, so whatever depends on the file is
+        rebuilt and its own reader reports the real problem.
+        """
+        name = os.fspath(path)
+        try:
+            status = os.stat(name)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError:
+            return UNREADABLE
+        folder, base = os.path.split(name)
+        known, current = self._folder(folder)
+        return self._resolve(name, base, status, known, current)
+
+    def tree(self, folder: Path, suffixes: tuple[str, ...] = ()) -> dict[str, str]:
+        """Relative POSIX path → SHA-256 of every file under ``folder`` (optionally by suffix).
+
+        Like ``os.walk``, symlinked folders are not followed (no loops); symlinked files are.
+        """
+        found: dict[str, str] = {}
+        pending = [(os.fspath(folder), "")]
+        while pending:
+            directory, relative = pending.pop()
+            try:
+                entries = os.scandir(directory)
+            except OSError:
+                continue  # missing or unreadable: whoever reads it reports the problem
+            known, current = self._folder(directory)
+            with entries:
+                for entry in entries:
+                    name = entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{relative}{name}/"))
+                        continue
+                    if (suffixes and not name.endswith(suffixes)) or _ignored(name):
+                        continue
+                    try:
+                        status = entry.stat()
+                    except FileNotFoundError:
+                        continue  # removed meanwhile
+                    except OSError:
+                        found[relative + name] = UNREADABLE
+                        continue
+                    found[relative + name] = self._resolve(entry.path, name, status, known, current)
+        return found
+
+    def names(self, folder: str, names: Iterable[str]) -> dict[str, str | None]:
+        """Name → SHA-256 (None: missing) of files ``names`` in ``folder`` (one lookup per folder)."""
+        known, current = self._folder(folder)
+        found: dict[str, str | None] = {}
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                status = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                found[name] = None
+                continue
+            except OSError:
+                found[name] = UNREADABLE
+                continue
+            found[name] = self._resolve(path, name, status, known, current)
+        return found
+
+    def files(self, paths: Iterable[Path]) -> dict[str, str | None]:
+        """Path (as given) → SHA-256, or None for a missing file."""
+        return {str(path): self.sha256(path) for path in paths}
+
+    def records(self, saved_at_ns: int) -> dict[str, dict[str, list[Any]]]:
+        """What to save: this run's hashes whose stat can be trusted next time."""
+        saved: dict[str, dict[str, list[Any]]] = {}
+        for folder, entries in self._current.items():
+            kept = {
+                name: list(record)
+                for name, record in entries.items()
+                if not _is_racy(record[1], saved_at_ns)
+            }
+            if kept:
+                saved[folder] = kept
+        return saved
+
+
+def digest_files(files: Mapping[str, str | None]) -> str:
+    """Hash of a path → hash mapping (cheaper than :func:`digest` for thousands of files)."""
+    hasher = hashlib.sha256()
+    for path in sorted(files):
+        hasher.update(f"{path}\0{files[path]}\n".encode())
+    return hasher.hexdigest()
+
+
+# Outputs ---------------------------------------------------------------------------------------
+
+
+def output_record(path: Path, data: bytes) -> dict[str, Any]:
+    """What to remember of an output just written (or found identical): hash, size, stat."""
+    record: dict[str, Any] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    try:
+        status = os.stat(path)
+    except OSError:
+        return record
+    # A file that is not exactly what we wrote is never trusted by its stat.
+    if status.st_size == len(data):
+        record["stat"] = list(_stamp(status))
+    return record
+
+
+def finish_output_records(records: Iterable[dict[str, Any]], saved_at_ns: int) -> None:
+    """Drop stats too recent to trust (see :data:`RACY_NS`): those files are hashed next time."""
+    for record in records:
+        stamp = record.get("stat")
+        if stamp is not None and _is_racy(int(stamp[1]), saved_at_ns):
+            del record["stat"]
+
+
+def output_intact(path: Path | str, record: dict[str, Any]) -> bool:
+    """True when ``path`` still holds exactly the bytes recorded (stat first, then hash).
+
+    A file confirmed by its hash gets its current stat recorded, so the next check is a stat.
+    """
+    try:
+        status = os.stat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(status.st_mode) or status.st_size != record.get("bytes"):
+        return False
+    known = record.get("stat")
+    if isinstance(known, list) and tuple(known) == _stamp(status):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            same = hashlib.file_digest(handle, "sha256").hexdigest() == record.get("sha256")
+    except OSError:
+        return False
+    if same:
+        record["stat"] = list(_stamp(status))
+    return same
+
+
+# What every build depends on -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """pubflow's version and source files, Python's version and the rendering libraries'.
+
+    Any change to pubflow's code rebuilds everything once: cheaper to trust than a list of
+    which module feeds which output. Files count by path, size and mtime — what Python itself
+    checks before reusing a compiled ``.pyc`` — so this costs a stat per module, not a read.
+    """
+    import pubflow
+
+    package = Path(pubflow.__file__).parent
+    parts: list[object] = [pubflow.__version__, sys.version]
+    for source in sorted(package.rglob("*.py")):
+        status = source.stat()
+        parts.append((source.relative_to(package).as_posix(), status.st_size, status.st_mtime_ns))
+    for name in LIBRARIES:
+        spec = importlib.util.find_spec(name)  # finds the module without importing it
+        origin = spec.origin if spec is not None else None
+        try:
+            status = os.stat(origin) if origin else None
+        except OSError:
+            status = None
+        parts.append((name, origin, status and (status.st_size, status.st_mtime_ns)))
+    return digest(*parts)
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """The settings rendered output may depend on (secrets stay masked: never in any output)."""
+    values = settings.model_dump(mode="json", exclude=set(OPERATIONAL_SETTINGS))
+    return digest(values)
+
+
+# State files -----------------------------------------------------------------------------------
+
+
+def state_path(settings: Settings, *parts: str) -> Path:
+    """``build/incremental/<parts…>``: where one build keeps its state."""
+    return settings.build_path.joinpath(STATE_DIR, *parts)
+
+
+def read_state(path: Path, kind: str) -> dict[str, Any]:
+    """The saved state of kind ``kind``; empty (rebuild everything) when missing or damaged."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT or data.get("kind") != kind:
+        return {}
+    if data.get("code") != code_fingerprint():
+        return {}  # another pubflow: nothing recorded by it can be trusted
+    return data
+
+
+def write_state(
+    path: Path, kind: str, data: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+) -> bool:
+    """Save a state atomically (a crash leaves the previous one, which only costs work).
+
+    Nothing is written when ``data`` equals ``previous`` (what :func:`read_state` gave):
+    encoding a large unchanged state would cost more than the rest of a no-op build.
+    """
+    payload = {"format": STATE_FORMAT, "kind": kind, "code": code_fingerprint(), **data}
+    if previous is not None and dict(previous) == payload:
+        return False
+    return atomic_write_text(path, json.dumps(payload, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def now_ns() -> int:
+    """Wall-clock time in ns, the clock file timestamps come from."""
+    return time.time_ns()

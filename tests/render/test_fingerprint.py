@@ -1,0 +1,117 @@
+"""File hashes trusted by stat only when safe, output checks, and state files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+import pubflow.render.fingerprint as fingerprint
+from pubflow.render.fingerprint import (
+    RACY_NS,
+    UNREADABLE,
+    FileHashes,
+    finish_output_records,
+    output_intact,
+    output_record,
+    read_state,
+    write_state,
+)
+
+HOUR = 3600 * 10**9
+
+
+def _age(path: Path, ns: int = HOUR) -> None:
+    """Move a file's mtime into the past (as if written long before the state was saved)."""
+    stamp = path.stat().st_mtime_ns - ns
+    os.utime(path, ns=(stamp, stamp))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_recorded_hash_is_reused_while_the_stat_is_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "a.po"
+    path.write_bytes(b"one")
+    _age(path)
+    first = FileHashes(tmp_path)
+    assert first.sha256(path) == _sha(b"one") and first.hashed == 1
+    records = first.records(fingerprint.now_ns())
+    assert records == {"": {"a.po": [3, path.stat().st_mtime_ns, path.stat().st_ino, _sha(b"one")]}}
+
+    again = FileHashes(tmp_path, records)
+    assert again.sha256(path) == _sha(b"one") and again.hashed == 0  # known by its stat
+    path.write_bytes(b"two")  # new size and mtime: hashed again
+    assert again.sha256(path) == _sha(b"two") and again.hashed == 1
+
+
+def test_a_recently_modified_file_is_not_trusted_by_its_stat(tmp_path: Path) -> None:
+    path = tmp_path / "a.po"
+    path.write_bytes(b"one")
+    hashes = FileHashes(tmp_path)
+    hashes.sha256(path)
+    # Saved within the racy window of the file's mtime: a same-size rewrite in the same clock
+    # tick would keep the stat, so the record is left out and the file is hashed next time.
+    assert hashes.records(path.stat().st_mtime_ns + RACY_NS // 2) == {}
+    assert hashes.records(path.stat().st_mtime_ns + 2 * RACY_NS) != {}
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    hashes = FileHashes(tmp_path)
+    assert hashes.sha256(tmp_path / "nothing") is None
+    (tmp_path / "folder").mkdir()
+    assert hashes.sha256(tmp_path / "folder") == UNREADABLE
+
+
+def test_tree_skips_temp_files_and_filters_by_suffix(tmp_path: Path) -> None:
+    (tmp_path / "de" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "de" / "LC_MESSAGES" / "messages.po").write_bytes(b"po")
+    (tmp_path / "de" / "LC_MESSAGES" / ".messages.po.abcd1234.tmp").write_bytes(b"half")
+    (tmp_path / "messages.pot").write_bytes(b"pot")
+    (tmp_path / "notes.txt").write_bytes(b"x")
+    found = FileHashes(tmp_path).tree(tmp_path, (".po", ".pot"))
+    assert found == {"de/LC_MESSAGES/messages.po": _sha(b"po"), "messages.pot": _sha(b"pot")}
+
+
+@pytest.mark.parametrize("change", ["none", "deleted", "longer", "same size"])
+def test_output_intact(tmp_path: Path, change: str) -> None:
+    path = tmp_path / "index.html"
+    path.write_bytes(b"<p>page</p>")
+    record = output_record(path, b"<p>page</p>")
+    finish_output_records([record], path.stat().st_mtime_ns + 2 * RACY_NS)
+    assert "stat" in record
+    if change == "deleted":
+        path.unlink()
+    elif change == "longer":
+        path.write_bytes(b"<p>page</p>!")
+    elif change == "same size":
+        path.write_bytes(b"<p>PAGE</p>")
+    assert output_intact(path, record) is (change == "none")
+
+
+def test_an_output_without_a_trusted_stat_is_checked_by_its_hash(tmp_path: Path) -> None:
+    path = tmp_path / "index.html"
+    path.write_bytes(b"<p>page</p>")
+    record = output_record(path, b"<p>page</p>")
+    finish_output_records([record], path.stat().st_mtime_ns)  # saved right after: racy
+    assert "stat" not in record
+    assert output_intact(path, record)
+    assert "stat" in record  # confirmed by its hash: its stat is trusted from now on
+
+
+def test_states_are_only_trusted_from_the_same_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "state.json"
+    write_state(path, "site", {"groups": {"de": 1}})
+    loaded = read_state(path, "site")
+    assert loaded["groups"] == {"de": 1}
+    assert read_state(path, "newsletter") == {}
+    stamp = path.stat().st_mtime_ns
+    assert write_state(path, "site", {"groups": {"de": 1}}, loaded) is False  # unchanged: no write
+    assert path.stat().st_mtime_ns == stamp
+    monkeypatch.setattr(fingerprint, "code_fingerprint", lambda: "another pubflow")
+    assert read_state(path, "site") == {}
+    path.write_text("[1, 2", "utf-8")
+    assert read_state(path, "site") == {}
