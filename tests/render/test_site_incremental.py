@@ -33,6 +33,8 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.pages: Counter[str] = Counter()
         self.compiles: list[tuple[Any, Any]] = []
+        # Renders are counted in this process: no worker processes for these builds.
+        monkeypatch.setattr(site, "worker_count", lambda *_: 1)
         for name in ("render_article_page", "render_locale_index", "build_feed"):
             monkeypatch.setattr(site, name, self._wrap(getattr(site, name), lambda env, *_: env.locale))
         for name in ("render_chooser", "build_sitemap"):

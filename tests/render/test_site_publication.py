@@ -183,3 +183,14 @@ def test_progress_is_reported_for_every_output(site_settings: Settings) -> None:
     assert [done for done, _, _ in calls] == list(range(1, len(report.pages) + 1))
     assert {total for _, total, _ in calls} == {len(report.pages)}
     assert [what for _, _, what in calls] == [p.site_path for p in report.pages]
+
+
+def test_workers_build_the_same_site_as_one_process(site_settings: Settings, tmp_path: Path) -> None:
+    sites = {}
+    for workers in (1, 3):
+        out = tmp_path / f"site-{workers}"
+        report = render_site(site_settings.model_copy(update={"workers": workers}), out_dir=out, force=True)
+        files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        sites[workers] = (files, [p.site_path for p in report.pages], [str(p) for p in report.problems])
+    assert sites[1] == sites[3]
+    assert len(sites[1][0]) >= 10

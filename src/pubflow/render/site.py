@@ -48,6 +48,7 @@ from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
 from pubflow.i18n.checks import Diagnostic
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
 from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
+from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
 from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
 from pubflow.render.catalog_inputs import compile_if_changed
@@ -268,33 +269,40 @@ def render_site(
 
     pending: list[SiteOutput | PageResult] = []
     problems: dict[str, list[RenderProblem]] = {}
+    # Locales render side by side (``workers``); their outputs are written here, in order,
+    # and progress is reported per output in that order as the locales finish.
+    to_render = [locale for locale in requested if locale not in up_to_date]
+    finished: dict[int, list[SiteOutput]] = {}
+    reported = 0
+
+    def locale_done(index: int, outputs: list[SiteOutput]) -> None:
+        nonlocal reported
+        finished[index] = outputs
+        while reported in finished:
+            for output in finished[reported]:
+                step(output.site_path)
+            reported += 1
+
+    rendered = dict(
+        zip(
+            to_render,
+            run_jobs(
+                _render_locale_outputs,
+                _LocaleInputs(settings, plan, articles, by_slug),
+                [(locale,) for locale in to_render],
+                workers=worker_count(settings.workers, len(to_render)),
+                on_done=locale_done,
+            ),
+            strict=True,
+        )
+    )
     for locale in requested:
         if locale in up_to_date:
             replayed = _replay(site_dir, locale, groups[locale], problems)
             pending.extend(replayed)
             step(f"{page_dir(locale)} (up to date)", len(replayed))
-            continue
-        env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
-        for slug in plan.built[locale]:
-            pending.append(render_article_page(env, plan, by_slug[slug], by_slug))
-            step(pending[-1].site_path)
-        if plan.built[locale]:
-            pending.append(render_locale_index(env, plan, articles))
-            step(pending[-1].site_path)
-        if has_feed(plan, locale):
-            with env.recording() as record:
-                feed = build_feed(env, plan, articles)
-            pending.append(
-                SiteOutput(
-                    page_dir(locale) + FEED_NAME,
-                    "feed",
-                    locale,
-                    None,
-                    feed,
-                    problems=tuple(record.problems),
-                )
-            )
-            step(pending[-1].site_path)
+        else:
+            pending.extend(rendered[locale])
     if SITE_WIDE in up_to_date:
         replayed = _replay(site_dir, SITE_WIDE, groups[SITE_WIDE], problems)
         pending.extend(replayed)
@@ -354,6 +362,34 @@ def render_site(
     return report
 
 
+@dataclass(frozen=True)
+class _LocaleInputs:
+    """What rendering one locale reads (shared with the worker processes, never changed)."""
+
+    settings: Settings
+    plan: PublishPlan
+    articles: list[CanonicalArticle]
+    by_slug: dict[str, CanonicalArticle]
+
+
+def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[SiteOutput]:
+    """One locale's article pages, index and feed, in memory (a job of :func:`run_jobs`)."""
+    plan, articles, by_slug = inputs.plan, inputs.articles, inputs.by_slug
+    env = LocaleEnvironment(inputs.settings, locale, policy=plan.policy(locale))
+    outputs = [render_article_page(env, plan, by_slug[slug], by_slug) for slug in plan.built[locale]]
+    if plan.built[locale]:
+        outputs.append(render_locale_index(env, plan, articles))
+    if has_feed(plan, locale):
+        with env.recording() as record:
+            feed = build_feed(env, plan, articles)
+        outputs.append(
+            SiteOutput(
+                page_dir(locale) + FEED_NAME, "feed", locale, None, feed, problems=tuple(record.problems)
+            )
+        )
+    return outputs
+
+
 def _write(
     site_dir: Path,
     pending: Sequence[SiteOutput | PageResult],
@@ -369,7 +405,7 @@ def _write(
             continue
         path = site_dir / item.site_path
         data = item.text.encode("utf-8")
-        written = atomic_write_bytes(path, data)
+        written = atomic_write_bytes(path, data, durable=False)  # dist/: rebuilt if ever lost
         report.pages.append(
             PageResult(item.site_path, path, item.kind, item.locale, item.slug, item.notices, written)
         )
