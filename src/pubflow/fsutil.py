@@ -48,8 +48,11 @@ def atomic_write_bytes(
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:  # a new folder (tried second: most writes go to existing ones)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # Hold an flock on the temp file until it is renamed into place: the crash sweep skips
     # locked temp files, so it never removes one whose writer is alive (the kernel frees the
     # lock when the writer dies, SIGKILL included). Never blocks: nobody else has this name yet.

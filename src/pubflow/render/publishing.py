@@ -20,6 +20,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pubflow.config import PublishPolicy, Settings
@@ -48,6 +49,7 @@ def absolute_url(settings: Settings, site_path: str) -> str:
     return f"{settings.site_url.rstrip('/')}/{site_path}"
 
 
+@lru_cache(maxsize=65536)
 def relative_href(from_dir: str, to_path: str) -> str:
     """Link from the page in folder ``from_dir`` to the site-relative ``to_path``.
 
