@@ -5,7 +5,8 @@ per language holding the same text our pages show (the corpus's translations com
 :func:`bench.corpus.fake_translation`, exactly what the ``.po`` files hold), and a small layout
 like ours (language switcher from ``.Translations``, hreflang alternates, description, related
 links). The timed part is ``hugo --quiet`` (Markdown → HTML for every page and language, plus
-Hugo's own list pages, sitemaps and RSS). Hugo renders on every core; our build uses one.
+Hugo's own list pages, sitemaps and RSS). Hugo renders on every core, and so does our build
+(one worker process per core, the ``workers`` setting's default).
 """
 
 from __future__ import annotations

@@ -65,11 +65,22 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
 
 def main(argv: list[str]) -> int:
     """``python -m bench.pipeline ROOT``: build, print ``{"stages": {...}, "total": s}`` as JSON."""
+    import resource
+
+    from pubflow.parallel import worker_count
+
     root = Path(argv[0])
     start = time.perf_counter()
     stages = library_build(root)
     total = time.perf_counter() - start
-    print(json.dumps({"stages": stages, "total": total}))
+    # The build forks worker processes: report this process's peak and the largest worker's
+    # (RUSAGE_CHILDREN: the largest of the waited-for workers), and how many ran at once.
+    memory = {
+        "main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "largest_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "workers": worker_count(load_settings(root).workers, 1_000),
+    }
+    print(json.dumps({"stages": stages, "total": total, "memory": memory}))
     return 0
 
 
