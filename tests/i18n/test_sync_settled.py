@@ -11,6 +11,7 @@ import pytest
 from pubflow.config import load_settings
 from pubflow.i18n import sync as sync_module
 from pubflow.i18n.pofile import edit_catalog, po_path, read_catalog
+from pubflow.i18n.states import State
 from pubflow.i18n.sync import SYNC_STATE_NAME, sync_catalogs
 from pubflow.ingest.canonical import write_article
 from pubflow.model import Article, Tip
@@ -51,6 +52,12 @@ def merges(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     monkeypatch.setattr(sync_module, "merge_catalog", counting)
     return seen
+
+
+def forget_whole_sync(root: Path) -> None:
+    """Drop the whole-sync shortcut (build/incremental/sync.json): these tests are about the
+    per-catalog state beneath it."""
+    (root / "build" / "incremental" / "sync.json").unlink(missing_ok=True)
 
 
 def snapshot(root: Path) -> dict[Path, bytes]:
@@ -124,6 +131,7 @@ def test_a_missing_or_damaged_state_means_real_merges(
         state.write_text("{not json", encoding="utf-8")
     else:
         state.write_text('{"format": 99, "catalogs": {}}', encoding="utf-8")
+    forget_whole_sync(tmp_path)
     merges.clear()
     sync_catalogs(settings, compile=False)
     assert len(merges) == 2 * len([c for c in settings.locales if c != settings.source_locale])
@@ -142,6 +150,83 @@ def test_a_forged_state_entry_for_other_bytes_is_ignored(tmp_path: Path, merges:
     for entry in data["catalogs"].values():
         entry["key"] = "0" * 64
     state.write_text(json.dumps(data), encoding="utf-8")
+    forget_whole_sync(tmp_path)
     merges.clear()
     sync_catalogs(settings, compile=False)
     assert len(merges) == len(data["catalogs"])
+
+
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from pubflow.i18n import compile as compile_module
+
+    seen: list[str] = []
+    original = compile_module.compile_catalogs
+
+    def counting(settings, locales=None, domains=None, **kwargs):  # type: ignore[no-untyped-def]
+        seen.extend(locales or [])
+        return original(settings, locales, domains, **kwargs)
+
+    monkeypatch.setattr(compile_module, "compile_catalogs", counting)
+    return seen
+
+
+def report_summary(report: object) -> tuple[object, ...]:
+    return (
+        report.templates,  # type: ignore[attr-defined]
+        report.orphaned,  # type: ignore[attr-defined]
+        [(u.locale, u.domain, u.path, u.total, u.unchanged, u.written) for u in report.catalogs],  # type: ignore[attr-defined]
+        sorted((r.locale, r.domain, r.counts[State.REVIEWED]) for r in report.compiled.results),  # type: ignore[attr-defined]
+        report.compiled.diagnostics,  # type: ignore[attr-defined]
+    )
+
+
+def test_a_sync_with_nothing_changed_anywhere_does_no_work_and_reports_the_same(
+    tmp_path: Path, merges: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings)
+    second = sync_catalogs(settings)  # real work (it settles every catalog)
+    seen = compiles(monkeypatch)
+    merges.clear()
+    steps: list[str] = []
+    third = sync_catalogs(settings, progress=steps.append)
+    assert merges == [] and seen == [] and steps == ["nothing changed since the last sync"]
+    expected = report_summary(second)
+    assert report_summary(third)[:3] == (
+        {domain: False for domain in expected[0]},
+        expected[1],
+        [(loc, dom, path, total, total, False) for loc, dom, path, total, _, _ in expected[2]],
+    )
+    assert report_summary(third)[3:] == expected[3:]
+
+
+@pytest.mark.parametrize(
+    "change", ["translator saves", "article edited", "template edited", "compiled file deleted", "settings"]
+)
+def test_any_change_to_what_sync_reads_or_writes_means_real_work(
+    tmp_path: Path, merges: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings)
+    sync_catalogs(settings)
+    seen = compiles(monkeypatch)
+    merges.clear()
+    if change == "translator saves":
+        with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
+            po.find("Achieving Relief").msgstr = "Linderung erreichen"
+    elif change == "article edited":
+        make_project(tmp_path, intro="Something else entirely.")
+    elif change == "template edited":
+        (tmp_path / "templates" / "site" / "page.html").write_text('<a>{{ _("Read on") }}</a>\n', encoding="utf-8")
+    elif change == "compiled file deleted":
+        next((tmp_path / "build" / "locales" / "fr").rglob("*.mo")).unlink()
+    else:
+        settings = settings.model_copy(update={"coverage_threshold": 10.0})
+        assert seen == []
+    report = sync_catalogs(settings)
+    worked = bool(merges) or bool(seen)
+    assert worked, f"{change}: the sync replayed an old report"
+    if change == "translator saves":
+        assert [r.locale for r in report.compiled.compiled] == ["de"]
+    if change == "compiled file deleted":
+        assert any(r.locale == "fr" for r in report.compiled.compiled)

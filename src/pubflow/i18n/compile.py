@@ -237,7 +237,8 @@ def _relative(settings: Settings, path: Path) -> Path:
         return path
 
 
-def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+    """A diagnostic as JSON-ready data (sidecars and build state replay it)."""
     return {
         "severity": diagnostic.severity.value,
         "check": diagnostic.check,
@@ -247,7 +248,8 @@ def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def _diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
+def diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
+    """The diagnostic :func:`diagnostic_to_dict` saved."""
     return Diagnostic(
         Severity(data["severity"]),
         str(data["check"]),
@@ -375,7 +377,7 @@ def compile_catalog(
         and all(path.exists() for path in expected)
     ):
         counts = {state: int(previous.get("counts", {}).get(state.value, 0)) for state in State}
-        replayed = [_diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
+        replayed = [diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
         return CatalogResult(locale, domain, "unchanged", counts), replayed
 
     shown = _relative(settings, source)
@@ -449,7 +451,7 @@ def _sidecar(
             "counts": {state.value: counts.get(state, 0) for state in State},
             "stale": sorted(stale),
             "invalid": sorted(invalid),
-            "diagnostics": [_diagnostic_dict(d) for d in diagnostics],
+            "diagnostics": [diagnostic_to_dict(d) for d in diagnostics],
         }
     )
 
@@ -604,6 +606,8 @@ __all__ = [
     "classify_catalog",
     "compile_catalog",
     "compile_catalogs",
+    "diagnostic_from_dict",
+    "diagnostic_to_dict",
     "ensure_compiled",
     "mo_plural_forms",
     "target_locales",

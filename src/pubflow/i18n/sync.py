@@ -15,6 +15,15 @@ that merges and writes). A later run whose inputs hash the same skips that catal
 it could only give the same bytes again — so a sync with nothing new costs a hash per catalog
 instead of a parse, merge and re-wrap (seconds on a corpus of 1,000+ catalogs). Any change to
 either file, a new pubflow version or a missing or damaged state file means a real merge.
+
+Above that, a sync whose every input and output is as the last settled sync left them (the
+sources messages come from, every ``.po``/``.pot``, the compiled files, the settings and the
+code: ``build/incremental/sync.json``, hashes reused while a file's stat is unchanged) does
+nothing and replays that sync's report: a no-op costs a ``stat`` per file.
+
+Languages are independent: with ``workers`` > 1 each one's catalogs are merged and compiled
+in a worker process (:mod:`pubflow.parallel`), and compiling reuses the catalogs the merge has
+just read when it left them unchanged.
 """
 
 from __future__ import annotations
@@ -31,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 import polib
 
-from pubflow.errors import CatalogError
+from pubflow.errors import CatalogError, PubflowError
 from pubflow.fsutil import atomic_write_text, sweep_stale_temp_files
-from pubflow.i18n.extract import extract_messages, write_templates
+from pubflow.i18n.extract import content_extractors, extract_messages, write_templates
 from pubflow.i18n.linebreak import PAGE_WIDTH
 from pubflow.i18n.merge import MergeReport, merge_catalog
 from pubflow.i18n.pofile import (
@@ -48,6 +57,15 @@ from pubflow.i18n.pofile import (
 )
 from pubflow.locales import display_name, validate_locale
 from pubflow.parallel import run_jobs, worker_count
+from pubflow.render.fingerprint import (
+    FileHashes,
+    digest,
+    now_ns,
+    read_state,
+    settings_fingerprint,
+    state_path,
+    write_state,
+)
 
 if TYPE_CHECKING:
     from pubflow.config import Settings
@@ -336,8 +354,19 @@ def sync_catalogs(
     from pubflow.i18n.compile import CompileReport
 
     chosen = target_locales(settings, locales)
-    sweep_stale_temp_files(settings.locales_path, settings.compiled_locales_path)  # crash leftovers
     step = progress or (lambda _text: None)
+    # Crash leftovers go first, even when nothing else is to do (a few ms: one folder walk).
+    sweep_stale_temp_files(settings.locales_path, settings.compiled_locales_path)
+    state_file = state_path(settings, SYNC_INPUTS_NAME)
+    previous = read_state(state_file, "sync")
+    hashes = FileHashes(settings.root, previous.get("hashes"))
+    key = _inputs_key(settings, hashes, chosen, compile)
+    if key is not None and previous.get("key") == key:
+        replayed = _replay(settings, previous.get("report"), compile)
+        if replayed is not None:
+            step("nothing changed since the last sync")
+            return replayed
+
     report = SyncReport()
 
     step("extracting messages")
@@ -382,7 +411,135 @@ def sync_catalogs(
         report.compiled = compiled
     else:
         report.compile_skipped = "not requested"
+    _record_inputs(settings, state_file, hashes, chosen, compile, report, previous)
     return report
+
+
+# The whole-sync shortcut ---------------------------------------------------------------------
+
+SYNC_INPUTS_NAME = "sync.json"
+"""Under ``build/incremental/``: the hash of a sync's inputs and outputs, and its report."""
+
+
+def _inputs_key(settings: Settings, hashes: FileHashes, chosen: list[str], compile: bool) -> str | None:
+    """Hash of everything a sync reads and writes (None: cannot tell, so sync for real).
+
+    The sources messages are extracted from (articles, newsletter issues, templates and
+    babel.cfg), every ``.po``/``.pot``, the compiled files and the settings; pubflow's code
+    is checked by the state file itself. An unchanged tree costs a ``stat`` per file.
+    """
+    from pubflow.i18n.extract import extract_article_messages, extract_newsletter_messages
+
+    if content_extractors() != [extract_article_messages, extract_newsletter_messages]:
+        return None  # a plug-in extractor reads files we do not know about
+    trees = {
+        "articles": hashes.tree(settings.articles_path),
+        "newsletters": hashes.tree(settings.newsletters_path),
+        "templates": hashes.tree(settings.templates_path),
+        "catalogs": hashes.tree(settings.locales_path, (".po", ".pot")),
+        "compiled": hashes.tree(settings.compiled_locales_path) if compile else {},
+        "babel.cfg": hashes.sha256(settings.root / "babel.cfg"),
+    }
+    return digest("sync", settings_fingerprint(settings), chosen, compile, trees)
+
+
+def _report_data(report: SyncReport) -> dict[str, Any]:
+    from pubflow.i18n.compile import diagnostic_to_dict
+
+    data: dict[str, Any] = {
+        "orphaned": report.orphaned,
+        "templates": sorted(report.templates),
+        "catalogs": [[u.locale, u.domain, u.total] for u in report.catalogs],
+    }
+    if report.compiled is not None:
+        data["compiled"] = [
+            [r.locale, r.domain, r.status, {state.value: n for state, n in r.counts.items()}]
+            for r in report.compiled.results
+            if r.status != "removed"
+        ]
+        data["diagnostics"] = [diagnostic_to_dict(d) for d in report.compiled.diagnostics]
+    return data
+
+
+def _replay(settings: Settings, data: object, compile: bool) -> SyncReport | None:
+    """The report of a sync that found nothing to do, from the last one's (None: unusable)."""
+    from pubflow.i18n.compile import CatalogResult, CompileReport, diagnostic_from_dict
+    from pubflow.i18n.states import State
+
+    if not isinstance(data, dict) or (compile and "compiled" not in data):
+        return None
+    try:
+        report = SyncReport(
+            templates={str(domain): False for domain in data["templates"]},
+            orphaned=[str(domain) for domain in data["orphaned"]],
+        )
+        for locale, domain, total in data["catalogs"]:
+            report.catalogs.append(
+                CatalogUpdate(
+                    locale,
+                    domain,
+                    po_path(settings, locale, domain),
+                    added=0,
+                    fuzzy=0,
+                    obsoleted=0,
+                    revived=0,
+                    unchanged=int(total),
+                    total=int(total),
+                    created=False,
+                    written=False,
+                )
+            )
+        if compile:
+            report.compiled = CompileReport(
+                results=[
+                    CatalogResult(
+                        locale,
+                        domain,
+                        "unchanged" if status == "compiled" else status,
+                        {State(name): int(n) for name, n in counts.items()},
+                    )
+                    for locale, domain, status, counts in data["compiled"]
+                ],
+                diagnostics=[diagnostic_from_dict(item) for item in data["diagnostics"]],
+            )
+        else:
+            report.compile_skipped = "not requested"
+    except (KeyError, TypeError, ValueError, PubflowError):
+        return None  # a damaged state: sync for real
+    return report
+
+
+def _record_inputs(
+    settings: Settings,
+    state_file: Path,
+    hashes: FileHashes,
+    chosen: list[str],
+    compile: bool,
+    report: SyncReport,
+    previous: dict[str, Any],
+) -> None:
+    """Save what this sync left on disk, so the next one can tell that nothing changed.
+
+    Only after a sync that wrote no catalog and no template: the catalogs it wrote are not
+    settled yet (``catalog-sync.json``), and the next sync must settle them, or one changed
+    file later would mean merging every catalog again.
+    """
+    if report.written or any(report.templates.values()):
+        return
+    saved_at = now_ns()
+    after = FileHashes(settings.root, hashes.records(saved_at))  # re-reads only what changed
+    key = _inputs_key(settings, after, chosen, compile)
+    if key is None:
+        return
+    try:
+        write_state(
+            state_file,
+            "sync",
+            {"key": key, "hashes": after.records(now_ns()), "report": _report_data(report)},
+            previous,
+        )
+    except OSError:
+        pass  # only a shortcut: the next sync does the work again
 
 
 def init_catalog(
