@@ -13,6 +13,10 @@
 3. write each file of the locales that passed atomically, only when its bytes changed, then
    ``dist/newsletter/<issue>/manifest.json`` (files, sizes, check results per locale).
 
+A locale built before is not rendered again while its inputs and files are unchanged (its
+result is replayed; ``report.up_to_date``): see "Incremental rebuilds" at the end of this
+module. A failed locale is always tried again.
+
 Outputs::
 
     dist/newsletter/<issue>/<locale>/email.mjml   (for review)
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +40,17 @@ from typing import Any, Literal
 from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER
 from pubflow.errors import PubflowError, RenderError
-from pubflow.fsutil import atomic_write_bytes
-from pubflow.i18n.compile import CompileReport, ensure_compiled
+from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
+from pubflow.i18n.compile import CompileReport
 from pubflow.i18n.pofile import po_path
-from pubflow.ingest.newsletter import PREHEADER_CONTEXT, SUBJECT_CONTEXT, LoadedIssue, load_issue
+from pubflow.ingest.canonical import canonical_path
+from pubflow.ingest.newsletter import (
+    PREHEADER_CONTEXT,
+    SUBJECT_CONTEXT,
+    LoadedIssue,
+    issue_path,
+    load_issue,
+)
 from pubflow.locales import PSEUDO_LOCALE, html_lang
 from pubflow.newsletter.checks import (
     CHECK_NAMES,
@@ -56,7 +68,25 @@ from pubflow.newsletter.mjml_check import MjmlProblem, check_mjml, compile_mjml
 from pubflow.newsletter.plaintext import format_plain_text
 from pubflow.newsletter.trace import trace_render
 from pubflow.render.environment import UI_DOMAIN, LocaleEnvironment, Notice, TranslationRecord
-from pubflow.render.publishing import PublishPlan, Skipped, plan_publication, requested_locales
+from pubflow.render.catalog_inputs import compile_if_changed
+from pubflow.render.fingerprint import (
+    FileHashes,
+    digest,
+    finish_output_records,
+    now_ns,
+    output_intact,
+    output_record,
+    read_state,
+    settings_fingerprint,
+    state_path,
+    write_state,
+)
+from pubflow.render.publishing import (
+    PublishPlan,
+    Skipped,
+    plan_publication_cached,
+    requested_locales,
+)
 
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, what)``: called after each locale is rendered, checked and written."""
@@ -122,6 +152,8 @@ class NewsletterReport:
     manifest_path: Path
     locales: list[LocaleResult] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # Locales not rendered again: inputs unchanged since they were built, files intact.
+    up_to_date: list[str] = field(default_factory=list)
 
     @property
     def built(self) -> list[LocaleResult]:
@@ -153,7 +185,8 @@ class NewsletterReport:
         """One line for humans and Prefect artifacts."""
         warnings = sum(len(result.warnings) for result in self.locales)
         return (
-            f"newsletter {self.issue_id}: {len(self.built)} locales built, {len(self.failed)} failed, "
+            f"newsletter {self.issue_id}: {len(self.built)} locales built "
+            f"({len(self.up_to_date)} up to date), {len(self.failed)} failed, "
             f"{len(self.skipped)} not published; {len(self.written)} files written, "
             f"{len(self.unchanged)} unchanged; {warnings} warnings → {self.out_dir}"
         )
@@ -441,36 +474,95 @@ def render_newsletter(
     locales: Sequence[str] | None = None,
     *,
     progress: ProgressCallback | None = None,
+    force: bool = False,
 ) -> NewsletterReport:
     """Build issue ``issue_id`` for ``locales`` (default: every locale the article is published in).
 
     Raises :class:`~pubflow.errors.PubflowError` for problems that stop the whole build (the
     issue file, its article, the templates). A locale that fails a check is reported in the
-    result (``status == "failed"``) and nothing of it is written.
+    result (``status == "failed"``) and nothing of it is written. A locale built before whose
+    inputs did not change and whose files are intact is not rendered again
+    (``report.up_to_date``; see :func:`_issue_inputs` and :mod:`pubflow.render.fingerprint`);
+    ``force`` renders every locale.
     """
     requested = requested_locales(settings, locales)
-    loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
-    slugs = list(dict.fromkeys([loaded.article.article.slug, *loaded.related_articles]))
+    issue_file = issue_path(settings.newsletters_path, issue_id)  # checks the id
+    state_file = state_path(settings, "newsletter", f"{issue_id}.json")
+    previous = {} if force else read_state(state_file, "newsletter")
+    hashes = FileHashes(settings.root, previous.get("hashes"))
+    swept = False
+
+    def sweep() -> None:
+        # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
+        nonlocal swept
+        if not swept:
+            sweep_stale_temp_files(settings.dist_path / "newsletter", settings.compiled_locales_path)
+            swept = True
+
+    loaded: LoadedIssue | None = None
+    issue_sha = hashes.sha256(issue_file)
+    facts = _issue_inputs(hashes, issue_sha, previous.get("issue"))
+    if facts is None:
+        # Hashed before reading: a file saved meanwhile differs next time (and rebuilds).
+        articles = hashes.files(sorted(settings.articles_path.glob("*.md")))
+        loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
+        facts = _issue_facts(settings, issue_sha, articles, loaded)
+    article_slug, domain = str(facts["article"]), str(facts["domain"])
+    slugs = [str(slug) for slug in facts["slugs"]]
     # Only the catalogs this issue reads (UI, the issue's, its articles'): checking every
     # catalog of the site once per issue dominated a multi-issue build.
-    compiled = ensure_compiled(settings, domains=[UI_DOMAIN, loaded.source.domain, *slugs])
-    unreadable = _unreadable_catalogs(settings, compiled, loaded.source.domain)
-    plan = plan_publication(settings, slugs)
-    article_slug = loaded.article.article.slug
+    settings_key = settings_fingerprint(settings)
+    catalogs = compile_if_changed(
+        settings,
+        hashes,
+        previous.get("compile"),
+        domains=list(dict.fromkeys([UI_DOMAIN, domain, *slugs])),
+        before_compile=sweep,
+        settings_key=settings_key,
+    )
+    unreadable = _unreadable_catalogs(settings, catalogs.report(), domain)
+    compiled_keys = catalogs.locale_keys()
+    locale_keys = {loc: compiled_keys.get(loc) for loc in settings.all_locales}
+    row_keys = {loc: digest(settings_key, slugs, locale_keys[loc]) for loc in settings.all_locales}
+    plan, plan_rows = plan_publication_cached(settings, slugs, row_keys, previous.get("plan"))
     chosen = [loc for loc in requested if plan.is_built(loc, article_slug)]
     skipped = [s for s in plan.skipped if s.slug == article_slug and s.locale in requested]
 
     out_dir = settings.dist_path / "newsletter" / issue_id
     site_dir = settings.dist_path / "site"
-    # Broken templates stop everything: check they load before rendering any locale.
-    probe = LocaleEnvironment(settings, settings.source_locale)
-    for name in (EMAIL_TEMPLATE, TEXT_TEMPLATE, ARCHIVE_TEMPLATE):
-        probe.get_template(name)
+    common = digest(settings_key, hashes.tree(settings.templates_path), facts, plan.publication_key())
+    wanted = {
+        loc: digest("newsletter", loc, common, locale_keys[loc], loc in unreadable) for loc in chosen
+    }
+    recorded = previous.get("locales")
+    built_before: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+    dist = settings.dist_path
+    up_to_date = {loc for loc in chosen if _locale_intact(dist, built_before.get(loc), wanted[loc])}
+    if len(up_to_date) < len(chosen):
+        sweep()
+        if loaded is None:
+            loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
+        # Broken templates stop everything: check they load before rendering any locale.
+        probe = LocaleEnvironment(settings, settings.source_locale)
+        for name in (EMAIL_TEMPLATE, TEXT_TEMPLATE, ARCHIVE_TEMPLATE):
+            probe.get_template(name)
 
     report = NewsletterReport(issue_id, out_dir, out_dir / MANIFEST_NAME, skipped=skipped)
     manifest_locales: dict[str, Any] = {}
+    built_now: dict[str, Any] = {}
     for done, locale in enumerate(chosen, start=1):
+        if locale in up_to_date:
+            record = built_before[locale]
+            report.locales.append(_replayed_result(dist, locale, record))
+            report.up_to_date.append(locale)
+            built_now[locale] = record
+            manifest_locales[locale] = record["entry"]
+            if progress is not None:
+                progress(done, len(chosen), locale)
+            continue
+        assert loaded is not None  # loaded above whenever a locale renders
         result = LocaleResult(locale, "built")
+        outputs: list[dict[str, Any]] = []  # in the order of result.files
         try:
             if locale in unreadable:
                 raise _LocaleFailed([unreadable[locale]])
@@ -487,31 +579,162 @@ def render_newsletter(
                 result.files.append(
                     OutputFile(name, path, len(data), hashlib.sha256(data).hexdigest(), written)
                 )
+                outputs.append({"name": name, **output_record(path, data)})
         report.locales.append(result)
         manifest_locales[locale] = _locale_entry(
             settings, result, _check_summary(result.findings, result.status == "failed")
         )
+        if result.status == "built":
+            # Failed locales are not recorded: they render again (and fail or pass) next time.
+            built_now[locale] = {
+                "fingerprint": wanted[locale],
+                "entry": manifest_locales[locale],
+                "outputs": outputs,
+            }
         if progress is not None:
             progress(done, len(chosen), locale)
 
-    previous = _read_manifest(report.manifest_path).get("locales", {})
+    previous_manifest = _read_manifest(report.manifest_path).get("locales", {})
     kept = {
         loc: entry
-        for loc, entry in (previous.items() if isinstance(previous, dict) else [])
+        for loc, entry in (previous_manifest.items() if isinstance(previous_manifest, dict) else [])
         if loc not in requested and loc in settings.all_locales
     }
     for item in skipped:
         manifest_locales[item.locale] = {"status": "not published", "reason": item.describe()}
-    issue = loaded.issue
     manifest = {
-        "issue": issue.id,
-        "date": issue.date.isoformat(),
+        "issue": facts["id"],
+        "date": facts["date"],
         "article": article_slug,
-        "subject": issue.subject,
+        "subject": facts["subject"],
         "locales": dict(sorted({**kept, **manifest_locales}.items())),
     }
-    atomic_write_bytes(
-        report.manifest_path,
-        (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8"),
+    # Indented JSON is slow to encode: when the same manifest is still on disk, leave it.
+    manifest_key = digest(manifest)
+    manifest_record = previous.get("manifest")
+    if not (
+        isinstance(manifest_record, dict)
+        and manifest_record.get("key") == manifest_key
+        and output_intact(report.manifest_path, manifest_record)
+    ):
+        data = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        atomic_write_bytes(report.manifest_path, data)
+        manifest_record = {"key": manifest_key, **output_record(report.manifest_path, data)}
+
+    # Locales this build did not ask for keep what an earlier build recorded for them.
+    for loc, record in built_before.items():
+        if loc not in requested and loc in settings.all_locales:
+            built_now[loc] = record
+    saved_at = now_ns()
+    finish_output_records(
+        [manifest_record, *(output for record in built_now.values() for output in record["outputs"])],
+        saved_at,
+    )
+    write_state(
+        state_file,
+        "newsletter",
+        {
+            "hashes": hashes.records(saved_at),
+            "issue": facts,
+            "compile": catalogs.record,
+            "plan": plan_rows,
+            "locales": built_now,
+            "manifest": manifest_record,
+        },
+        previous,
     )
     return report
+
+
+# Incremental rebuilds ---------------------------------------------------------------------------
+# ``build/incremental/newsletter/<issue>.json`` records what the issue read (its file and the
+# canonical articles load_issue consulted, hashed before reading), the compile and plan inputs,
+# and per built locale a fingerprint (code, settings, templates, issue inputs, publication
+# plan, that locale's compiled catalogs of the issue's domains) with its manifest entry and the
+# hash of every file written (email.*, web archive page).
+
+
+def _issue_inputs(hashes: FileHashes, issue_sha: str | None, recorded: object) -> dict[str, Any] | None:
+    """What an earlier build learnt from the issue, if the issue and what it read are unchanged.
+
+    None: read the issue again (first build, or the issue file or a canonical article it read
+    changed, appeared or disappeared).
+    """
+    if not isinstance(recorded, dict):
+        return None
+    reads = recorded.get("reads")
+    if issue_sha is None or recorded.get("sha256") != issue_sha or not isinstance(reads, dict):
+        return None
+    for path, known in reads.items():
+        if hashes.sha256(Path(path)) != known:
+            return None
+    return recorded
+
+
+def _issue_facts(
+    settings: Settings, issue_sha: str | None, articles: dict[str, str | None], loaded: LoadedIssue
+) -> dict[str, Any]:
+    """What the build needs of a freshly loaded issue, and the hashes of the files it read.
+
+    ``issue_sha`` and ``articles`` (path → hash of every canonical article) were taken before
+    the issue was read, so a file saved meanwhile differs from them next time.
+    """
+    issue = loaded.issue
+    consulted = [issue.article, *issue.related, *loaded.related_slugs]
+    reads = [str(canonical_path(settings.articles_path, slug)) for slug in dict.fromkeys(consulted)]
+    return {
+        "sha256": issue_sha,
+        "reads": {path: articles.get(path) for path in reads},
+        "id": issue.id,
+        "date": issue.date.isoformat(),
+        "subject": issue.subject,
+        "article": loaded.article.article.slug,
+        "domain": loaded.source.domain,
+        "slugs": list(dict.fromkeys([loaded.article.article.slug, *loaded.related_articles])),
+    }
+
+
+def _locale_intact(dist: Path, record: object, fingerprint: str) -> bool:
+    """True when a locale built before has the same fingerprint and every file as written."""
+    if not isinstance(record, dict) or record.get("fingerprint") != fingerprint:
+        return False
+    outputs, entry = record.get("outputs"), record.get("entry")
+    if not isinstance(outputs, list) or not outputs or not isinstance(entry, dict):
+        return False
+    files = entry.get("files")
+    try:
+        if not isinstance(files, dict) or files.keys() != {output["name"] for output in outputs}:
+            return False
+        return all(
+            output_intact(os.path.join(dist, files[output["name"]]["path"]), output)
+            for output in outputs
+        )
+    except (KeyError, TypeError, AttributeError):
+        return False  # a damaged state: render
+
+
+def _finding_from_dict(data: dict[str, Any]) -> Finding:
+    return Finding(
+        data["severity"],
+        str(data["check"]),
+        str(data["message"]),
+        Path(data["path"]) if data.get("path") else None,
+        data.get("line"),
+    )
+
+
+def _replayed_result(dist: Path, locale: str, record: dict[str, Any]) -> LocaleResult:
+    """The result of an up-to-date locale, from what its build recorded (nothing written)."""
+    entry = record["entry"]
+    files = []
+    for output in record["outputs"]:
+        name = output["name"]
+        item = entry["files"][name]
+        files.append(OutputFile(name, dist / item["path"], int(item["bytes"]), str(item["sha256"]), False))
+    return LocaleResult(
+        locale,
+        "built",
+        files=files,
+        findings=[_finding_from_dict(found) for found in entry.get("findings", [])],
+        subject=entry.get("subject"),
+    )
