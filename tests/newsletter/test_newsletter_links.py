@@ -104,3 +104,24 @@ def test_plain_text_wraps_at_72_keeps_urls_whole_and_fits_underlines() -> None:
     arabic = [line for line in lines if "الكيتامين" in line or "وبعدها" in line]
     assert " ".join(arabic).split() == "نتناول هذا الشهر ما يساعد العلاج بالكيتامين على تحقيق نتائجه، قبل الجلسة وأثناءها وبعدها.".split()
     assert wrap_line("short") == ["short"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_text_width_counts_columns_like_char_width(text: str) -> None:
+    from pubflow.i18n.linebreak import char_width
+    from pubflow.newsletter.plaintext import text_width
+
+    assert text_width(text) == sum(char_width(char) for char in text)
+    assert text_width("abc") == 3 and text_width("日本") == 4 and text_width("e\u0301\t") == 1
+
+
+def test_utm_values_are_form_encoded_like_urlencode() -> None:
+    from urllib.parse import urlencode
+
+    url = add_utm("https://example.org/a", campaign="Spring sale/ü&x", content="tip-1")
+    expected = urlencode(
+        [("utm_source", "newsletter"), ("utm_medium", "email"), ("utm_campaign", "Spring sale/ü&x"), ("utm_content", "tip-1")]
+    )
+    assert url == f"https://example.org/a?{expected}"
+    assert ("utm_campaign", "Spring sale/ü&x") in params(url)

@@ -8,10 +8,12 @@ links and the unsubscribe link are never tagged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pubflow.newsletter.markup import start_tags
 
 UTM_SOURCE = "newsletter"
 UTM_MEDIUM = "email"
@@ -23,7 +25,9 @@ def add_utm(url: str, *, campaign: str, content: str, source: str = UTM_SOURCE, 
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         return url
-    present = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    present = (
+        {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)} if parts.query else set()
+    )
     wanted = {
         "utm_source": source,
         "utm_medium": medium,
@@ -33,8 +37,18 @@ def add_utm(url: str, *, campaign: str, content: str, source: str = UTM_SOURCE, 
     added = [(name, value) for name, value in wanted.items() if name not in present]
     if not added:
         return url
-    query = "&".join(part for part in (parts.query, urlencode(added)) if part)
+    query = "&".join(part for part in (parts.query, _form_encoded(added)) if part)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is
+
+
+def _form_encoded(pairs: list[tuple[str, str]]) -> str:
+    """``urlencode(pairs)``, skipping its per-character quoting for values that need none."""
+    if all(_UNRESERVED.fullmatch(name) and _UNRESERVED.fullmatch(value) for name, value in pairs):
+        return "&".join(f"{name}={value}" for name, value in pairs)
+    return urlencode(pairs)
 
 
 def has_utm(url: str) -> bool:
@@ -43,14 +57,18 @@ def has_utm(url: str) -> bool:
     return all(key in present for key in UTM_KEYS)
 
 
+# Matches exactly the characters for which str.isspace() is true (both use Unicode's list).
+_WHITESPACE = re.compile(r"\s")
+
+
 def is_https(url: str) -> bool:
     """An absolute https URL with a host and no whitespace."""
     parts = urlsplit(url)
-    return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in url)
+    return parts.scheme == "https" and bool(parts.hostname) and _WHITESPACE.search(url) is None
 
 
 def is_mailto(url: str) -> bool:
-    return urlsplit(url).scheme == "mailto" and "@" in url and not any(c.isspace() for c in url)
+    return urlsplit(url).scheme == "mailto" and "@" in url and _WHITESPACE.search(url) is None
 
 
 @dataclass(frozen=True)
@@ -73,40 +91,33 @@ class Image:
     line: int
 
 
-_URL_ATTRIBUTES = {"href", "src", "background", "action", "poster", "srcset", "data"}
+_URL_ATTRIBUTES = frozenset({"href", "src", "background", "action", "poster", "srcset", "data"})
+_IMAGE = frozenset({"img"})
 
 
-class _Scanner(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.references: list[Reference] = []
-        self.images: list[Image] = []
+def scan_html(html: str) -> tuple[list[Reference], list[Image]]:
+    """Every URL-bearing attribute and every image in ``html``.
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line = self.getpos()[0]
-        values = dict(attrs)
+    Markup is read as :class:`html.parser.HTMLParser` reads it (comments skipped, references
+    decoded, names lower-cased); see :mod:`pubflow.newsletter.markup` for how it is done fast.
+    """
+    references: list[Reference] = []
+    images: list[Image] = []
+    for tag, attrs, line in start_tags(html, _IMAGE, _URL_ATTRIBUTES):
         for name, value in attrs:
             if name in _URL_ATTRIBUTES and value is not None:
                 if name == "srcset":
                     for candidate in value.split(","):
                         url = candidate.strip().split(" ")[0]
                         if url:
-                            self.references.append(Reference(tag, name, url, line))
+                            references.append(Reference(tag, name, url, line))
                 else:
-                    self.references.append(Reference(tag, name, value.strip(), line))
+                    references.append(Reference(tag, name, value.strip(), line))
         if tag == "img":
+            values = dict(attrs)
             decorative = values.get("role") == "presentation" or values.get("aria-hidden") == "true"
-            self.images.append(Image(values.get("src"), values.get("alt"), decorative, line))
-
-    handle_startendtag = handle_starttag
-
-
-def scan_html(html: str) -> tuple[list[Reference], list[Image]]:
-    """Every URL-bearing attribute and every image in ``html``."""
-    scanner = _Scanner()
-    scanner.feed(html)
-    scanner.close()
-    return scanner.references, scanner.images
+            images.append(Image(values.get("src"), values.get("alt"), decorative, line))
+    return references, images
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 mjml-python (a binding of the Rust MRML renderer) never validates: an unknown tag such as
 ``<mj-txt>`` is dropped, an unknown attribute is ignored, a mismatched closing tag is accepted,
 and a parse error is a bare ``ValueError`` without a line. :func:`check_mjml` reads the
-generated MJML with a tolerant tokenizer (the content of ending tags such as ``<mj-text>`` is
-HTML, not XML) and reports, with the line of each:
+generated MJML as :class:`html.parser.HTMLParser` would, a tolerant tokenizer (the content of
+ending tags such as ``<mj-text>`` is HTML, not XML; :mod:`pubflow.newsletter.markup` does it
+fast), and reports, with the line of each:
 
 * unknown ``mj-*`` tags and attributes a tag does not have (allow-list of MJML 4);
 * a component inside a parent that cannot hold it (``<mj-text>`` directly in ``<mj-section>``);
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from functools import lru_cache
 from pathlib import Path
 
 import mjml
 
 from pubflow.errors import RenderError
+from pubflow.newsletter.markup import Attributes, LineIndex, MarkupEvent, markup_events
 
 _PADDING = frozenset({"padding", "padding-top", "padding-bottom", "padding-left", "padding-right"})
 _BORDERS = frozenset({"border", "border-top", "border-bottom", "border-left", "border-right"})
@@ -160,6 +162,7 @@ _VOID_HTML = frozenset(
      "track", "wbr"}
 )
 _ALL_ATTRIBUTES = frozenset().union(*ATTRIBUTES.values())
+_CLASS_ATTRIBUTES = _ALL_ATTRIBUTES | {"name"}  # <mj-class name="…" …> in <mj-attributes>
 _KNOWN_OPEN = frozenset(ATTRIBUTES) | {"mj-all", "mj-class"}
 
 
@@ -176,64 +179,92 @@ class MjmlProblem:
         return f"line {self.line}: {self.message}"
 
 
+@lru_cache(maxsize=4096)
+def _attribute_problems(tag: str, allowed: frozenset[str], attrs: Attributes) -> tuple[str, ...]:
+    """Unknown and repeated attributes of one tag (cached: the same tags come back in every email)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for name, _value in attrs:
+        if name in seen:
+            problems.append(f"<{tag}> has the attribute {name!r} twice")
+        seen.add(name)
+        if name not in allowed:
+            problems.append(f"unknown attribute {name!r} on <{tag}>")
+    return tuple(problems)
+
+
 @dataclass
 class _Open:
     name: str
-    line: int
+    offset: int  # where its start tag is (lines are counted only for a report)
+
+    def __post_init__(self) -> None:
+        # An ending tag (HTML inside), or an unknown tag (reported; its content is skipped).
+        self.holds_html = self.name in ENDING_TAGS or self.name not in _KNOWN_OPEN
 
 
-class _Checker(HTMLParser):
+class _Checker:
+    """Walks the markup events of generated MJML, keeping the open components on a stack."""
+
     def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
         self.text = text
-        self._line_starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self._line_starts.append(index + 1)
+        self._lines: LineIndex | None = None  # made for the first report (most texts have none)
         self.stack: list[_Open] = []  # open MJML components
         self.html: list[_Open] = []  # open HTML elements inside the current ending tag
         self.problems: list[MjmlProblem] = []
         self.seen_root = False
+        self.event: MarkupEvent | None = None  # the one being checked (where problems are)
 
     # Helpers -------------------------------------------------------------------------------
+    @property
+    def lines(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines
+
     def _report(self, message: str) -> None:
-        line, column = self.getpos()
-        offset = self._line_starts[line - 1] + column if line - 1 < len(self._line_starts) else 0
-        self.problems.append(MjmlProblem(line, column + 1, message, offset))
+        event = self.event
+        assert event is not None
+        line, column = self.lines.position(event.offset)
+        self.problems.append(MjmlProblem(line, column + 1, message, event.offset))
+
+    def _line(self, opened: _Open) -> int:
+        return self.lines.line(opened.offset)
 
     @property
     def _ending(self) -> _Open | None:
         """The ending tag (or unknown tag, already reported) we are inside, if any."""
-        if not self.stack:
-            return None
-        top = self.stack[-1]
-        return top if top.name in ENDING_TAGS or top.name not in _KNOWN_OPEN else None
+        stack = self.stack
+        return stack[-1] if stack and stack[-1].holds_html else None
 
-    def _check_attributes(self, tag: str, attrs: Iterable[tuple[str, str | None]]) -> None:
+    def _check_attributes(self, tag: str, attrs: Attributes) -> None:
         inside_attributes = bool(self.stack) and self.stack[-1].name in ("mj-attributes",)
         if tag in ("mj-all",) and inside_attributes:
             allowed = _ALL_ATTRIBUTES
         elif tag == "mj-class" and inside_attributes:
-            allowed = _ALL_ATTRIBUTES | {"name"}
+            allowed = _CLASS_ATTRIBUTES
         else:
             allowed = ATTRIBUTES[tag]
-        seen: set[str] = set()
-        for name, _value in attrs:
-            if name in seen:
-                self._report(f"<{tag}> has the attribute {name!r} twice")
-            seen.add(name)
-            if name not in allowed:
-                self._report(f"unknown attribute {name!r} on <{tag}>")
+        for message in _attribute_problems(tag, allowed, attrs):
+            self._report(message)
 
-    # Parser callbacks ----------------------------------------------------------------------
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._start(tag, attrs, closed=False)
+    # Events --------------------------------------------------------------------------------
+    def check(self, events: Iterable[MarkupEvent]) -> None:
+        for event in events:
+            self.event = event
+            kind = event.kind
+            if kind == "data":
+                self._data(event.text)
+            elif kind == "end":
+                self._end(event.text)
+            elif kind == "start":
+                self._start(event.text, event.attrs, closed=False)
+            else:  # "startend": <tag/>, opened and closed at once
+                self._start(event.text, event.attrs, closed=True)
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._start(tag, attrs, closed=True)
-
-    def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, closed: bool) -> None:
-        line = self.getpos()[0]
+    def _start(self, tag: str, attrs: Attributes, *, closed: bool) -> None:
+        event = self.event
+        assert event is not None
         ending = self._ending
         if ending is not None and ending.name not in ENDING_TAGS:
             return  # inside an unknown tag (reported): its content is not checked
@@ -243,7 +274,7 @@ class _Checker(HTMLParser):
                     f"<{tag}> inside <{ending.name}>: an ending tag holds only HTML and text"
                 )
             elif not closed and tag not in _VOID_HTML:
-                self.html.append(_Open(tag, line))
+                self.html.append(_Open(tag, event.offset))
             return
         if tag != "mjml" and not tag.startswith("mj-"):
             parent = self.stack[-1].name if self.stack else "the document"
@@ -258,7 +289,7 @@ class _Checker(HTMLParser):
         elif tag not in ATTRIBUTES:
             self._report(f"unknown MJML tag <{tag}>")
             if not closed:
-                self.stack.append(_Open(tag, line))
+                self.stack.append(_Open(tag, event.offset))
             return
         else:
             self._check_attributes(tag, attrs)
@@ -271,16 +302,16 @@ class _Checker(HTMLParser):
                 if tag not in allowed:
                     self._report(f"<{tag}> cannot be inside <{parent_open.name}>")
         if not closed:
-            self.stack.append(_Open(tag, line))
+            self.stack.append(_Open(tag, event.offset))
 
-    def handle_endtag(self, tag: str) -> None:
+    def _end(self, tag: str) -> None:
         ending = self._ending
         if ending is not None and ending.name not in ENDING_TAGS and tag != ending.name:
             return  # inside an unknown tag (reported)
         if ending is not None and tag != ending.name:
             if tag.startswith("mj-") or tag == "mjml":
                 self._report(
-                    f"</{tag}> closes <{ending.name}> opened on line {ending.line}"
+                    f"</{tag}> closes <{ending.name}> opened on line {self._line(ending)}"
                 )
                 self._close_to(tag)
                 return
@@ -291,7 +322,7 @@ class _Checker(HTMLParser):
             else:
                 opened = self.html[-1] if self.html else None
                 where = (
-                    f"<{opened.name}> opened on line {opened.line} is still open"
+                    f"<{opened.name}> opened on line {self._line(opened)} is still open"
                     if opened
                     else "it was never opened"
                 )
@@ -299,7 +330,7 @@ class _Checker(HTMLParser):
             return
         if ending is not None:
             for left in self.html:
-                self._report(f"<{left.name}> (line {left.line}) is not closed inside <{tag}>")
+                self._report(f"<{left.name}> (line {self._line(left)}) is not closed inside <{tag}>")
             self.html.clear()
         if not (tag == "mjml" or tag.startswith("mj-")):
             self._report(f"stray closing tag </{tag}>")
@@ -311,7 +342,7 @@ class _Checker(HTMLParser):
         if opened is None:
             self._report(f"</{tag}> closes nothing")
         else:
-            self._report(f"</{tag}> closes <{opened.name}> opened on line {opened.line}")
+            self._report(f"</{tag}> closes <{opened.name}> opened on line {self._line(opened)}")
         self._close_to(tag)
 
     def _close_to(self, tag: str) -> None:
@@ -328,7 +359,7 @@ class _Checker(HTMLParser):
             self.stack.pop()
         self.html.clear()
 
-    def handle_data(self, data: str) -> None:
+    def _data(self, data: str) -> None:
         if not data.strip() or self._ending is not None:
             return
         parent = self.stack[-1].name if self.stack else "the document"
@@ -336,13 +367,13 @@ class _Checker(HTMLParser):
         self._report(f"text {snippet!r} directly inside <{parent}> is dropped by MJML")
 
     def finish(self) -> list[MjmlProblem]:
-        self.close()
         if not self.seen_root:
             self.problems.append(MjmlProblem(1, 1, "no <mjml> root element", 0))
         for left in reversed(self.stack):
+            line = self._line(left)
             self.problems.append(
-                MjmlProblem(left.line, 1, f"<{left.name}> opened on line {left.line} is never closed",
-                            self._line_starts[left.line - 1])
+                MjmlProblem(line, 1, f"<{left.name}> opened on line {line} is never closed",
+                            self.lines.line_start(line))
             )
         return self.problems
 
@@ -350,7 +381,8 @@ class _Checker(HTMLParser):
 def check_mjml(text: str) -> list[MjmlProblem]:
     """Every problem in ``text`` (generated MJML), in document order; empty when valid."""
     checker = _Checker(text)
-    checker.feed(text)
+    # Text that is only whitespace is never a problem (see _Checker._data): left out.
+    checker.check(markup_events(text, blank=False))
     return checker.finish()
 
 

@@ -22,9 +22,20 @@ _UNDERLINE = re.compile(r"^(=+|-+)$")
 _HANGING = re.compile(r"^(\s*(?:[-*•]\s+|\d+[.)]\s+|\[\d+\]\s+)?)")
 
 
+_WIDTHS: dict[str, int] = {}  # char_width of every character seen (a C-level lookup per char)
+
+
 def text_width(text: str) -> int:
     """Display columns of ``text`` (wide East Asian characters count two, marks none)."""
-    return sum(char_width(char) for char in text)
+    if text.isascii() and text.isprintable():  # the common case: one column per character
+        return len(text)
+    widths = _WIDTHS
+    try:
+        return sum(map(widths.__getitem__, text))
+    except KeyError:
+        for char in set(text).difference(widths):
+            widths[char] = char_width(char)
+        return sum(map(widths.__getitem__, text))
 
 
 def underline(text: str, char: str = "=") -> str:
