@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 import pubflow.ingest.stage as stage
-import pubflow.render.fingerprint as fingerprint
+import pubflow.fingerprint as fingerprint
 from pubflow.config import Settings, load_settings
 from pubflow.errors import IngestError
 from pubflow.ingest import ingest

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ class Spy:
             return compile_(settings, locales, domains)
 
         monkeypatch.setattr(build, "_render_locale", render_spy)
+        monkeypatch.setattr(build, "worker_count", lambda *_: 1)  # renders counted in this process
         monkeypatch.setattr(build, "load_issue", load_spy)
         monkeypatch.setattr(catalog_inputs, "ensure_compiled", compile_spy)
 
@@ -185,3 +187,21 @@ def test_a_failed_locale_is_tried_again(newsletter_project: Path, spy: Spy) -> N
     again = _build(newsletter_project)
     assert spy.rendered == ["de"] and again.result("de").status == "failed"
     assert again.up_to_date == OTHERS
+
+
+def test_workers_build_the_same_issue_as_one_process(project: Path, tmp_path: Path) -> None:
+    from pubflow.config import load_settings
+    from pubflow.newsletter import render_newsletter
+
+    built = {}
+    for workers in (1, 3):
+        root = tmp_path / f"w{workers}"
+        shutil.copytree(project, root)
+        settings = load_settings(root).model_copy(update={"workers": workers})
+        report = render_newsletter(settings, "2026-12")
+        out = root / "dist" / "newsletter"
+        files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        statuses = [(r.locale, r.status, r.subject) for r in report.locales]
+        built[workers] = (files, statuses)
+    assert built[1] == built[3]
+    assert sum(1 for _, status, _ in built[1][1] if status == "built") >= 5

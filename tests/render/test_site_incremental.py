@@ -15,7 +15,7 @@ import polib
 import pytest
 
 import pubflow.render.catalog_inputs as catalog_inputs
-import pubflow.render.fingerprint as fingerprint
+import pubflow.fingerprint as fingerprint
 import pubflow.render.site as site
 from pubflow.config import Settings, load_settings
 from pubflow.i18n.runtime import clear_cache

@@ -41,6 +41,15 @@ from typing import TYPE_CHECKING, Any
 import polib
 
 from pubflow.errors import CatalogError, PubflowError
+from pubflow.fingerprint import (
+    FileHashes,
+    digest,
+    now_ns,
+    read_state,
+    settings_fingerprint,
+    state_path,
+    write_state,
+)
 from pubflow.fsutil import atomic_write_text, sweep_stale_temp_files
 from pubflow.i18n.extract import content_extractors, extract_messages, write_templates
 from pubflow.i18n.linebreak import PAGE_WIDTH
@@ -57,15 +66,6 @@ from pubflow.i18n.pofile import (
 )
 from pubflow.locales import display_name, validate_locale
 from pubflow.parallel import run_jobs, worker_count
-from pubflow.render.fingerprint import (
-    FileHashes,
-    digest,
-    now_ns,
-    read_state,
-    settings_fingerprint,
-    state_path,
-    write_state,
-)
 
 if TYPE_CHECKING:
     from pubflow.config import Settings

@@ -25,11 +25,11 @@ from typing import Any, Literal
 
 from pubflow.config import load_settings
 from pubflow.errors import IngestError, PubflowError
+from pubflow.fingerprint import FileHashes, now_ns, read_state, state_path, write_state
 from pubflow.fsutil import atomic_write_bytes
 from pubflow.ingest.canonical import canonical_path, dump_article, read_canonical
 from pubflow.ingest.sources import read_source
 from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
-from pubflow.render.fingerprint import FileHashes, now_ns, read_state, state_path, write_state
 
 Status = Literal["written", "unchanged", "kept"]
 """``kept``: the canonical file was edited by hand and left as it is (``keep_edited``)."""

@@ -40,6 +40,18 @@ from typing import Any, Literal
 from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER
 from pubflow.errors import PubflowError, RenderError
+from pubflow.fingerprint import (
+    FileHashes,
+    digest,
+    finish_output_records,
+    now_ns,
+    output_intact,
+    output_record,
+    read_state,
+    settings_fingerprint,
+    state_path,
+    write_state,
+)
 from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
 from pubflow.i18n.compile import CompileReport
 from pubflow.i18n.pofile import po_path
@@ -67,20 +79,9 @@ from pubflow.newsletter.export import EmailHeaders, build_email
 from pubflow.newsletter.mjml_check import MjmlProblem, check_mjml, compile_mjml
 from pubflow.newsletter.plaintext import format_plain_text
 from pubflow.newsletter.trace import trace_render
+from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.environment import UI_DOMAIN, LocaleEnvironment, Notice, TranslationRecord
 from pubflow.render.catalog_inputs import compile_if_changed
-from pubflow.render.fingerprint import (
-    FileHashes,
-    digest,
-    finish_output_records,
-    now_ns,
-    output_intact,
-    output_record,
-    read_state,
-    settings_fingerprint,
-    state_path,
-    write_state,
-)
 from pubflow.render.publishing import (
     PublishPlan,
     Skipped,
@@ -313,6 +314,37 @@ def _render_mjml(
     return text, html, findings
 
 
+@dataclass(frozen=True)
+class _IssueInputs:
+    """What rendering one locale of an issue reads (shared with the worker processes)."""
+
+    settings: Settings
+    loaded: LoadedIssue
+    plan: PublishPlan
+    site_dir: Path
+    out_dir: Path
+    unreadable: dict[str, Finding]
+
+
+def _render_job(inputs: _IssueInputs, locale: str) -> tuple[str, Any]:
+    """One locale, as ("built", rendered), ("failed", findings) or ("error", PubflowError).
+
+    Failures come back as values: ``_LocaleFailed`` would not survive the trip from a worker
+    process (its findings are not in its args).
+    """
+    try:
+        if locale in inputs.unreadable:
+            raise _LocaleFailed([inputs.unreadable[locale]])
+        rendered = _render_locale(
+            inputs.settings, inputs.loaded, inputs.plan, locale, inputs.site_dir, inputs.out_dir
+        )
+    except _LocaleFailed as failure:
+        return "failed", failure.findings
+    except PubflowError as exc:
+        return "error", exc
+    return "built", rendered
+
+
 def _render_locale(
     settings: Settings,
     loaded: LoadedIssue,
@@ -482,7 +514,7 @@ def render_newsletter(
     issue file, its article, the templates). A locale that fails a check is reported in the
     result (``status == "failed"``) and nothing of it is written. A locale built before whose
     inputs did not change and whose files are intact is not rendered again
-    (``report.up_to_date``; see :func:`_issue_inputs` and :mod:`pubflow.render.fingerprint`);
+    (``report.up_to_date``; see :func:`_issue_inputs` and :mod:`pubflow.fingerprint`);
     ``force`` renders every locale.
     """
     requested = requested_locales(settings, locales)
@@ -550,6 +582,15 @@ def render_newsletter(
     report = NewsletterReport(issue_id, out_dir, out_dir / MANIFEST_NAME, skipped=skipped)
     manifest_locales: dict[str, Any] = {}
     built_now: dict[str, Any] = {}
+    # Stale locales render side by side (``workers``); results are used below in order.
+    stale = [loc for loc in chosen if loc not in up_to_date]
+    outcomes: dict[str, tuple[str, Any]] = {}
+    if stale:
+        assert loaded is not None  # loaded above whenever a locale renders
+        inputs = _IssueInputs(settings, loaded, plan, site_dir, out_dir, unreadable)
+        jobs = [(locale,) for locale in stale]
+        workers = worker_count(settings.workers, len(stale))
+        outcomes = dict(zip(stale, run_jobs(_render_job, inputs, jobs, workers=workers), strict=True))
     for done, locale in enumerate(chosen, start=1):
         if locale in up_to_date:
             record = built_before[locale]
@@ -560,22 +601,19 @@ def render_newsletter(
             if progress is not None:
                 progress(done, len(chosen), locale)
             continue
-        assert loaded is not None  # loaded above whenever a locale renders
         result = LocaleResult(locale, "built")
         outputs: list[dict[str, Any]] = []  # in the order of result.files
-        try:
-            if locale in unreadable:
-                raise _LocaleFailed([unreadable[locale]])
-            rendered = _render_locale(settings, loaded, plan, locale, site_dir, out_dir)
-        except _LocaleFailed as failure:
-            result.status, result.findings = "failed", failure.findings
-        except PubflowError as exc:
-            result.status, result.error = "failed", exc
-            result.findings = [Finding("error", "mjml" if isinstance(exc, RenderError) else "render", exc.describe())]
+        kind, value = outcomes[locale]
+        if kind == "failed":
+            result.status, result.findings = "failed", value
+        elif kind == "error":
+            result.status, result.error = "failed", value
+            result.findings = [Finding("error", "mjml" if isinstance(value, RenderError) else "render", value.describe())]
         else:
+            rendered = value
             result.findings, result.subject = rendered.findings, rendered.subject
             for name, (path, data) in rendered.outputs.items():
-                written = atomic_write_bytes(path, data)
+                written = atomic_write_bytes(path, data, durable=False)  # dist/: rebuilt if lost
                 result.files.append(
                     OutputFile(name, path, len(data), hashlib.sha256(data).hexdigest(), written)
                 )

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from pubflow.config import Settings
+from pubflow.fingerprint import FileHashes, digest, digest_files, settings_fingerprint
 from pubflow.fsutil import validate_slug
 from pubflow.i18n.checks import Diagnostic, Severity
 from pubflow.i18n.compile import CatalogResult, CompileReport, ensure_compiled
 from pubflow.i18n.pofile import po_path, pot_path
 from pubflow.i18n.runtime import compiled_paths
-from pubflow.render.fingerprint import FileHashes, digest, digest_files, settings_fingerprint
 
 TARGETED_LIMIT = 64
 """More changed catalogs than this: one full compile (cheaper than that many small calls)."""

@@ -29,7 +29,7 @@ from pubflow.i18n.runtime import compiled_paths, load_translations
 from pubflow.i18n.states import State
 from pubflow.locales import PSEUDO_LOCALE
 from pubflow.render.environment import UI_DOMAIN
-from pubflow.render.fingerprint import digest
+from pubflow.fingerprint import digest
 
 
 # Addresses -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 
 Incremental rebuilds: ``build/incremental/site.json`` records, per locale, a fingerprint of
 everything its files depend on and the SHA-256 of each file written (see
-:mod:`pubflow.render.fingerprint`). A locale is rendered again unless all of these are
+:mod:`pubflow.fingerprint`). A locale is rendered again unless all of these are
 unchanged: pubflow's code and the rendering libraries' versions, the settings, every file under
 ``templates/``, every canonical article (content; and the mtime of an undated one, which dates
 it), the publication plan (which pages exist in which locale under which policy — every page's
@@ -44,15 +44,7 @@ from babel.core import get_global
 
 from pubflow.config import Settings
 from pubflow.errors import RenderError
-from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
-from pubflow.i18n.checks import Diagnostic
-from pubflow.ingest.canonical import CanonicalArticle, load_articles
-from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
-from pubflow.parallel import run_jobs, worker_count
-from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
-from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
-from pubflow.render.catalog_inputs import compile_if_changed
-from pubflow.render.fingerprint import (
+from pubflow.fingerprint import (
     FileHashes,
     digest,
     finish_output_records,
@@ -64,6 +56,14 @@ from pubflow.render.fingerprint import (
     state_path,
     write_state,
 )
+from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
+from pubflow.i18n.checks import Diagnostic
+from pubflow.ingest.canonical import CanonicalArticle, load_articles
+from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
+from pubflow.parallel import run_jobs, worker_count
+from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
+from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
+from pubflow.render.catalog_inputs import compile_if_changed
 from pubflow.render.publishing import (
     PublishPlan,
     absolute_url,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import pubflow.render.fingerprint as fingerprint
-from pubflow.render.fingerprint import (
+import pubflow.fingerprint as fingerprint
+from pubflow.fingerprint import (
     RACY_NS,
     UNREADABLE,
     FileHashes,
