@@ -74,7 +74,9 @@ def capture(settings: Settings, out_dir: Path) -> FloorInput:
 
     LocaleEnvironment.render = recording  # type: ignore[method-assign]
     try:
-        render_site(settings, out_dir=out_dir)
+        # In this process (no workers): the recording only sees renders made here. ``force``:
+        # every page renders even if an earlier capture left its state behind.
+        render_site(settings.model_copy(update={"workers": 1}), out_dir=out_dir, force=True)
     finally:
         LocaleEnvironment.render = original  # type: ignore[method-assign]
 
