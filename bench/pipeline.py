@@ -63,22 +63,85 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
     return stages
 
 
+class PeakMemory:
+    """Samples the proportional set size (PSS) of this process and its worker processes.
+
+    PSS shares each page among the processes mapping it, so the sum over the process tree is
+    the memory the build really holds (RSS would count the pages forked workers share with
+    their parent once per process). Linux only; sampled every ``interval`` seconds.
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        import threading
+
+        self.peak_kib = 0
+        self.samples = 0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _pss_kib(pid: int | str) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    @staticmethod
+    def _children() -> list[str]:
+        found: list[str] = []
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                found += (task / "children").read_text().split()
+            except OSError:
+                continue
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = self._pss_kib("self") + sum(self._pss_kib(pid) for pid in self._children())
+            self.peak_kib = max(self.peak_kib, total)
+            self.samples += 1
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def main(argv: list[str]) -> int:
     """``python -m bench.pipeline ROOT``: build, print ``{"stages": {...}, "total": s}`` as JSON."""
     import resource
 
     from pubflow.parallel import worker_count
 
+    import contextlib
+    import os
+
     root = Path(argv[0])
-    start = time.perf_counter()
-    stages = library_build(root)
-    total = time.perf_counter() - start
+    # Sampling slows the build (reading a process's page tables holds its memory lock), so
+    # only the memory figure's own run samples; timed runs don't.
+    sampling = os.environ.get("BENCH_SAMPLE_MEMORY") == "1"
+    sampler = PeakMemory() if sampling else None
+    with sampler or contextlib.nullcontext():
+        start = time.perf_counter()
+        stages = library_build(root)
+        total = time.perf_counter() - start
     # The build forks worker processes: report this process's peak and the largest worker's
     # (RUSAGE_CHILDREN: the largest of the waited-for workers), and how many ran at once.
     memory = {
         "main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "largest_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "workers": worker_count(load_settings(root).workers, 1_000),
+        "peak_pss_mib": sampler.peak_kib / 1024 if sampler else None,
+        "pss_samples": sampler.samples if sampler else 0,
     }
     print(json.dumps({"stages": stages, "total": total, "memory": memory}))
     return 0

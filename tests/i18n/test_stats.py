@@ -142,3 +142,15 @@ def test_unreadable_catalog_raises_with_file_and_line(settings: Settings) -> Non
 def test_unknown_explicit_domain_is_an_error(settings: Settings) -> None:
     with pytest.raises(CatalogError, match="typo"):
         catalog_stats(settings, ["de"], ["typo"])
+
+
+def test_counts_from_a_fresh_compile_equal_counting_the_file(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pubflow.i18n import stats as stats_module
+
+    counted = catalog_stats(settings)  # nothing compiled yet: every file is parsed and checked
+    compile_catalogs(settings)
+    parsed: list[str] = []
+    original = stats_module.read_catalog
+    monkeypatch.setattr(stats_module, "read_catalog", lambda path: parsed.append(path.name) or original(path))
+    assert catalog_stats(settings) == counted
+    assert "messages.po" not in parsed  # the compiled counts were used for the .po

@@ -230,3 +230,25 @@ def test_any_change_to_what_sync_reads_or_writes_means_real_work(
         assert [r.locale for r in report.compiled.compiled] == ["de"]
     if change == "compiled file deleted":
         assert any(r.locale == "fr" for r in report.compiled.compiled)
+
+
+def test_a_translators_save_reads_the_templates_back_instead_of_extracting(
+    tmp_path: Path, merges: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings)
+    sync_catalogs(settings)  # settles: its record says which sources made which templates
+    extracted: list[int] = []
+    real_extract = sync_module.extract_messages
+    monkeypatch.setattr(sync_module, "extract_messages", lambda s: extracted.append(1) or real_extract(s))
+    with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
+        po.find("Achieving Relief").msgstr = "Linderung erreichen"
+    merges.clear()
+    report = sync_catalogs(settings)
+    assert extracted == [] and [r.locale for r in report.compiled.compiled] == ["de"]
+    assert not any(report.templates.values())
+    # A source change still extracts (and the new string reaches every catalog).
+    make_project(tmp_path, intro="A new paragraph entirely.")
+    report = sync_catalogs(settings)
+    assert extracted == [1] and report.templates["relief-guide"]
+    assert read_catalog(po_path(settings, "fr", "relief-guide")).find("A new paragraph entirely.")

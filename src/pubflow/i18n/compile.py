@@ -186,6 +186,24 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def compiled_counts(settings: Settings, locale: str, domain: str) -> dict[State, int] | None:
+    """The per-state counts the last compile recorded for this very ``.po`` (bytes, code and
+    locale unchanged); None when there is no such compile (then count from the file)."""
+    paths = compiled_paths(settings, locale, domain)
+    try:
+        raw = po_path(settings, locale, domain).read_bytes()
+    except OSError:
+        return None
+    sidecar = _read_sidecar(paths.states)
+    counts = sidecar.get("counts")
+    if sidecar.get("fingerprint") != _fingerprint("po", locale, raw) or not isinstance(counts, dict):
+        return None
+    try:
+        return {state: int(counts.get(state.value, 0)) for state in State}
+    except (TypeError, ValueError):
+        return None
+
+
 def mo_plural_forms(po: polib.POFile, locale: str) -> str:
     """The ``Plural-Forms`` for the .mo: the catalog's own when sound, else the locale's.
 
@@ -606,6 +624,7 @@ __all__ = [
     "classify_catalog",
     "compile_catalog",
     "compile_catalogs",
+    "compiled_counts",
     "diagnostic_from_dict",
     "diagnostic_to_dict",
     "ensure_compiled",

@@ -51,7 +51,7 @@ from pubflow.fingerprint import (
     write_state,
 )
 from pubflow.fsutil import atomic_write_text, sweep_stale_temp_files
-from pubflow.i18n.extract import content_extractors, extract_messages, write_templates
+from pubflow.i18n.extract import Templates, content_extractors, extract_messages, write_templates
 from pubflow.i18n.linebreak import PAGE_WIDTH
 from pubflow.i18n.merge import MergeReport, merge_catalog
 from pubflow.i18n.pofile import (
@@ -60,6 +60,7 @@ from pubflow.i18n.pofile import (
     list_domains,
     po_path,
     pot_path,
+    read_catalog,
     same_catalog,
     update_catalog,
     write_catalog,
@@ -360,8 +361,8 @@ def sync_catalogs(
     state_file = state_path(settings, SYNC_INPUTS_NAME)
     previous = read_state(state_file, "sync")
     hashes = FileHashes(settings.root, previous.get("hashes"))
-    key = _inputs_key(settings, hashes, chosen, compile)
-    if key is not None and previous.get("key") == key:
+    keys = _inputs_key(settings, hashes, chosen, compile)
+    if keys is not None and previous.get("key") == keys.whole:
         replayed = _replay(settings, previous.get("report"), compile)
         if replayed is not None:
             step("nothing changed since the last sync")
@@ -370,7 +371,7 @@ def sync_catalogs(
     report = SyncReport()
 
     step("extracting messages")
-    templates = extract_messages(settings)
+    templates = _current_templates(settings, keys, previous)
     step("writing templates")
     report.templates = write_templates(settings, templates)
     report.orphaned = [domain for domain in list_domains(settings) if domain not in templates]
@@ -421,7 +422,19 @@ SYNC_INPUTS_NAME = "sync.json"
 """Under ``build/incremental/``: the hash of a sync's inputs and outputs, and its report."""
 
 
-def _inputs_key(settings: Settings, hashes: FileHashes, chosen: list[str], compile: bool) -> str | None:
+@dataclass(frozen=True)
+class _InputKeys:
+    """What a sync reads, hashed: everything (``whole``), the message sources alone, and the
+    templates (``.pot`` name → SHA-256)."""
+
+    whole: str
+    sources: str
+    pots: dict[str, str]
+
+
+def _inputs_key(
+    settings: Settings, hashes: FileHashes, chosen: list[str], compile: bool
+) -> _InputKeys | None:
     """Hash of everything a sync reads and writes (None: cannot tell, so sync for real).
 
     The sources messages are extracted from (articles, newsletter issues, templates and
@@ -432,15 +445,36 @@ def _inputs_key(settings: Settings, hashes: FileHashes, chosen: list[str], compi
 
     if content_extractors() != [extract_article_messages, extract_newsletter_messages]:
         return None  # a plug-in extractor reads files we do not know about
-    trees = {
-        "articles": hashes.tree(settings.articles_path),
-        "newsletters": hashes.tree(settings.newsletters_path),
-        "templates": hashes.tree(settings.templates_path),
-        "catalogs": hashes.tree(settings.locales_path, (".po", ".pot")),
-        "compiled": hashes.tree(settings.compiled_locales_path) if compile else {},
-        "babel.cfg": hashes.sha256(settings.root / "babel.cfg"),
-    }
-    return digest("sync", settings_fingerprint(settings), chosen, compile, trees)
+    sources = digest(
+        "sources",
+        settings_fingerprint(settings),
+        hashes.tree(settings.articles_path),
+        hashes.tree(settings.newsletters_path),
+        hashes.tree(settings.templates_path),
+        hashes.sha256(settings.root / "babel.cfg"),
+    )
+    catalogs = hashes.tree(settings.locales_path, (".po", ".pot"))
+    compiled = hashes.tree(settings.compiled_locales_path) if compile else {}
+    pots = {name: sha for name, sha in catalogs.items() if "/" not in name and name.endswith(".pot")}
+    return _InputKeys(digest("sync", sources, chosen, compile, catalogs, compiled), sources, pots)
+
+
+def _current_templates(settings: Settings, keys: _InputKeys | None, previous: dict[str, Any]) -> Templates:
+    """The templates: extracted, or — when no source changed since the last settled sync and
+    its ``.pot`` files are as it left them — read back from those files (a translator's save
+    changes no template, and extraction costs more than reading them)."""
+    recorded = previous.get("pots")
+    if keys is not None and previous.get("sources") == keys.sources and recorded == keys.pots and recorded:
+        try:
+            templates = {
+                name.removesuffix(".pot"): read_catalog(settings.locales_path / name)
+                for name in sorted(recorded)
+            }
+        except CatalogError:
+            pass  # damaged meanwhile: extract
+        else:
+            return Templates(templates, set(templates))
+    return extract_messages(settings)
 
 
 def _report_data(report: SyncReport) -> dict[str, Any]:
@@ -528,14 +562,20 @@ def _record_inputs(
         return
     saved_at = now_ns()
     after = FileHashes(settings.root, hashes.records(saved_at))  # re-reads only what changed
-    key = _inputs_key(settings, after, chosen, compile)
-    if key is None:
+    keys = _inputs_key(settings, after, chosen, compile)
+    if keys is None:
         return
     try:
         write_state(
             state_file,
             "sync",
-            {"key": key, "hashes": after.records(now_ns()), "report": _report_data(report)},
+            {
+                "key": keys.whole,
+                "sources": keys.sources,
+                "pots": keys.pots,
+                "hashes": after.records(now_ns()),
+                "report": _report_data(report),
+            },
             previous,
         )
     except OSError:
