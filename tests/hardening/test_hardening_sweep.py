@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hardening_support import ARTICLE_SLUG, ISSUE, spawn_python
+from hardening_support import ARTICLE_SLUG, ISSUE
 from pubflow.config import Settings
 from pubflow.fsutil import STALE_TEMP_AGE, TEMP_FILE_NAME, sweep_stale_temp_files
 from pubflow.i18n.sync import sync_catalogs
@@ -113,8 +113,19 @@ def test_a_live_writers_temp_file_is_never_swept_however_old(tmp_path: Path) -> 
 
 
 def test_a_killed_writers_temp_file_goes_once_it_is_old(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
     target = tmp_path / "site" / "index.html"
-    writer = spawn_python(WRITER, tmp_path, str(target))
+    # stdin is a pipe we never write to: the writer stays paused before its rename until it
+    # is killed (an inherited stdin may be /dev/null, which would let it finish at once).
+    writer = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER), str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert writer.stdout is not None and writer.stdout.readline().strip() == b"writing"
     [temp] = [p for p in target.parent.iterdir() if TEMP_FILE_NAME.match(p.name)]
     writer.send_signal(signal.SIGKILL)
