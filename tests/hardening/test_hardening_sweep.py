@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -85,20 +88,26 @@ WRITER = """
 """
 
 
-def test_a_live_writers_temp_file_is_never_swept_however_old(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-    import textwrap
+def paused_writer(target: Path) -> subprocess.Popen[bytes]:
+    """A process writing ``target`` atomically, paused right before its rename.
 
-    target = tmp_path / "site" / "index.html"
+    It goes on when a line arrives on its stdin: a pipe of ours (an inherited stdin may be
+    /dev/null, which would let it finish at once).
+    """
     writer = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(WRITER), str(target)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == b"writing"
+    return writer
+
+
+def test_a_live_writers_temp_file_is_never_swept_however_old(tmp_path: Path) -> None:
+    target = tmp_path / "site" / "index.html"
+    writer = paused_writer(target)
     assert writer.stdout is not None and writer.stdin is not None
-    assert writer.stdout.readline().strip() == b"writing"
     [temp] = [p for p in target.parent.iterdir() if TEMP_FILE_NAME.match(p.name)]
     os.utime(temp, (time.time() - OLD,) * 2)  # as if the writer had stalled for minutes
 
@@ -113,20 +122,8 @@ def test_a_live_writers_temp_file_is_never_swept_however_old(tmp_path: Path) -> 
 
 
 def test_a_killed_writers_temp_file_goes_once_it_is_old(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-    import textwrap
-
     target = tmp_path / "site" / "index.html"
-    # stdin is a pipe we never write to: the writer stays paused before its rename until it
-    # is killed (an inherited stdin may be /dev/null, which would let it finish at once).
-    writer = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(WRITER), str(target)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert writer.stdout is not None and writer.stdout.readline().strip() == b"writing"
+    writer = paused_writer(target)
     [temp] = [p for p in target.parent.iterdir() if TEMP_FILE_NAME.match(p.name)]
     writer.send_signal(signal.SIGKILL)
     writer.wait(timeout=60)

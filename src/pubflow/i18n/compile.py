@@ -266,7 +266,7 @@ def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
+def diagnostic_from_dict(data: Mapping[str, Any]) -> Diagnostic:
     """The diagnostic :func:`diagnostic_to_dict` saved."""
     return Diagnostic(
         Severity(data["severity"]),

@@ -18,14 +18,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pubflow.config import Settings
 from pubflow.fingerprint import FileHashes, digest, digest_files, settings_fingerprint
 from pubflow.fsutil import validate_slug
-from pubflow.i18n.checks import Diagnostic, Severity
-from pubflow.i18n.compile import CatalogResult, CompileReport, ensure_compiled
+from pubflow.i18n.checks import Diagnostic
+from pubflow.i18n.compile import (
+    CatalogResult,
+    CompileReport,
+    diagnostic_from_dict,
+    diagnostic_to_dict,
+    ensure_compiled,
+)
 from pubflow.i18n.pofile import po_path, pot_path
 from pubflow.i18n.runtime import compiled_paths
 
@@ -308,23 +313,3 @@ def _errors(settings: Settings, by_key: Mapping[str, Any]) -> list[Diagnostic]:
         return order.get(locale, len(order)), domain
 
     return [diagnostic_from_dict(item) for key in sorted(by_key, key=position) for item in by_key[key]]
-
-
-def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
-    return {
-        "severity": diagnostic.severity.value,
-        "check": diagnostic.check,
-        "message": diagnostic.message,
-        "path": str(diagnostic.path) if diagnostic.path is not None else None,
-        "line": diagnostic.line,
-    }
-
-
-def diagnostic_from_dict(data: Mapping[str, Any]) -> Diagnostic:
-    return Diagnostic(
-        Severity(data["severity"]),
-        str(data["check"]),
-        str(data["message"]),
-        Path(data["path"]) if data.get("path") else None,
-        data.get("line"),
-    )
