@@ -195,8 +195,15 @@ def compiled_counts(settings: Settings, locale: str, domain: str) -> dict[State,
     except OSError:
         return None
     sidecar = _read_sidecar(paths.states)
+    if sidecar.get("fingerprint") != _fingerprint("po", locale, raw):
+        return None
+    return _recorded_counts(sidecar)
+
+
+def _recorded_counts(sidecar: Mapping[str, Any]) -> dict[State, int] | None:
+    """The per-state counts a sidecar holds; None when they are missing or damaged."""
     counts = sidecar.get("counts")
-    if sidecar.get("fingerprint") != _fingerprint("po", locale, raw) or not isinstance(counts, dict):
+    if not isinstance(counts, dict):
         return None
     try:
         return {state: int(counts.get(state.value, 0)) for state in State}
@@ -389,14 +396,15 @@ def compile_catalog(
     fingerprint = _fingerprint(kind, locale, raw)
     previous = _read_sidecar(paths.states)
     expected = (paths.mo, paths.machine_mo, paths.states) if kind == "po" else (paths.states,)
+    recorded = _recorded_counts(previous)
     if (
         not force
         and previous.get("fingerprint") == fingerprint
+        and recorded is not None
         and all(path.exists() for path in expected)
     ):
-        counts = {state: int(previous.get("counts", {}).get(state.value, 0)) for state in State}
         replayed = [diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
-        return CatalogResult(locale, domain, "unchanged", counts), replayed
+        return CatalogResult(locale, domain, "unchanged", recorded), replayed
 
     shown = _relative(settings, source)
     if parsed is not None and kind == "po" and parsed[0] == raw:
