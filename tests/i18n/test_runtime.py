@@ -9,7 +9,13 @@ import pytest
 from pubflow.config import Settings, load_settings
 from pubflow.errors import CatalogError, ConfigError
 from pubflow.i18n.compile import compile_catalogs
-from pubflow.i18n.runtime import Lookup, compiled_paths, coverage, load_translations
+from pubflow.i18n.runtime import (
+    Lookup,
+    compiled_paths,
+    compiled_state_counts,
+    coverage,
+    load_translations,
+)
 from pubflow.i18n.states import State
 
 PLURALS = {
@@ -109,6 +115,15 @@ def test_reviewed_entry_shows_the_translation(settings: Settings) -> None:
     assert found == Lookup("Hallo", State.REVIEWED, "de")
     assert not found.fallback
     assert str(found) == "Hallo"
+
+
+@pytest.mark.parametrize("policy", ["reviewed", "machine"])
+def test_sidecar_counts_equal_the_loaded_catalog_counts(settings: Settings, policy: str) -> None:
+    for locale in ("de", "ar"):
+        loaded = load_translations(settings, locale, "messages", policy=policy).state_counts()  # type: ignore[arg-type]
+        assert compiled_state_counts(settings, locale, "messages") == loaded
+        assert sum(loaded.values()) > 0
+    assert set(compiled_state_counts(settings, "en", "messages").values()) == {0}
 
 
 def test_context_selects_the_entry(settings: Settings) -> None:

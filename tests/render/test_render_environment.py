@@ -229,6 +229,25 @@ def test_invalid_entries_are_reported(settings: Settings) -> None:
     assert [p.kind for p in rendered.record.problems] == ["invalid"]
 
 
+def test_a_repeated_lookup_is_recorded_every_time_in_every_render(settings: Settings) -> None:
+    # lookup() remembers how a message shows; each render must still record each showing
+    # (notices and problems come from the record of that render alone).
+    env = make_env(
+        settings,
+        {"p.html": "{{ tr('Bad') }}{{ tr('Bad') }}{{ tr('Ok') }}", "q.html": "{{ tr('Ok') }}"},
+        content={"Bad": ("x", State.INVALID), "Ok": ("Gut", State.REVIEWED)},
+    )
+    first = env.render("p.html", content_domain="article")
+    second = env.render("p.html", content_domain="article")
+    for rendered in (first, second):
+        assert rendered.text == "BadBadGut"
+        assert [m.msgid for m in rendered.record.shown] == ["Bad", "Bad", "Ok"]
+        assert [p.kind for p in rendered.record.problems] == ["invalid"]
+    other = env.render("q.html", content_domain="article")
+    assert other.text == "Gut" and other.record.problems == [] and other.notices == frozenset()
+    assert env.lookup("Ok", domain="article") is env.lookup("Ok", domain="article")
+
+
 def test_json_for_script_cannot_close_the_script_element() -> None:
     data = {"text": "</script><script>alert(1)</script> & <!-- \u2028"}
     encoded = str(json_for_script(data))

@@ -16,6 +16,7 @@ from pubflow.render.publishing import (
     plan_publication,
     policy_for,
     publish_coverage,
+    _relative_parts,
     relative_href,
 )
 from render_site_data import EVENINGS, MORNINGS
@@ -33,6 +34,22 @@ def test_relative_links_lead_to_their_target(start: str, target: str) -> None:
     assert href.endswith("/") and not href.startswith("/")
     resolved = posixpath.normpath(posixpath.join(start or ".", href))
     assert resolved == (target.rstrip("/") or ".")
+
+
+path = st.lists(st.sampled_from(["de", "pt_BR", "a-b", "feed.xml", "x"]), max_size=3).map("/".join)
+
+
+@hypothesis_settings(max_examples=300)
+@given(path, path)
+def test_segment_relpath_agrees_with_posixpath(start: str, target: str) -> None:
+    # The fast path behind relative_href must give exactly what posixpath.relpath gives.
+    start, target = start or ".", target or "."
+    assert _relative_parts(target, start) == posixpath.relpath(target, start)
+
+
+def test_unusual_paths_fall_back_to_relpath() -> None:
+    assert _relative_parts("de/../fr", "de") is None and _relative_parts("de//a", ".") is None
+    assert relative_href("de/./a/", "de/") == "../"
 
 
 def test_addresses() -> None:

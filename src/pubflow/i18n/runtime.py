@@ -306,6 +306,18 @@ def load_translations(
     return loaded
 
 
+def compiled_state_counts(settings: Settings, locale: str, domain: str) -> dict[State, int]:
+    """Entries per state of one compiled catalog, from its states sidecar alone (every state
+    listed; all zero when it was never compiled). What :meth:`Translations.state_counts`
+    gives, without reading the ``.mo`` files: publication planning needs only the counts."""
+    if locale == settings.source_locale:
+        return {state: 0 for state in State}
+    counts_raw = _read_states(compiled_paths(settings, locale, domain).states).get("counts", {})
+    if not isinstance(counts_raw, dict):
+        counts_raw = {}
+    return {state: int(counts_raw.get(state.value, 0)) for state in State}
+
+
 def clear_cache() -> None:
     """Forget every loaded catalog (tests; long-running processes never need it)."""
     with _cache_lock:

@@ -313,6 +313,10 @@ class LocaleEnvironment:
         self.babel = babel_locale(locale)
         # Preloaded lookups per domain (tests; a preview of catalogs not compiled to disk).
         self._translations: dict[str, Translations] = dict(translations or {})
+        # (domain, msgid, msgctxt) → what lookup() shows and records (see lookup()).
+        self._shown: dict[
+            tuple[str, str, str | None], tuple[Shown, ShownMessage, tuple[RenderProblem, ...]]
+        ] = {}
         dirs = list(template_dirs) if template_dirs is not None else [settings.templates_path]
         self.template_dirs = dirs
         self.jinja = jinja2.Environment(
@@ -325,6 +329,9 @@ class LocaleEnvironment:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             bytecode_cache=_BYTECODE,
+            # An environment lives for one build: checking every template's mtime on each
+            # include and extends (thousands of stat calls per site) buys nothing.
+            auto_reload=False,
         )
         # {% trans %} blocks are whitespace-normalised, as babel.cfg extracts them (trimmed).
         self.jinja.policies["ext.i18n.trimmed"] = True
@@ -360,16 +367,24 @@ class LocaleEnvironment:
 
     def lookup(self, msgid: str, *, domain: str, context: str | None = None) -> Shown:
         """A content string (plain text, always escaped) as shown on this locale's pages."""
-        found = self.translations(domain).gettext(msgid, context=context)
-        problems = self._problems_of(found, msgid, domain)
-        _record(ShownMessage(domain, msgid, context, found.state, found.fallback), problems)
-        return Shown(
-            text=found.text,
-            state=found.state,
-            lang=html_lang(found.lang),
-            page_lang=self.lang,
-            fallback=found.fallback,
-        )
+        key = (domain, msgid, context)
+        known = self._shown.get(key)
+        if known is None:
+            # An environment's catalogs never change once loaded, so the same message always
+            # shows the same way: pages, indexes, feeds and JSON-LD repeat many lookups.
+            found = self.translations(domain).gettext(msgid, context=context)
+            problems = tuple(self._problems_of(found, msgid, domain))
+            shown = Shown(
+                text=found.text,
+                state=found.state,
+                lang=html_lang(found.lang),
+                page_lang=self.lang,
+                fallback=found.fallback,
+            )
+            known = (shown, ShownMessage(domain, msgid, context, found.state, found.fallback), problems)
+            self._shown[key] = known
+        _record(known[1], known[2])
+        return known[0]
 
     def _problems_of(self, found: Lookup, msgid: str, domain: str) -> list[RenderProblem]:
         problems: list[RenderProblem] = []

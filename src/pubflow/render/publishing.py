@@ -25,7 +25,7 @@ from typing import Any
 
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import ConfigError
-from pubflow.i18n.runtime import compiled_paths, load_translations
+from pubflow.i18n.runtime import compiled_paths, compiled_state_counts
 from pubflow.i18n.states import State
 from pubflow.locales import PSEUDO_LOCALE
 from pubflow.render.environment import UI_DOMAIN
@@ -57,10 +57,29 @@ def relative_href(from_dir: str, to_path: str) -> str:
     """
     target = to_path.rstrip("/") or "."
     start = from_dir.rstrip("/") or "."
-    href = posixpath.relpath(target, start)
+    href = _relative_parts(target, start)
+    if href is None:
+        href = posixpath.relpath(target, start)
     if to_path.endswith("/") or not to_path:
         href = "./" if href == "." else f"{href}/"
     return href
+
+
+def _relative_parts(target: str, start: str) -> str | None:
+    """``posixpath.relpath`` for plain site paths (segments without ``.``/``..``/empties), by
+    segments: every page links to every language of itself, and ``relpath`` makes both paths
+    absolute first (a tenth of a site build). None for any other shape (then relpath)."""
+    to_parts = [] if target == "." else target.split("/")
+    from_parts = [] if start == "." else start.split("/")
+    for part in (*to_parts, *from_parts):
+        if part in ("", ".", ".."):
+            return None
+    common = 0
+    for mine, theirs in zip(to_parts, from_parts):
+        if mine != theirs:
+            break
+        common += 1
+    return "/".join([".."] * (len(from_parts) - common) + to_parts[common:]) or "."
 
 
 def policy_for(settings: Settings, locale: str) -> PublishPolicy:
@@ -90,7 +109,7 @@ def publish_coverage(
     for domain in domains:
         if not compiled_paths(settings, locale, domain).states.exists():
             return 0.0
-        counts = load_translations(settings, locale, domain, policy=policy).state_counts()
+        counts = compiled_state_counts(settings, locale, domain)
         covered = counts[State.REVIEWED]
         if policy == "machine":
             covered += counts[State.MACHINE]
