@@ -7,19 +7,38 @@ from pathlib import Path
 
 from pubflow.errors import IngestError
 from pubflow.ingest.decode import check_file, decode_source, read_bytes
-from pubflow.ingest.html import parse_html
-from pubflow.ingest.markdown import parse_markdown
-from pubflow.ingest.text import parse_text
 from pubflow.model import Article
 
 Reader = Callable[[str, Path, str], Article]
 
+# The readers (lxml, YAML, slug rules) are imported when a source is parsed, not when the
+# package is: a rebuild with nothing new to ingest never needs them.
+
+
+def _text(text: str, path: Path, lang: str) -> Article:
+    from pubflow.ingest.text import parse_text
+
+    return parse_text(text, path, lang=lang)
+
+
+def _markdown(text: str, path: Path, lang: str) -> Article:
+    from pubflow.ingest.markdown import parse_markdown
+
+    return parse_markdown(text, path)
+
+
+def _html(text: str, path: Path, lang: str) -> Article:
+    from pubflow.ingest.html import parse_html
+
+    return parse_html(text, path, lang=lang)
+
+
 _READERS: dict[str, Reader] = {
-    ".txt": lambda text, path, lang: parse_text(text, path, lang=lang),
-    ".md": lambda text, path, lang: parse_markdown(text, path),
-    ".markdown": lambda text, path, lang: parse_markdown(text, path),
-    ".html": lambda text, path, lang: parse_html(text, path, lang=lang),
-    ".htm": lambda text, path, lang: parse_html(text, path, lang=lang),
+    ".txt": _text,
+    ".md": _markdown,
+    ".markdown": _markdown,
+    ".html": _html,
+    ".htm": _html,
 }
 SUPPORTED_SUFFIXES = tuple(_READERS)
 
