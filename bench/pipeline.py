@@ -31,7 +31,7 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
     """Ingest, sync + compile, site, newsletters for the project at ``root``; seconds per stage."""
     from pubflow.i18n.sync import sync_catalogs
     from pubflow.ingest import ingest
-    from pubflow.newsletter.build import render_newsletter
+    from pubflow.newsletter.build import render_newsletters
     from pubflow.render.site import render_site
 
     stages: dict[str, float] = {}
@@ -54,10 +54,15 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
     issues = sorted(path.stem for path in settings.newsletters_path.glob("*.toml"))
 
     def newsletters() -> None:
-        for issue in issues:
-            report = render_newsletter(settings, issue)
+        # Every issue in one pass (one compile check, one plan, one pool of workers), as the
+        # publish flow builds them.
+        for report in render_newsletters(settings, issues):
+            if report.error is not None:
+                raise RuntimeError(f"newsletter {report.issue_id} failed: {report.error.describe()}")
             if report.failed:
-                raise RuntimeError(f"newsletter {issue} failed: {report.failed[0].describe_failure()}")
+                raise RuntimeError(
+                    f"newsletter {report.issue_id} failed: {report.failed[0].describe_failure()}"
+                )
 
     timed("newsletters", newsletters)
     return stages

@@ -17,6 +17,11 @@ A locale built before is not rendered again while its inputs and files are uncha
 result is replayed; ``report.up_to_date``): see "Incremental rebuilds" at the end of this
 module. A failed locale is always tried again.
 
+:func:`render_newsletters` builds several issues in one pass: what they share (compiling
+catalogs, the publication plan, the template check) is done once and every stale
+(issue, locale) pair goes to one pool of workers, which also write the files; reports, files
+and per-issue state are those of building each issue on its own.
+
 Outputs::
 
     dist/newsletter/<issue>/<locale>/email.mjml   (for review)
@@ -29,7 +34,7 @@ Outputs::
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -43,6 +48,7 @@ from pubflow.errors import PubflowError, RenderError
 from pubflow.fingerprint import (
     FileHashes,
     digest,
+    digest_files,
     finish_output_records,
     now_ns,
     output_intact,
@@ -52,7 +58,7 @@ from pubflow.fingerprint import (
     state_path,
     write_state,
 )
-from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
+from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files, validate_slug
 from pubflow.i18n.compile import CompileReport
 from pubflow.i18n.pofile import po_path
 from pubflow.ingest.canonical import canonical_path
@@ -155,6 +161,10 @@ class NewsletterReport:
     skipped: list[Skipped] = field(default_factory=list)
     # Locales not rendered again: inputs unchanged since they were built, files intact.
     up_to_date: list[str] = field(default_factory=list)
+    # Set by render_newsletters for an issue that could not be built at all (what
+    # render_newsletter raises: a bad issue file or article, broken templates); then no locale
+    # was built and nothing of the issue was written.
+    error: PubflowError | None = None
 
     @property
     def built(self) -> list[LocaleResult]:
@@ -166,7 +176,7 @@ class NewsletterReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return self.error is None and not self.failed
 
     @property
     def written(self) -> list[Path]:
@@ -184,6 +194,8 @@ class NewsletterReport:
 
     def summary(self) -> str:
         """One line for humans and Prefect artifacts."""
+        if self.error is not None:
+            return f"newsletter {self.issue_id}: not built: {self.error.describe()}"
         warnings = sum(len(result.warnings) for result in self.locales)
         return (
             f"newsletter {self.issue_id}: {len(self.built)} locales built "
@@ -515,109 +527,414 @@ def render_newsletter(
     result (``status == "failed"``) and nothing of it is written. A locale built before whose
     inputs did not change and whose files are intact is not rendered again
     (``report.up_to_date``; see :func:`_issue_inputs` and :mod:`pubflow.fingerprint`);
-    ``force`` renders every locale.
+    ``force`` renders every locale. :func:`render_newsletters` builds several issues at once.
     """
+    on_item: _ItemProgress | None = None
+    if progress is not None:
+        callback = progress
+
+        def on_item(done: int, total: int, issue: str, locale: str) -> None:
+            callback(done, total, locale)
+
+    [report] = _render_issues(settings, [issue_id], locales, on_item, force)
+    if report.error is not None:
+        raise report.error
+    return report
+
+
+def render_newsletters(
+    settings: Settings,
+    issue_ids: Sequence[str],
+    locales: Sequence[str] | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    force: bool = False,
+) -> list[NewsletterReport]:
+    """Build every issue of ``issue_ids`` in one pass; one report per issue, in the order given.
+
+    The same build as :func:`render_newsletter` per issue (same files, manifests, findings and
+    per-issue incremental state), but what the issues share is done once: the catalogs of all
+    of them are compiled (if changed) in one call, one publication plan covers all their
+    articles, the templates are hashed and checked once, and one pool of workers renders every
+    stale (issue, locale) pair — with 10 issues of 11 locales, 110 jobs instead of 10 pools of
+    11 (two workers were idle at the end of each) and ten times the fixed costs.
+
+    An issue that cannot be built at all (a bad id, an unreadable issue file or article: what
+    :func:`render_newsletter` raises) does not stop the others: its report has ``error`` set
+    (``ok`` is False) and nothing else. Problems every issue shares — an unknown locale in
+    ``locales``, a catalog folder that cannot be compiled — are raised. ``progress(done, total,
+    "<issue> <locale>")`` is called for every issue-locale, as it is finished.
+    """
+    on_item: _ItemProgress | None = None
+    if progress is not None:
+        callback = progress
+
+        def on_item(done: int, total: int, issue: str, locale: str) -> None:
+            callback(done, total, f"{issue} {locale}")
+
+    return _render_issues(settings, list(dict.fromkeys(issue_ids)), locales, on_item, force)
+
+
+_ItemProgress = Callable[[int, int, str, str], None]
+"""``(done, total, issue, locale)``: what the two entry points turn into their progress calls."""
+
+SHARED_STATE_PREFIX = "_shared-"
+"""``build/incremental/newsletter/_shared-<key>.json``: what the issues built together share
+(file hashes, the compile record, the publication plan's rows), one file per set of issue ids
+(``build newsletter ISSUE`` and a build of every issue each find theirs). Issue ids are slugs
+(lowercase, digits, hyphens), so no issue's own state can have such a name."""
+
+MAX_SHARED_STATES = 16
+"""Shared states kept (the most recently written): one per set of issues built together."""
+
+
+@dataclass
+class _Issue:
+    """One issue on its way through :func:`_render_issues`."""
+
+    issue_id: str
+    state_file: Path
+    previous: dict[str, Any]
+    facts: dict[str, Any]
+    loaded: LoadedIssue | None
+    domains: list[str]  # the catalogs it reads: UI, its own, its articles'
+    out_dir: Path
+    # Set once the publication plan is known:
+    plan: PublishPlan | None = None
+    unreadable: dict[str, Finding] = field(default_factory=dict)
+    chosen: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    wanted: dict[str, str] = field(default_factory=dict)
+    up_to_date: set[str] = field(default_factory=set)
+
+    @property
+    def stale(self) -> list[str]:
+        return [loc for loc in self.chosen if loc not in self.up_to_date]
+
+
+@dataclass
+class _Written:
+    """A built locale as its job left it: files written, what to report and record of them."""
+
+    files: list[OutputFile]
+    outputs: list[dict[str, Any]]  # output records, in the order of ``files``
+    findings: list[Finding]
+    subject: str
+
+
+def _build_job(shared: dict[str, _IssueInputs], issue_id: str, locale: str) -> tuple[str, Any]:
+    """Render one issue-locale and, when every check passed, write its files (in the worker).
+
+    Writing here rather than in the parent spreads the writes over the workers too and keeps
+    the files' bytes (some 200 KB per locale) from being pickled back; only their records
+    return. Nothing is written for a locale that failed, as before.
+    """
+    kind, value = _render_job(shared[issue_id], locale)
+    if kind != "built":
+        return kind, value
+    rendered: _Rendered = value
+    files: list[OutputFile] = []
+    outputs: list[dict[str, Any]] = []
+    for name, (path, data) in rendered.outputs.items():
+        written = atomic_write_bytes(path, data, durable=False)  # dist/: rebuilt if lost
+        record = output_record(path, data)
+        files.append(OutputFile(name, path, record["bytes"], record["sha256"], written))
+        outputs.append({"name": name, **record})
+    return "built", _Written(files, outputs, rendered.findings, rendered.subject)
+
+
+def _prune_shared_states(folder: Path) -> None:
+    """Keep the :data:`MAX_SHARED_STATES` most recently written shared states (a state only
+    saves work: a set of issues whose state was dropped checks its catalogs once more)."""
+    found = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(SHARED_STATE_PREFIX) and entry.name.endswith(".json"):
+            try:
+                found.append((entry.stat().st_mtime_ns, entry.path))
+            except OSError:
+                continue
+    for _, path in sorted(found, reverse=True)[MAX_SHARED_STATES:]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _render_issues(
+    settings: Settings,
+    issue_ids: list[str],
+    locales: Sequence[str] | None,
+    progress: _ItemProgress | None,
+    force: bool,
+) -> list[NewsletterReport]:
+    """The build behind :func:`render_newsletter` and :func:`render_newsletters`."""
     requested = requested_locales(settings, locales)
-    issue_file = issue_path(settings.newsletters_path, issue_id)  # checks the id
-    state_file = state_path(settings, "newsletter", f"{issue_id}.json")
-    previous = {} if force else read_state(state_file, "newsletter")
-    hashes = FileHashes(settings.root, previous.get("hashes"))
+    settings_key = settings_fingerprint(settings)
+    dist = settings.dist_path
+    site_dir = dist / "site"
+    shared_state = state_path(
+        settings, "newsletter", f"{SHARED_STATE_PREFIX}{digest(sorted(issue_ids))[:16]}.json"
+    )
+    shared_previous = {} if force else read_state(shared_state, "newsletter-shared")
+    hashes = FileHashes(settings.root, shared_previous.get("hashes"))
     swept = False
 
     def sweep() -> None:
         # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
         nonlocal swept
         if not swept:
-            sweep_stale_temp_files(settings.dist_path / "newsletter", settings.compiled_locales_path)
+            sweep_stale_temp_files(dist / "newsletter", settings.compiled_locales_path)
             swept = True
 
-    loaded: LoadedIssue | None = None
-    issue_sha = hashes.sha256(issue_file)
-    facts = _issue_inputs(hashes, issue_sha, previous.get("issue"))
-    if facts is None:
-        # Hashed before reading: a file saved meanwhile differs next time (and rebuilds).
-        articles = hashes.files(sorted(settings.articles_path.glob("*.md")))
-        loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
-        facts = _issue_facts(settings, issue_sha, articles, loaded)
-    article_slug, domain = str(facts["article"]), str(facts["domain"])
-    slugs = [str(slug) for slug in facts["slugs"]]
-    # Only the catalogs this issue reads (UI, the issue's, its articles'): checking every
-    # catalog of the site once per issue dominated a multi-issue build.
-    settings_key = settings_fingerprint(settings)
-    catalogs = compile_if_changed(
-        settings,
-        hashes,
-        previous.get("compile"),
-        domains=list(dict.fromkeys([UI_DOMAIN, domain, *slugs])),
-        before_compile=sweep,
-        settings_key=settings_key,
-    )
-    unreadable = _unreadable_catalogs(settings, catalogs.report(), domain)
-    compiled_keys = catalogs.locale_keys()
-    locale_keys = {loc: compiled_keys.get(loc) for loc in settings.all_locales}
-    row_keys = {loc: digest(settings_key, slugs, locale_keys[loc]) for loc in settings.all_locales}
-    plan, plan_rows = plan_publication_cached(settings, slugs, row_keys, previous.get("plan"))
-    chosen = [loc for loc in requested if plan.is_built(loc, article_slug)]
-    skipped = [s for s in plan.skipped if s.slug == article_slug and s.locale in requested]
+    # 1. Each issue: what it reads (from its state while the issue and its articles are
+    # unchanged). An issue that cannot be read is reported and left out; the others go on.
+    errors: dict[str, PubflowError] = {}
+    issues: list[_Issue] = []
+    articles: dict[str, str | None] | None = None
+    for issue_id in issue_ids:
+        try:
+            issue_file = issue_path(settings.newsletters_path, issue_id)  # checks the id
+            state_file = state_path(settings, "newsletter", f"{issue_id}.json")
+            previous = {} if force else read_state(state_file, "newsletter")
+            loaded: LoadedIssue | None = None
+            issue_sha = hashes.sha256(issue_file)
+            facts = _issue_inputs(hashes, issue_sha, previous.get("issue"))
+            if facts is None:
+                if articles is None:
+                    # Hashed before reading: a file saved meanwhile differs next time.
+                    articles = hashes.files(sorted(settings.articles_path.glob("*.md")))
+                loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
+                facts = _issue_facts(settings, issue_sha, articles, loaded)
+        except PubflowError as exc:
+            errors[issue_id] = exc
+            continue
+        slugs = [str(slug) for slug in facts["slugs"]]
+        issues.append(
+            _Issue(
+                issue_id,
+                state_file,
+                previous,
+                facts,
+                loaded,
+                list(dict.fromkeys([UI_DOMAIN, str(facts["domain"]), *slugs])),
+                dist / "newsletter" / issue_id,
+            )
+        )
 
-    out_dir = settings.dist_path / "newsletter" / issue_id
-    site_dir = settings.dist_path / "site"
-    common = digest(settings_key, hashes.tree(settings.templates_path), facts, plan.publication_key())
-    wanted = {
-        loc: digest("newsletter", loc, common, locale_keys[loc], loc in unreadable) for loc in chosen
-    }
-    recorded = previous.get("locales")
-    built_before: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
-    dist = settings.dist_path
-    up_to_date = {loc for loc in chosen if _locale_intact(dist, built_before.get(loc), wanted[loc])}
-    if len(up_to_date) < len(chosen):
+    # 2. Together: compile the catalogs of every issue (only those: checking every catalog of
+    # the site dominated a multi-issue build), plan the publication of all their articles.
+    shared_record: dict[str, Any] = {}
+    if issues:
+        domains = list(dict.fromkeys(domain for issue in issues for domain in issue.domains))
+        all_slugs = list(dict.fromkeys(str(slug) for issue in issues for slug in issue.facts["slugs"]))
+        catalogs = compile_if_changed(
+            settings,
+            hashes,
+            shared_previous.get("compile"),
+            domains=domains,
+            before_compile=sweep,
+            settings_key=settings_key,
+        )
+        compiled_keys = catalogs.locale_keys()
+        row_keys = {
+            loc: digest(settings_key, all_slugs, compiled_keys.get(loc)) for loc in settings.all_locales
+        }
+        plan, plan_rows = plan_publication_cached(settings, all_slugs, row_keys, shared_previous.get("plan"))
+        shared_record = {"compile": catalogs.record, "plan": plan_rows}
+        compile_report = catalogs.report()
+        templates = hashes.tree(settings.templates_path)
+        for issue in issues:
+            # Per issue, exactly what a build of that issue alone computes: its fingerprints
+            # do not change with the set of issues built together.
+            issue.plan = _sub_plan(plan, [str(slug) for slug in issue.facts["slugs"]])
+            domain, article_slug = str(issue.facts["domain"]), str(issue.facts["article"])
+            issue.unreadable = _unreadable_catalogs(settings, compile_report, domain)
+            mine = {f"{loc}/{name}" for loc in settings.all_locales for name in issue.domains}
+            locale_keys = _locale_keys({k: v for k, v in catalogs.compiled.items() if k in mine})
+            issue.chosen = [loc for loc in requested if issue.plan.is_built(loc, article_slug)]
+            issue.skipped = [
+                s for s in issue.plan.skipped if s.slug == article_slug and s.locale in requested
+            ]
+            common = digest(settings_key, templates, issue.facts, issue.plan.publication_key())
+            issue.wanted = {
+                loc: digest("newsletter", loc, common, locale_keys.get(loc), loc in issue.unreadable)
+                for loc in issue.chosen
+            }
+            recorded_locales = issue.previous.get("locales")
+            built_before = recorded_locales if isinstance(recorded_locales, dict) else {}
+            issue.up_to_date = {
+                loc for loc in issue.chosen if _locale_intact(dist, built_before.get(loc), issue.wanted[loc])
+            }
+
+    # 3. Load what renders; broken templates stop every issue that has something to render.
+    rendering = [issue for issue in issues if issue.stale]
+    if rendering:
         sweep()
-        if loaded is None:
-            loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
-        # Broken templates stop everything: check they load before rendering any locale.
-        probe = LocaleEnvironment(settings, settings.source_locale)
-        for name in (EMAIL_TEMPLATE, TEXT_TEMPLATE, ARCHIVE_TEMPLATE):
-            probe.get_template(name)
+        try:
+            probe = LocaleEnvironment(settings, settings.source_locale)
+            for name in (EMAIL_TEMPLATE, TEXT_TEMPLATE, ARCHIVE_TEMPLATE):
+                probe.get_template(name)
+        except PubflowError as exc:
+            for issue in rendering:
+                errors[issue.issue_id] = exc
+            rendering = []
+    for issue in rendering:
+        if issue.loaded is None:
+            try:
+                issue.loaded = load_issue(settings.newsletters_path, settings.articles_path, issue.issue_id)
+            except PubflowError as exc:
+                errors[issue.issue_id] = exc
+    issues = [issue for issue in issues if issue.issue_id not in errors]
 
-    report = NewsletterReport(issue_id, out_dir, out_dir / MANIFEST_NAME, skipped=skipped)
+    # 4. Every stale issue-locale in one pool (results in job order); up-to-date ones first.
+    total = sum(len(issue.chosen) for issue in issues)
+    done = 0
+
+    def advance(issue_id: str, locale: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, issue_id, locale)
+
+    for issue in issues:
+        for locale in issue.chosen:
+            if locale in issue.up_to_date:
+                advance(issue.issue_id, locale)
+    shared: dict[str, _IssueInputs] = {}
+    jobs: list[tuple[str, str]] = []
+    for issue in issues:
+        if issue.stale:
+            assert issue.loaded is not None and issue.plan is not None  # loaded in step 3
+            shared[issue.issue_id] = _IssueInputs(
+                settings, issue.loaded, issue.plan, site_dir, issue.out_dir, issue.unreadable
+            )
+            jobs.extend((issue.issue_id, locale) for locale in issue.stale)
+    outcomes: dict[tuple[str, str], tuple[str, Any]] = {}
+    if jobs:
+        results = run_jobs(
+            _build_job,
+            shared,
+            jobs,
+            workers=worker_count(settings.workers, len(jobs)),
+            on_done=lambda index, _: advance(*jobs[index]),
+        )
+        outcomes = dict(zip(jobs, results, strict=True))
+
+    # 5. Per issue: report, manifest and state, as a build of that issue alone leaves them.
+    reports: dict[str, NewsletterReport] = {}
+    finished: list[tuple[_Issue, dict[str, Any], dict[str, Any]]] = []
+    for issue in issues:
+        report, built_now, manifest_record = _finish_issue(
+            settings, issue, requested, outcomes
+        )
+        reports[issue.issue_id] = report
+        finished.append((issue, built_now, manifest_record))
+    saved_at = now_ns()
+    for issue, built_now, manifest_record in finished:
+        finish_output_records(
+            [manifest_record, *(output for record in built_now.values() for output in record["outputs"])],
+            saved_at,
+        )
+        write_state(
+            issue.state_file,
+            "newsletter",
+            {
+                "issue": issue.facts,
+                "locales": built_now,
+                "manifest": manifest_record,
+            },
+            issue.previous,
+        )
+    if issues:
+        new = not shared_state.exists()
+        write_state(
+            shared_state,
+            "newsletter-shared",
+            {"hashes": hashes.records(saved_at), **shared_record},
+            shared_previous,
+        )
+        if new:
+            _prune_shared_states(shared_state.parent)
+
+    out: list[NewsletterReport] = []
+    for issue_id in issue_ids:
+        if issue_id in errors:
+            folder = dist / "newsletter"
+            try:
+                folder /= validate_slug(issue_id)
+            except PubflowError:
+                pass  # a bad id: no folder of its own (nothing was written)
+            out.append(NewsletterReport(issue_id, folder, folder / MANIFEST_NAME, error=errors[issue_id]))
+        else:
+            out.append(reports[issue_id])
+    return out
+
+
+def _locale_keys(compiled: dict[str, str]) -> dict[str, str]:
+    """Locale → hash of its compiled files (:meth:`CatalogInputs.locale_keys` of a subset)."""
+    by_locale: dict[str, dict[str, str]] = {}
+    for key, value in compiled.items():
+        by_locale.setdefault(key.split("/", 1)[0], {})[key] = value
+    return {locale: digest_files(files) for locale, files in by_locale.items()}
+
+
+def _sub_plan(plan: PublishPlan, slugs: Sequence[str]) -> PublishPlan:
+    """The plan :func:`plan_publication` makes for ``slugs`` alone, cut out of a larger one.
+
+    Each (locale, article) cell depends only on that locale's catalogs of the UI and the
+    article, so cutting gives the same rows, in the same order (locales, then ``slugs``) —
+    and the same :meth:`PublishPlan.publication_key` as a build of one issue.
+    """
+    wanted = tuple(slugs)
+    by_cell: dict[tuple[str, str], list[Skipped]] = {}
+    for item in plan.skipped:
+        by_cell.setdefault((item.locale, item.slug), []).append(item)
+    return dataclasses.replace(
+        plan,
+        slugs=wanted,
+        coverage={(loc, slug): plan.coverage[(loc, slug)] for loc in plan.locales for slug in wanted},
+        built={loc: tuple(slug for slug in wanted if plan.is_built(loc, slug)) for loc in plan.built},
+        skipped=tuple(
+            item for loc in plan.locales for slug in wanted for item in by_cell.get((loc, slug), ())
+        ),
+    )
+
+
+def _finish_issue(
+    settings: Settings,
+    issue: _Issue,
+    requested: Sequence[str],
+    outcomes: dict[tuple[str, str], tuple[str, Any]],
+) -> tuple[NewsletterReport, dict[str, Any], dict[str, Any]]:
+    """One issue's report and manifest; returns them with the records its state keeps."""
+    dist = settings.dist_path
+    facts = issue.facts
+    article_slug = str(facts["article"])
+    recorded = issue.previous.get("locales")
+    built_before: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+    report = NewsletterReport(issue.issue_id, issue.out_dir, issue.out_dir / MANIFEST_NAME, skipped=issue.skipped)
     manifest_locales: dict[str, Any] = {}
     built_now: dict[str, Any] = {}
-    # Stale locales render side by side (``workers``); results are used below in order.
-    stale = [loc for loc in chosen if loc not in up_to_date]
-    outcomes: dict[str, tuple[str, Any]] = {}
-    if stale:
-        assert loaded is not None  # loaded above whenever a locale renders
-        inputs = _IssueInputs(settings, loaded, plan, site_dir, out_dir, unreadable)
-        jobs = [(locale,) for locale in stale]
-        workers = worker_count(settings.workers, len(stale))
-        outcomes = dict(zip(stale, run_jobs(_render_job, inputs, jobs, workers=workers), strict=True))
-    for done, locale in enumerate(chosen, start=1):
-        if locale in up_to_date:
+    for locale in issue.chosen:
+        if locale in issue.up_to_date:
             record = built_before[locale]
             report.locales.append(_replayed_result(dist, locale, record))
             report.up_to_date.append(locale)
             built_now[locale] = record
             manifest_locales[locale] = record["entry"]
-            if progress is not None:
-                progress(done, len(chosen), locale)
             continue
         result = LocaleResult(locale, "built")
         outputs: list[dict[str, Any]] = []  # in the order of result.files
-        kind, value = outcomes[locale]
+        kind, value = outcomes[(issue.issue_id, locale)]
         if kind == "failed":
             result.status, result.findings = "failed", value
         elif kind == "error":
             result.status, result.error = "failed", value
             result.findings = [Finding("error", "mjml" if isinstance(value, RenderError) else "render", value.describe())]
         else:
-            rendered = value
-            result.findings, result.subject = rendered.findings, rendered.subject
-            for name, (path, data) in rendered.outputs.items():
-                written = atomic_write_bytes(path, data, durable=False)  # dist/: rebuilt if lost
-                result.files.append(
-                    OutputFile(name, path, len(data), hashlib.sha256(data).hexdigest(), written)
-                )
-                outputs.append({"name": name, **output_record(path, data)})
+            written: _Written = value
+            result.findings, result.subject = written.findings, written.subject
+            result.files, outputs = written.files, written.outputs
         report.locales.append(result)
         manifest_locales[locale] = _locale_entry(
             settings, result, _check_summary(result.findings, result.status == "failed")
@@ -625,12 +942,10 @@ def render_newsletter(
         if result.status == "built":
             # Failed locales are not recorded: they render again (and fail or pass) next time.
             built_now[locale] = {
-                "fingerprint": wanted[locale],
+                "fingerprint": issue.wanted[locale],
                 "entry": manifest_locales[locale],
                 "outputs": outputs,
             }
-        if progress is not None:
-            progress(done, len(chosen), locale)
 
     previous_manifest = _read_manifest(report.manifest_path).get("locales", {})
     kept = {
@@ -638,7 +953,7 @@ def render_newsletter(
         for loc, entry in (previous_manifest.items() if isinstance(previous_manifest, dict) else [])
         if loc not in requested and loc in settings.all_locales
     }
-    for item in skipped:
+    for item in issue.skipped:
         manifest_locales[item.locale] = {"status": "not published", "reason": item.describe()}
     manifest = {
         "issue": facts["id"],
@@ -649,7 +964,7 @@ def render_newsletter(
     }
     # Indented JSON is slow to encode: when the same manifest is still on disk, leave it.
     manifest_key = digest(manifest)
-    manifest_record = previous.get("manifest")
+    manifest_record = issue.previous.get("manifest")
     if not (
         isinstance(manifest_record, dict)
         and manifest_record.get("key") == manifest_key
@@ -663,33 +978,18 @@ def render_newsletter(
     for loc, record in built_before.items():
         if loc not in requested and loc in settings.all_locales:
             built_now[loc] = record
-    saved_at = now_ns()
-    finish_output_records(
-        [manifest_record, *(output for record in built_now.values() for output in record["outputs"])],
-        saved_at,
-    )
-    write_state(
-        state_file,
-        "newsletter",
-        {
-            "hashes": hashes.records(saved_at),
-            "issue": facts,
-            "compile": catalogs.record,
-            "plan": plan_rows,
-            "locales": built_now,
-            "manifest": manifest_record,
-        },
-        previous,
-    )
-    return report
+    return report, built_now, manifest_record
 
 
 # Incremental rebuilds ---------------------------------------------------------------------------
 # ``build/incremental/newsletter/<issue>.json`` records what the issue read (its file and the
-# canonical articles load_issue consulted, hashed before reading), the compile and plan inputs,
-# and per built locale a fingerprint (code, settings, templates, issue inputs, publication
-# plan, that locale's compiled catalogs of the issue's domains) with its manifest entry and the
-# hash of every file written (email.*, web archive page).
+# canonical articles load_issue consulted, hashed before reading) and per built locale a
+# fingerprint (code, settings, templates, issue inputs, publication plan, that locale's
+# compiled catalogs of the issue's domains) with its manifest entry and the hash of every file
+# written (email.*, web archive page). What the issues built together share — file hashes, the
+# compile record, the plan's rows — is in ``_shared-<key>.json`` next to them (one per set of
+# issue ids; see SHARED_STATE_PREFIX). A locale's fingerprint only covers its own issue's
+# inputs, so it is the same whichever issues were built with it.
 
 
 def _issue_inputs(hashes: FileHashes, issue_sha: str | None, recorded: object) -> dict[str, Any] | None:
