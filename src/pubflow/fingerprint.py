@@ -250,13 +250,18 @@ def digest_files(files: Mapping[str, str | None]) -> str:
 
 def output_record(path: Path, data: bytes) -> dict[str, Any]:
     """What to remember of an output just written (or found identical): hash, size, stat."""
-    record: dict[str, Any] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return output_record_of(path, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def output_record_of(path: Path | str, sha256: str, size: int) -> dict[str, Any]:
+    """:func:`output_record` of content whose hash and size are already known."""
+    record: dict[str, Any] = {"sha256": sha256, "bytes": size}
     try:
         status = os.stat(path)
     except OSError:
         return record
     # A file that is not exactly what we wrote is never trusted by its stat.
-    if status.st_size == len(data):
+    if status.st_size == size:
         record["stat"] = list(_stamp(status))
     return record
 

@@ -120,3 +120,37 @@ def test_no_articles_is_a_clear_error(site_settings: Settings) -> None:
     with pytest.raises(RenderError, match="no articles") as error:
         render_site(site_settings)
     assert "pubflow ingest" in (error.value.hint or "")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_locale_that_fails_to_render_publishes_nothing(
+    site_settings: Settings, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # Every locale stages its files as it renders; one failing locale (in a worker process or
+    # not) must leave the whole site as it was: no page renamed into place, no staged leftover.
+    from pubflow.render import site as site_module
+
+    first = render_site(site_settings)
+    before = {p: p.read_bytes() for p in first.out_dir.rglob("*") if p.is_file()}
+    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen (neu)")
+    _edit(site_settings.root, "ar", MORNINGS.slug, MORNINGS.title, "صباحات هادئة (جديد)")
+    real = site_module.render_locale_index
+
+    def failing(env, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if env.locale == "ar":
+            raise RenderError("broken on purpose")
+        return real(env, *args, **kwargs)
+
+    monkeypatch.setattr(site_module, "render_locale_index", failing)
+    monkeypatch.setattr(site_module, "worker_count", lambda *_: workers)
+    with pytest.raises(RenderError, match="broken on purpose"):
+        render_site(load_settings(site_settings.root))
+    after = {p: p.read_bytes() for p in first.out_dir.rglob("*") if p.is_file()}
+    assert after == before
+
+    monkeypatch.setattr(site_module, "render_locale_index", real)
+    clear_cache()
+    report = render_site(load_settings(site_settings.root))
+    assert "Ruhige Morgen (neu)" in (first.out_dir / "de" / "index.html").read_text("utf-8")
+    assert any(p.locale == "ar" for p in report.pages if p.written)
+    assert not [p for p in first.out_dir.rglob("*.tmp")]

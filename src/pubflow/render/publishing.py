@@ -107,16 +107,26 @@ def publish_coverage(
         return 100.0
     lowest = 100.0
     for domain in domains:
-        if not compiled_paths(settings, locale, domain).states.exists():
+        percent = _domain_coverage(settings, locale, domain, policy)
+        if percent is None:
             return 0.0
-        counts = compiled_state_counts(settings, locale, domain)
-        covered = counts[State.REVIEWED]
-        if policy == "machine":
-            covered += counts[State.MACHINE]
-        total = sum(counts.values())
-        if total:
-            lowest = min(lowest, 100.0 * covered / total)
+        lowest = min(lowest, percent)
     return lowest
+
+
+def _domain_coverage(
+    settings: Settings, locale: str, domain: str, policy: PublishPolicy
+) -> float | None:
+    """Percent of one target catalog that ``policy`` shows; None when it was never compiled."""
+    states = compiled_paths(settings, locale, domain).states
+    if not states.exists():
+        return None
+    counts = compiled_state_counts(settings, locale, domain)
+    covered = counts[State.REVIEWED]
+    if policy == "machine":
+        covered += counts[State.MACHINE]
+    total = sum(counts.values())
+    return 100.0 * covered / total if total else 100.0
 
 
 @dataclass(frozen=True)
@@ -278,8 +288,16 @@ def _plan_locale(
     chosen: list[str] = []
     coverage: dict[tuple[str, str], float] = {}
     skipped: list[Skipped] = []
+    # The UI catalog is on every page: read its counts once per locale, not once per article.
+    ui = 100.0 if locale == settings.source_locale else _domain_coverage(settings, locale, UI_DOMAIN, policy)
     for slug in slugs:
-        percent = publish_coverage(settings, locale, [UI_DOMAIN, slug], policy=policy)
+        if locale == settings.source_locale:
+            percent = 100.0
+        elif ui is None:
+            percent = 0.0
+        else:
+            own = _domain_coverage(settings, locale, slug, policy)
+            percent = 0.0 if own is None else min(ui, own)
         coverage[(locale, slug)] = percent
         if locale == settings.source_locale or locale == PSEUDO_LOCALE or percent >= limit:
             chosen.append(slug)

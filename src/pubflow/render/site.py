@@ -51,6 +51,7 @@ from pubflow.fingerprint import (
     now_ns,
     output_intact,
     output_record,
+    output_record_of,
     read_state,
     settings_fingerprint,
     state_path,
@@ -61,6 +62,7 @@ from pubflow.i18n.checks import Diagnostic
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
 from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
 from pubflow.parallel import run_jobs, worker_count
+from pubflow.staging import StagedFile, StagedWrites
 from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
 from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
 from pubflow.render.catalog_inputs import compile_if_changed
@@ -267,15 +269,15 @@ def render_site(
         if progress is not None:
             progress(done, planned, what)
 
-    pending: list[SiteOutput | PageResult] = []
+    pending: list[SiteOutput | StagedOutput | PageResult] = []
     problems: dict[str, list[RenderProblem]] = {}
     # Locales render side by side (``workers``); their outputs are written here, in order,
     # and progress is reported per output in that order as the locales finish.
     to_render = [locale for locale in requested if locale not in up_to_date]
-    finished: dict[int, list[SiteOutput]] = {}
+    finished: dict[int, list[StagedOutput]] = {}
     reported = 0
 
-    def locale_done(index: int, outputs: list[SiteOutput]) -> None:
+    def locale_done(index: int, outputs: list[StagedOutput]) -> None:
         nonlocal reported
         finished[index] = outputs
         while reported in finished:
@@ -283,19 +285,26 @@ def render_site(
                 step(output.site_path)
             reported += 1
 
-    rendered = dict(
-        zip(
-            to_render,
-            run_jobs(
-                _render_locale_outputs,
-                _LocaleInputs(settings, plan, articles, by_slug),
-                [(locale,) for locale in to_render],
-                workers=worker_count(settings.workers, len(to_render)),
-                on_done=locale_done,
-            ),
-            strict=True,
+    # Each locale's files are staged by the process that rendered them and renamed into
+    # place below, once every locale has rendered (a failure leaves the site as it was).
+    staging = StagedWrites.new()
+    try:
+        rendered = dict(
+            zip(
+                to_render,
+                run_jobs(
+                    _render_locale_outputs,
+                    _LocaleInputs(settings, plan, articles, by_slug, site_dir, staging),
+                    [(locale,) for locale in to_render],
+                    workers=worker_count(settings.workers, len(to_render)),
+                    on_done=locale_done,
+                ),
+                strict=True,
+            )
         )
-    )
+    except BaseException:
+        staging.discard(*(site_dir / page_dir(locale) for locale in to_render))
+        raise
     for locale in requested:
         if locale in up_to_date:
             replayed = _replay(site_dir, locale, groups[locale], problems)
@@ -324,7 +333,12 @@ def render_site(
     )
     new_groups = {key: groups[key] for key in up_to_date}
     new_groups.update({key: {"fingerprint": wanted[key], "files": []} for key in stale})
-    _write(site_dir, pending, problems, report, new_groups)
+    try:
+        _write(site_dir, pending, problems, report, new_groups, staging)
+    except BaseException:
+        # What was not renamed (an error while writing) must not linger as a leftover.
+        staging.discard(*(site_dir / page_dir(locale) for locale in to_render))
+        raise
     current = {
         page.site_path: {"kind": page.kind, "locale": page.locale, "slug": page.slug}
         for page in report.pages
@@ -370,10 +384,43 @@ class _LocaleInputs:
     plan: PublishPlan
     articles: list[CanonicalArticle]
     by_slug: dict[str, CanonicalArticle]
+    site_dir: Path
+    staging: StagedWrites
 
 
-def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[SiteOutput]:
-    """One locale's article pages, index and feed, in memory (a job of :func:`run_jobs`)."""
+@dataclass(frozen=True)
+class StagedOutput:
+    """One rendered output, staged on disk beside its target (see :mod:`pubflow.staging`)."""
+
+    site_path: str
+    kind: str
+    locale: str | None
+    slug: str | None
+    file: StagedFile
+    notices: frozenset[Notice] = frozenset()
+    problems: tuple[RenderProblem, ...] = ()
+
+
+def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[StagedOutput]:
+    """One locale's article pages, index and feed: rendered, then staged (a job of
+    :func:`run_jobs`; a render error stops the job before it stages anything)."""
+    outputs = _render_locale(inputs, locale)
+    return [
+        StagedOutput(
+            output.site_path,
+            output.kind,
+            output.locale,
+            output.slug,
+            inputs.staging.stage(inputs.site_dir / output.site_path, output.text.encode("utf-8")),
+            output.notices,
+            output.problems,
+        )
+        for output in outputs
+    ]
+
+
+def _render_locale(inputs: _LocaleInputs, locale: str) -> list[SiteOutput]:
+    """One locale's article pages, index and feed, in memory."""
     plan, articles, by_slug = inputs.plan, inputs.articles, inputs.by_slug
     env = LocaleEnvironment(inputs.settings, locale, policy=plan.policy(locale))
     outputs = [render_article_page(env, plan, by_slug[slug], by_slug) for slug in plan.built[locale]]
@@ -392,10 +439,11 @@ def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[SiteOutpu
 
 def _write(
     site_dir: Path,
-    pending: Sequence[SiteOutput | PageResult],
+    pending: Sequence[SiteOutput | StagedOutput | PageResult],
     problems: Mapping[str, list[RenderProblem]],
     report: SiteReport,
     groups: dict[str, Any],
+    staging: StagedWrites,
 ) -> None:
     """Write the rendered outputs, report every page, record each written one in its group."""
     for item in pending:
@@ -404,8 +452,13 @@ def _write(
             report.problems.extend(PageProblem(item.site_path, p) for p in problems[item.site_path])
             continue
         path = site_dir / item.site_path
-        data = item.text.encode("utf-8")
-        written = atomic_write_bytes(path, data, durable=False)  # dist/: rebuilt if ever lost
+        if isinstance(item, StagedOutput):
+            written = staging.commit(item.file)
+            file_record = output_record_of(path, item.file.sha256, item.file.size)
+        else:
+            data = item.text.encode("utf-8")
+            written = atomic_write_bytes(path, data, durable=False)  # dist/: rebuilt if ever lost
+            file_record = output_record(path, data)
         report.pages.append(
             PageResult(item.site_path, path, item.kind, item.locale, item.slug, item.notices, written)
         )
@@ -415,7 +468,7 @@ def _write(
             record["notices"] = sorted(notice.value for notice in item.notices)
         if item.problems:
             record["problems"] = [dataclasses.asdict(problem) for problem in item.problems]
-        groups[item.locale or SITE_WIDE]["files"].append({**record, **output_record(path, data)})
+        groups[item.locale or SITE_WIDE]["files"].append({**record, **file_record})
 
 
 def _count_outputs(plan: PublishPlan, locales: Sequence[str]) -> int:
