@@ -1,10 +1,13 @@
-"""Flow "build newsletter": one issue → MJML, HTML, text and .eml per published language."""
+"""Flow "build newsletter": one issue → MJML, HTML, text and .eml per published language.
+
+:func:`run_newsletter_builds` is the step publish uses for every issue at once.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.common import (
@@ -18,17 +21,34 @@ from flows.common import (
     settings,
     user_errors,
 )
-from pubflow.newsletter.build import render_newsletter
+from pubflow.newsletter.build import NewsletterReport, render_newsletters
 
 
 @task(name="build newsletter", cache_key_fn=inputs_cache_key, persist_result=True)
-def build_newsletter_task(issue: str, locales: list[str] | None) -> dict[str, Any]:
-    """Render, check and export one issue; pure (cached by the content hash of all inputs)."""
+def build_newsletter_task(issues: list[str], locales: list[str] | None) -> list[dict[str, Any]]:
+    """Render, check and export issues ``issues`` in one pass; pure (cached by the content hash
+    of all inputs). One result per issue: its report, or ``{"issue", "error"}`` when it could
+    not be built at all (file:line of the problem) — the others are built regardless.
+
+    One task run for every issue: a task run's fixed cost in the flow (state round trips, the
+    cache key's input hashing, result storage) was paid once per issue, and the library build
+    shares its compile check, publication plan and worker pool between issues.
+    """
     cfg = settings()
-    with user_errors("Build newsletter"):
-        report = render_newsletter(cfg, issue, locales or None)
+    results: list[dict[str, Any]] = []
+    with user_errors("Build newsletter"):  # problems of the whole build (a bad locale, …)
+        reports = render_newsletters(cfg, issues, locales or None)
+    for report in reports:
+        if report.error is not None:
+            results.append({"issue": report.issue_id, "error": report.error.describe()})
+        else:
+            results.append(_issue_result(report))
+    return results
+
+
+def _issue_result(report: NewsletterReport) -> dict[str, Any]:
     return {
-        "issue": issue,
+        "issue": report.issue_id,
         "summary": report.summary(),
         "built": [r.locale for r in report.built],
         "failed": {r.locale: r.describe_failure() for r in report.failed},
@@ -66,26 +86,56 @@ def newsletter_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_newsletter_build(issue: str, locales: list[str] | None) -> dict[str, Any]:
-    """Call the cached build task, refreshing the cache when outputs were removed.
+def run_newsletter_builds(issues: list[str], locales: list[str] | None) -> list[dict[str, Any]]:
+    """Build ``issues`` with one call of the cached build task; one result dict per issue.
 
-    Holds the project run lock (already held when publish calls it), like the site build.
+    The cache is refreshed when any issue's outputs were removed. Holds the project run lock
+    (already held when publish calls it), like the site build. Each issue gets its artifacts;
+    an issue that could not be built at all fails the run — after the others were built and
+    their artifacts made — with its file:line, as a build of that issue alone does.
     """
     cfg = settings()
-    out = cfg.dist_path / "newsletter" / issue
+    results: list[dict[str, Any]] = []
+    if not issues:
+        return results
     with project_lock("Build newsletter"):
-        intact = outputs_intact(out / "manifest.json", cfg.dist_path)
-        result = build_newsletter_task.with_options(refresh_cache=not intact)(issue, locales)
-    create_markdown_artifact(
-        markdown=newsletter_markdown(result),
-        key=f"newsletter-{issue}",
-        description=f"Newsletter {issue}: links and results",
-    )
-    create_table_artifact(
-        table=result["checks"],
-        key=f"newsletter-{issue}-checks",
-        description="Newsletter checks per language: size, warnings, errors",
-    )
+        intact = all(
+            outputs_intact(cfg.dist_path / "newsletter" / issue / "manifest.json", cfg.dist_path)
+            for issue in issues
+        )
+        results = build_newsletter_task.with_options(refresh_cache=not intact)(list(issues), locales)
+    broken = []
+    for result in results:
+        if "error" in result:
+            broken.append(result)
+            continue
+        issue = result["issue"]
+        create_markdown_artifact(
+            markdown=newsletter_markdown(result),
+            key=f"newsletter-{issue}",
+            description=f"Newsletter {issue}: links and results",
+        )
+        create_table_artifact(
+            table=result["checks"],
+            key=f"newsletter-{issue}-checks",
+            description="Newsletter checks per language: size, warnings, errors",
+        )
+    if broken:
+        messages = [f"Build newsletter failed: {result['error']}" for result in broken]
+        for message in messages:
+            get_run_logger().error(message)
+        create_markdown_artifact(
+            markdown="## Build newsletter failed\n\n" + "".join(f"- {r['error']}\n" for r in broken),
+            key="build-newsletter-failure",
+            description="Why build newsletter failed and what to do",
+        )
+        raise FlowFailure(messages[0] if len(messages) == 1 else "; ".join(messages))
+    return results
+
+
+def run_newsletter_build(issue: str, locales: list[str] | None) -> dict[str, Any]:
+    """:func:`run_newsletter_builds` for one issue."""
+    [result] = run_newsletter_builds([issue], locales)
     return result
 
 

@@ -24,7 +24,7 @@ from flows.common import (
     settings,
 )
 from flows.ingest import ingest_sources
-from flows.newsletter import run_newsletter_build
+from flows.newsletter import run_newsletter_builds
 from flows.site import run_site_build
 from pubflow.locales import PSEUDO_LOCALE
 
@@ -108,10 +108,12 @@ def publish(
         site = run_site_build(chosen, policy)
         progress.update(75)
 
-        built_issues = []
+        built_issues: list[dict[str, Any]] = []
         if newsletters:
-            for issue in newsletter_issues(slugs):
-                built_issues.append(run_newsletter_build(issue, chosen))
+            # Every issue in one build step: one task run, one compile check and plan, one pool
+            # of workers. A broken issue fails the run (with its file:line) after the others
+            # are built and have their artifacts.
+            built_issues = run_newsletter_builds(newsletter_issues(slugs), chosen)
         progress.update(95)
         stats_task(catalog_locales)
         progress.update(100)

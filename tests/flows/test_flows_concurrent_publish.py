@@ -45,14 +45,14 @@ PUBLISHER = """
     if sys.argv[1] == "pause":
         # A long publish, made long on purpose: after building the site (holding the lock, with
         # dist/ half updated) it waits for the test's word before building the newsletters.
-        build_newsletter = flows.publish.run_newsletter_build
+        build_newsletter = flows.publish.run_newsletter_builds
 
         def paused(*args, **kwargs):
             print("paused", flush=True)
             sys.stdin.readline()
             return build_newsletter(*args, **kwargs)
 
-        flows.publish.run_newsletter_build = paused
+        flows.publish.run_newsletter_builds = paused
     print("ready", flush=True)
     sys.stdin.readline()  # go
     state = publish(locales=["en", "de"], return_state=True)

@@ -132,3 +132,37 @@ def test_prefill_flow_refuses_none_and_fills_pseudo(flow_project: Path) -> None:
     filled = prefill_flow(locales=["en_XA"], backend="pseudo", return_state=True)
     assert filled.is_completed(), filled.message
     assert filled.result()["filled"] > 0
+
+
+def test_publish_builds_every_issue_in_one_step_and_reports_a_broken_one(flow_project: Path) -> None:
+    from flows.publish import publish
+
+    issues = flow_project / "content" / "newsletters"
+    text = (issues / "2026-12.toml").read_text("utf-8")
+    (issues / "2027-01.toml").write_text(
+        text.replace('id = "2026-12"', 'id = "2027-01"').replace("2026-12-01", "2027-01-05"), "utf-8"
+    )
+    # Sorted between the two good issues; line 4 names an article that does not exist.
+    (issues / "2026-12-b.toml").write_text(
+        'id = "2026-12-b"\ndate = 2026-12-15\n\narticle = "no-such-article"\n'
+        'subject = "Broken"\npreheader = "Broken"\nintro = ["Broken"]\n',
+        "utf-8",
+    )
+    state = publish(return_state=True)
+    assert state.is_failed()
+    assert "2026-12-b.toml:4" in state.message and "no-such-article" in state.message
+    # The good issues around it were built, each with its artifacts, in one task run.
+    for issue in ("2026-12", "2027-01"):
+        assert (flow_project / "dist" / "newsletter" / issue / "en" / "email.eml").is_file()
+    assert not (flow_project / "dist" / "newsletter" / "2026-12-b").exists()
+    run_id = state.state_details.flow_run_id
+    keys = _artifact_keys(run_id)
+    assert {"newsletter-2026-12", "newsletter-2027-01", "build-newsletter-failure"} <= keys
+    assert _task_states(run_id)["build newsletter"] == ["Completed"]
+
+    (issues / "2026-12-b.toml").unlink()
+    fixed = publish(return_state=True)
+    assert fixed.is_completed(), fixed.message
+    built = fixed.result()["newsletters"]
+    assert [item["issue"] for item in built] == ["2026-12", "2027-01"]
+    assert all(item["built"] and not item["failed"] for item in built)
