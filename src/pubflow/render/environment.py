@@ -317,6 +317,11 @@ class LocaleEnvironment:
         self._shown: dict[
             tuple[str, str, str | None], tuple[Shown, ShownMessage, tuple[RenderProblem, ...]]
         ] = {}
+        # The same for UI strings (see _ui_text), and what _show_ui recorded last.
+        self._ui_shown: dict[tuple[Any, ...], tuple[str, ShownMessage, tuple[RenderProblem, ...]]] = {}
+        self._last_ui: tuple[ShownMessage, tuple[RenderProblem, ...]] | None = None
+        self._numbers: dict[int | float, str] = {}
+        self._dates: dict[tuple[dt.date, str], str] = {}
         dirs = list(template_dirs) if template_dirs is not None else [settings.templates_path]
         self.template_dirs = dirs
         self.jinja = jinja2.Environment(
@@ -422,11 +427,20 @@ class LocaleEnvironment:
         """A date as this locale writes it (Babel/CLDR); empty for None."""
         if value is None:
             return ""
-        return babel_format_date(value, format=format, locale=self.babel)
+        key = (value, format)
+        text = self._dates.get(key)
+        if text is None:
+            text = self._dates[key] = babel_format_date(value, format=format, locale=self.babel)
+        return text
 
     def format_number(self, value: int | float) -> str:
         """A number with this locale's digits and separators."""
-        return format_decimal(value, locale=self.babel)
+        text = self._numbers.get(value)
+        if text is None or type(value) is not int:
+            text = format_decimal(value, locale=self.babel)
+            if type(value) is int:
+                self._numbers[value] = text
+        return text
 
     # Gettext callables (installed as template globals) -------------------------------------
     def _show_ui(
@@ -457,7 +471,9 @@ class LocaleEnvironment:
             state, shown_lang = State.INVALID, self.settings.source_locale
             result = self._format(msgid, fallback_text, variables, autoescape)
         fallback = state not in (State.REVIEWED, State.MACHINE)
-        _record(ShownMessage(self.ui_domain, msgid, msgctxt, state, fallback), problems)
+        shown = ShownMessage(self.ui_domain, msgid, msgctxt, state, fallback)
+        _record(shown, problems)
+        self._last_ui = (shown, tuple(problems))
         wrapped: TranslatedMarkup | TranslatedText
         wrapped = TranslatedMarkup(result) if autoescape else TranslatedText(result)
         lang = html_lang(shown_lang)
@@ -478,14 +494,41 @@ class LocaleEnvironment:
         return text % dict(variables)
 
     def _gettext(self, context: jinja2.runtime.Context, msgid: str, **variables: Any) -> str:
-        found = self.translations(self.ui_domain).gettext(msgid)
-        return self._show_ui(context, found, msgid, None, variables, msgid)
+        return self._ui_text(context, msgid, None, variables)
 
     def _pgettext(
         self, context: jinja2.runtime.Context, msgctxt: str, msgid: str, **variables: Any
     ) -> str:
+        return self._ui_text(context, msgid, msgctxt, variables)
+
+    def _ui_text(
+        self,
+        context: jinja2.runtime.Context,
+        msgid: str,
+        msgctxt: str | None,
+        variables: Mapping[str, Any],
+    ) -> str:
+        """gettext/pgettext, remembered per message and values: every page of a locale shows
+        the same headings and labels, and escaping, checking and formatting them is the same
+        work each time (the values' types are part of the key: Markup and str format apart)."""
+        key: tuple[Any, ...] | None = (
+            msgid,
+            msgctxt,
+            context.eval_ctx.autoescape,
+            tuple((name, type(value), value) for name, value in sorted(variables.items())),
+        )
+        try:
+            known = self._ui_shown.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value: not remembered
+            key, known = None, None
+        if known is not None:
+            _record(known[1], known[2])
+            return known[0]
         found = self.translations(self.ui_domain).gettext(msgid, context=msgctxt)
-        return self._show_ui(context, found, msgid, msgctxt, variables, msgid)
+        text = self._show_ui(context, found, msgid, msgctxt, variables, msgid)
+        if key is not None:
+            self._ui_shown[key] = (text, *self._last_ui)
+        return text
 
     def _ngettext(
         self,
