@@ -8,6 +8,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from markupsafe import Markup
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from pubflow.config import Settings, load_settings
@@ -246,6 +247,18 @@ def test_a_repeated_lookup_is_recorded_every_time_in_every_render(settings: Sett
     other = env.render("q.html", content_domain="article")
     assert other.text == "Gut" and other.record.problems == [] and other.notices == frozenset()
     assert env.lookup("Ok", domain="article") is env.lookup("Ok", domain="article")
+
+
+def test_remembered_ui_strings_keep_escaping_apart_by_value_type(settings: Settings) -> None:
+    env = make_env(
+        settings,
+        {"p.html": "{{ _('Hi %(n)s', n=a) }}|{{ _('Hi %(n)s', n=b) }}|{{ _('Hi %(n)s', n=a) }}"},
+        ui={"Hi %(n)s": ("Hallo %(n)s", State.REVIEWED)},
+    )
+    for _ in range(2):
+        rendered = env.render("p.html", a="<b>", b=Markup("<b>"))
+        assert rendered.text == "Hallo &lt;b&gt;|Hallo <b>|Hallo &lt;b&gt;"
+        assert [m.msgid for m in rendered.record.shown] == ["Hi %(n)s"] * 3
 
 
 def test_json_for_script_cannot_close_the_script_element() -> None:
