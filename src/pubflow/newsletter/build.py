@@ -69,7 +69,7 @@ from pubflow.ingest.newsletter import (
     issue_path,
     load_issue,
 )
-from pubflow.locales import PSEUDO_LOCALE, html_lang
+from pubflow.locales import PSEUDO_LOCALE, html_lang, text_direction
 from pubflow.newsletter.checks import (
     CHECK_NAMES,
     Finding,
@@ -338,7 +338,9 @@ class _IssueInputs:
     unreadable: dict[str, Finding]
 
 
-def _render_job(inputs: _IssueInputs, locale: str) -> tuple[str, Any]:
+def _render_job(
+    inputs: _IssueInputs, locale: str, env: LocaleEnvironment | None = None
+) -> tuple[str, Any]:
     """One locale, as ("built", rendered), ("failed", findings) or ("error", PubflowError).
 
     Failures come back as values: ``_LocaleFailed`` would not survive the trip from a worker
@@ -348,7 +350,7 @@ def _render_job(inputs: _IssueInputs, locale: str) -> tuple[str, Any]:
         if locale in inputs.unreadable:
             raise _LocaleFailed([inputs.unreadable[locale]])
         rendered = _render_locale(
-            inputs.settings, inputs.loaded, inputs.plan, locale, inputs.site_dir, inputs.out_dir
+            inputs.settings, inputs.loaded, inputs.plan, locale, inputs.site_dir, inputs.out_dir, env
         )
     except _LocaleFailed as failure:
         return "failed", failure.findings
@@ -364,9 +366,14 @@ def _render_locale(
     locale: str,
     site_dir: Path,
     out_dir: Path,
+    env: LocaleEnvironment | None = None,
 ) -> _Rendered:
-    """Everything of one locale, in memory and checked; errors raise :class:`_LocaleFailed`."""
-    env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
+    """Everything of one locale, in memory and checked; errors raise :class:`_LocaleFailed`.
+
+    ``env``: an environment of this locale and its policy to reuse (see :class:`_Jobs`).
+    """
+    if env is None:
+        env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
     issue = loaded.issue
     domain = loaded.source.domain
     content = build_content(env, loaded, plan)
@@ -622,14 +629,38 @@ class _Written:
     subject: str
 
 
-def _build_job(shared: dict[str, _IssueInputs], issue_id: str, locale: str) -> tuple[str, Any]:
+@dataclass
+class _Jobs:
+    """What the jobs of one build share: each issue's inputs, and environments per locale.
+
+    One :class:`LocaleEnvironment` per (locale, policy) serves every issue a process renders
+    in that locale, as the site build does for its pages: its Jinja templates, catalogs and
+    remembered lookups (the UI strings every issue shows) are made once, not once per issue.
+    Its catalogs are those of this build (the cache is made per build and, in a worker,
+    lives in that worker's copy).
+    """
+
+    issues: dict[str, _IssueInputs]
+    environments: dict[tuple[str, str], LocaleEnvironment] = field(default_factory=dict)
+
+    def environment(self, inputs: _IssueInputs, locale: str) -> LocaleEnvironment:
+        policy = inputs.plan.policy(locale)
+        env = self.environments.get((locale, policy))
+        if env is None:
+            env = LocaleEnvironment(inputs.settings, locale, policy=policy)
+            self.environments[(locale, policy)] = env
+        return env
+
+
+def _build_job(shared: _Jobs, issue_id: str, locale: str) -> tuple[str, Any]:
     """Render one issue-locale and, when every check passed, write its files (in the worker).
 
     Writing here rather than in the parent spreads the writes over the workers too and keeps
     the files' bytes (some 200 KB per locale) from being pickled back; only their records
     return. Nothing is written for a locale that failed, as before.
     """
-    kind, value = _render_job(shared[issue_id], locale)
+    inputs = shared.issues[issue_id]
+    kind, value = _render_job(inputs, locale, shared.environment(inputs, locale))
     if kind != "built":
         return kind, value
     rendered: _Rendered = value
@@ -800,17 +831,20 @@ def _render_issues(
         for locale in issue.chosen:
             if locale in issue.up_to_date:
                 advance(issue.issue_id, locale)
-    shared: dict[str, _IssueInputs] = {}
+    shared = _Jobs({})
     jobs: list[tuple[str, str]] = []
     for issue in issues:
         if issue.stale:
             assert issue.loaded is not None and issue.plan is not None  # loaded in step 3
-            shared[issue.issue_id] = _IssueInputs(
+            shared.issues[issue.issue_id] = _IssueInputs(
                 settings, issue.loaded, issue.plan, site_dir, issue.out_dir, issue.unreadable
             )
             jobs.extend((issue.issue_id, locale) for locale in issue.stale)
     outcomes: dict[tuple[str, str], tuple[str, Any]] = {}
     if jobs:
+        # Each locale's CLDR data (some 10 ms to load) once here, not once in every worker.
+        for locale in dict.fromkeys(locale for _, locale in jobs):
+            text_direction(locale)
         results = run_jobs(
             _build_job,
             shared,
