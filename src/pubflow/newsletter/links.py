@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pubflow.newsletter.markup import start_tags
@@ -20,6 +21,13 @@ UTM_MEDIUM = "email"
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 
 
+# The URL helpers below are pure functions of strings, and an issue-locale asks about the same
+# URLs several times (email, plain text, web copy, then the link checks of each), as do the
+# issues of one build: remembered rather than split and parsed again.
+_URL_CACHE = 8192
+
+
+@lru_cache(maxsize=_URL_CACHE)
 def add_utm(url: str, *, campaign: str, content: str, source: str = UTM_SOURCE, medium: str = UTM_MEDIUM) -> str:
     """``url`` with the UTM parameters it does not have yet (http/https only; others unchanged)."""
     parts = urlsplit(url)
@@ -51,6 +59,7 @@ def _form_encoded(pairs: list[tuple[str, str]]) -> str:
     return urlencode(pairs)
 
 
+@lru_cache(maxsize=_URL_CACHE)
 def has_utm(url: str) -> bool:
     """True when every UTM parameter we add is present."""
     present = {name for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
@@ -61,12 +70,14 @@ def has_utm(url: str) -> bool:
 _WHITESPACE = re.compile(r"\s")
 
 
+@lru_cache(maxsize=_URL_CACHE)
 def is_https(url: str) -> bool:
     """An absolute https URL with a host and no whitespace."""
     parts = urlsplit(url)
     return parts.scheme == "https" and bool(parts.hostname) and _WHITESPACE.search(url) is None
 
 
+@lru_cache(maxsize=_URL_CACHE)
 def is_mailto(url: str) -> bool:
     return urlsplit(url).scheme == "mailto" and "@" in url and _WHITESPACE.search(url) is None
 
