@@ -115,3 +115,14 @@ def test_states_are_only_trusted_from_the_same_code(tmp_path: Path, monkeypatch:
     assert read_state(path, "site") == {}
     path.write_text("[1, 2", "utf-8")
     assert read_state(path, "site") == {}
+
+
+def test_worker_count_and_servers_do_not_change_the_fingerprint(tmp_path: Path) -> None:
+    from pubflow.config import load_settings
+    from pubflow.fingerprint import settings_fingerprint
+
+    base = load_settings(tmp_path)
+    key = settings_fingerprint(base)
+    assert settings_fingerprint(base.model_copy(update={"workers": 3})) == key
+    assert settings_fingerprint(base.model_copy(update={"preview_port": 9000})) == key
+    assert settings_fingerprint(base.model_copy(update={"site_name": "Other"})) != key

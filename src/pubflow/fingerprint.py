@@ -59,6 +59,8 @@ OPERATIONAL_SETTINGS = frozenset(
         "smtp_port", "smtp_security", "smtp_user", "smtp_password", "smtp_timeout", "send_rate",
         "smtp_retries", "smtp_backoff", "smtp_ca_file", "newsletter_cron", "newsletter_timezone",
         "host", "preview_port", "unsubscribe_port", "run_lock_wait",
+        # Outputs are the same with any number of worker processes (tested).
+        "workers",
     }
 )
 """Settings no rendered byte depends on (machine translation, sending, servers, scheduling).

@@ -130,16 +130,16 @@ def compiled_fingerprints(
     found: dict[str, str] = {}
     if domains is not None:
         # A few domains: a stat per file is cheaper than listing folders of thousands.
+        # Only the sidecars are hashed; of the .mo files only whether they exist counts.
         names = sorted({validate_slug(domain, where="domain") for domain in domains})
-        files = [name + suffix for name in names for suffix in (states, mo, machine)]
+        files = [name + states for name in names]
         for locale in settings.all_locales:
             folder = os.fspath(compiled_paths(settings, locale, "messages").mo.parent)
             shas = hashes.names(folder, files)
             for name in names:
-                found[f"{locale}/{name}"] = (
-                    f"{shas[name + states]}:{shas[name + mo] is not None:d}"
-                    f"{shas[name + machine] is not None:d}"
-                )
+                has_mo = os.path.isfile(os.path.join(folder, name + mo))
+                has_machine = os.path.isfile(os.path.join(folder, name + machine))
+                found[f"{locale}/{name}"] = f"{shas[name + states]}:{has_mo:d}{has_machine:d}"
         return found
     for locale in settings.all_locales:
         folder = os.fspath(compiled_paths(settings, locale, "messages").mo.parent)
