@@ -1,0 +1,162 @@
+"""Our .mo writer against polib's ``to_binary`` (the reference) and GNU msgunfmt."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import polib
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pubflow.errors import CatalogError
+from pubflow.i18n.compile import mo_plural_forms
+from pubflow.i18n.mo import mo_bytes, mo_header
+from pubflow.i18n.pofile import parse_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+MSGUNFMT = "/usr/bin/msgunfmt"
+
+METADATA = {
+    "Language": "de",
+    "MIME-Version": "1.0",
+    "Content-Type": "text/plain; charset=UTF-8",
+    "Content-Transfer-Encoding": "8bit",
+    "Plural-Forms": "nplurals=2; plural=(n != 1);",
+}
+
+
+def polib_mo(metadata: dict[str, str], entries: Iterable[polib.POEntry]) -> bytes:
+    """The reference: how compile built .mo files with polib before it had its own writer."""
+    catalog = polib.POFile(encoding="utf-8")
+    catalog.metadata = dict(metadata)
+    for entry in entries:
+        catalog.append(
+            polib.POEntry(
+                msgid=entry.msgid,
+                msgctxt=entry.msgctxt,
+                msgid_plural=entry.msgid_plural,
+                msgstr=entry.msgstr,
+                msgstr_plural=dict(entry.msgstr_plural),
+            )
+        )
+    return bytes(catalog.to_binary())
+
+
+def readable(path: Path) -> polib.POFile | None:
+    try:
+        return parse_catalog(path.read_bytes(), path)
+    except CatalogError:
+        return None
+
+
+def repo_catalogs() -> list[Path]:
+    """Every catalog of the repository that reads (the hostile samples include unreadable ones)."""
+    folders = [REPO / "locales", REPO / "tests" / "hardening" / "po", REPO / "tests" / "i18n" / "broken"]
+    paths = sorted(path for folder in folders for path in folder.rglob("*.po"))
+    return [path for path in paths if readable(path) is not None]
+
+
+@pytest.mark.parametrize("path", repo_catalogs(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_repo_catalog_gives_polibs_bytes(path: Path) -> None:
+    po = readable(path)
+    assert po is not None
+    live = [entry for entry in po if not entry.obsolete]
+    reviewed = [entry for entry in live if not entry.fuzzy]
+    for chosen in (reviewed, live, []):
+        assert mo_bytes(METADATA, chosen) == polib_mo(METADATA, chosen)
+    metadata = dict(po.metadata)  # the catalog's own header: order and odd keys too
+    assert mo_bytes(metadata, reviewed) == polib_mo(metadata, reviewed)
+
+
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+plain = st.sampled_from(["", "a", "b", "Hello", "ä", "a\x04", "\x00x"])
+
+
+@st.composite
+def entries(draw: st.DrawFn) -> polib.POEntry:
+    msgid = draw(st.one_of(plain, texts))
+    msgctxt = draw(st.one_of(st.none(), plain, texts))
+    if draw(st.booleans()):
+        forms = draw(st.dictionaries(st.integers(0, 5), st.one_of(plain, texts), max_size=6))
+        return polib.POEntry(
+            msgid=msgid,
+            msgctxt=msgctxt,
+            msgid_plural=draw(st.one_of(plain, texts)),
+            msgstr=draw(st.sampled_from(["", "", "x"])),
+            msgstr_plural=forms,
+        )
+    return polib.POEntry(
+        msgid=msgid,
+        msgctxt=msgctxt,
+        msgstr=draw(st.one_of(plain, texts)),
+        msgstr_plural=draw(st.sampled_from([{}, {}, {0: ""}, {0: "y"}])),
+    )
+
+
+metadata_keys = st.sampled_from(
+    ["Language", "Plural-Forms", "X-Generator", "x-10", "X-9", "Project-Id-Version", "Last-Translator", "a"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(entries(), max_size=12),
+    st.dictionaries(metadata_keys, st.one_of(plain, texts), max_size=5),
+)
+def test_generated_entries_give_polibs_bytes(
+    chosen: Sequence[polib.POEntry], metadata: dict[str, str]
+) -> None:
+    assert mo_bytes(metadata, chosen) == polib_mo(metadata, chosen)
+
+
+def test_header_follows_polibs_order() -> None:
+    assert mo_header({"X-b": "1", "Plural-Forms": "p", "Language": "de", "X-a10": "2", "X-a9": "3"}) == (
+        "Language: de\nPlural-Forms: p\nX-a9: 3\nX-a10: 2\nX-b: 1\n"
+    )
+    assert mo_header({}) == ""
+
+
+def test_gnu_msgunfmt_reads_back_every_message(tmp_path: Path) -> None:
+    po = readable(REPO / "locales" / "ar" / "LC_MESSAGES" / "messages.po")
+    assert po is not None
+    reviewed = [entry for entry in po if not entry.obsolete and not entry.fuzzy and entry.translated()]
+    extra = [
+        polib.POEntry(msgid="Open", msgctxt="button", msgstr="Öffnen"),
+        polib.POEntry(msgid="%d file", msgid_plural="%d files", msgstr_plural={0: "eine", 1: "viele"}),
+    ]
+    metadata = dict(METADATA, Language="ar")
+    path = tmp_path / "messages.mo"
+    path.write_bytes(mo_bytes(metadata, reviewed + extra))
+    result = subprocess.run([MSGUNFMT, str(path)], capture_output=True, text=True, check=True)
+    back = polib.pofile(result.stdout)
+    found = {(e.msgctxt, e.msgid): (e.msgstr, dict(e.msgstr_plural)) for e in back}
+    for entry in reviewed + extra:
+        forms = {int(i): text for i, text in entry.msgstr_plural.items()} if entry.msgid_plural else {}
+        assert found[(entry.msgctxt, entry.msgid)] == (entry.msgstr if not entry.msgid_plural else "", forms)
+    assert back.metadata["Language"] == "ar"
+    assert len(found) == len(reviewed) + len(extra)
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "nplurals=2; plural=(n != 1);",
+        "nplurals=2; plural=n != 1",
+        "nplurals=3; plural=(n != 1);",
+        "nplurals=2; plural=(n > 1 ? 2 : 0);",
+        "nplurals=2; plural=((n);",
+        "garbage",
+        "",
+    ],
+)
+def test_plural_forms_are_the_same_when_remembered(declared: str) -> None:
+    po = polib.POFile()
+    po.metadata = {"Plural-Forms": declared} if declared else {}
+    first = mo_plural_forms(po, "de")
+    again = mo_plural_forms(po, "de")
+    from pubflow.i18n.compile import _mo_plural_forms
+
+    assert first == again == _mo_plural_forms.__wrapped__(declared, "de")
