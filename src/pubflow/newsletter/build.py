@@ -40,7 +40,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER
@@ -84,9 +84,7 @@ from pubflow.newsletter.content import archive_path, build_content
 from pubflow.newsletter.export import EmailHeaders, build_email
 from pubflow.newsletter.mjml_check import MjmlProblem, check_mjml, compile_mjml
 from pubflow.newsletter.plaintext import format_plain_text
-from pubflow.newsletter.trace import trace_render
 from pubflow.parallel import run_jobs, worker_count
-from pubflow.render.environment import UI_DOMAIN, LocaleEnvironment, Notice, TranslationRecord
 from pubflow.render.catalog_inputs import compile_if_changed
 from pubflow.render.publishing import (
     PublishPlan,
@@ -94,6 +92,10 @@ from pubflow.render.publishing import (
     plan_publication_cached,
     requested_locales,
 )
+from pubflow.render.shown import UI_DOMAIN, Notice, TranslationRecord
+
+if TYPE_CHECKING:
+    from pubflow.render.environment import LocaleEnvironment
 
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, what)``: called after each locale is rendered, checked and written."""
@@ -244,6 +246,8 @@ def _mjml_findings(
         # The same context LocaleEnvironment.render_once passes (its per-render globals, when
         # the Jinja environment is shared between locales, plus ours).
         extra = getattr(env, "globals", {})
+        from pubflow.newsletter.trace import trace_render  # only for a broken template
+
         trace = trace_render(env.jinja, name, {**extra, **context, "notices": notices})
     findings: list[Finding] = []
     for problem in problems:
@@ -373,6 +377,8 @@ def _render_locale(
     ``env``: an environment of this locale and its policy to reuse (see :class:`_Jobs`).
     """
     if env is None:
+        from pubflow.render.environment import LocaleEnvironment
+
         env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
     issue = loaded.issue
     domain = loaded.source.domain
@@ -647,6 +653,8 @@ class _Jobs:
         policy = inputs.plan.policy(locale)
         env = self.environments.get((locale, policy))
         if env is None:
+            from pubflow.render.environment import LocaleEnvironment
+
             env = LocaleEnvironment(inputs.settings, locale, policy=policy)
             self.environments[(locale, policy)] = env
         return env
@@ -802,6 +810,8 @@ def _render_issues(
     if rendering:
         sweep()
         try:
+            from pubflow.render.environment import LocaleEnvironment
+
             probe = LocaleEnvironment(settings, settings.source_locale)
             for name in (EMAIL_TEMPLATE, TEXT_TEMPLATE, ARCHIVE_TEMPLATE):
                 probe.get_template(name)

@@ -23,11 +23,17 @@ from typing import Literal
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError
-from pubflow.i18n.checks import ENCODED_WORD, LINE_BREAKS, EntryText, check_entry, max_length
+from pubflow.i18n.checks import (
+    ENCODED_WORD,
+    LINE_BREAKS,
+    EntryText,
+    check_entry,
+    max_length,
+)
 from pubflow.i18n.pofile import po_path, read_catalog
 from pubflow.i18n.states import State
 from pubflow.newsletter.links import check_links, is_https, is_mailto
-from pubflow.render.environment import RenderProblem, Shown
+from pubflow.render.shown import RenderProblem, Shown
 
 Severity = Literal["error", "warning"]
 

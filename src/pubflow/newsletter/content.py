@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER, unsubscribe_link
 from pubflow.ingest.newsletter import PREHEADER_CONTEXT, SUBJECT_CONTEXT, LoadedIssue
 from pubflow.newsletter.links import add_utm, is_https
-from pubflow.render.environment import LocaleEnvironment, Shown, TranslationRecord
 from pubflow.render.publishing import PublishPlan, absolute_url, page_dir
+from pubflow.render.shown import Shown, TranslationRecord
+
+if TYPE_CHECKING:
+    from pubflow.render.environment import LocaleEnvironment
 
 EXCERPT_LENGTH = 160
 """Characters of a tip's text shown in the email (cut at a word boundary, then "…")."""

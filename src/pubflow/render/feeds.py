@@ -16,15 +16,18 @@ from pubflow.config import Settings
 from pubflow.ingest.canonical import CanonicalArticle
 from pubflow.locales import html_lang
 from pubflow.render.environment import LocaleEnvironment
-from pubflow.render.publishing import PublishPlan, absolute_url, page_dir
+from pubflow.render.publishing import (
+    FEED_NAME,
+    PublishPlan,
+    absolute_url,
+    page_dir,
+)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-FEED_NAME = "feed.xml"
-SITEMAP_NAME = "sitemap.xml"
 
 
 def article_timestamp(canonical: CanonicalArticle) -> dt.datetime:

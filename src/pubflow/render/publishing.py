@@ -25,17 +25,22 @@ from typing import Any
 
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import ConfigError
+from pubflow.fingerprint import digest
 from pubflow.i18n.runtime import compiled_paths, compiled_state_counts
 from pubflow.i18n.states import State
 from pubflow.locales import PSEUDO_LOCALE
-from pubflow.render.environment import UI_DOMAIN
-from pubflow.fingerprint import digest
-
+from pubflow.render.shown import UI_DOMAIN
 
 # Addresses -------------------------------------------------------------------------------------
 # Pages live in folders (``de/my-article/index.html``) and are linked as folders (``de/my-article/``).
 # Links between pages are relative, so the site works under any base path, on any host and in
 # the preview server; canonical, hreflang, sitemap and feed URLs are absolute (``site_url``).
+
+
+FEED_NAME = "feed.xml"
+"""Each advertised locale's Atom feed, in its folder."""
+SITEMAP_NAME = "sitemap.xml"
+"""The sitemap, at the site's root."""
 
 
 def page_dir(locale: str | None = None, slug: str | None = None) -> str:

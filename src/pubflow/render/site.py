@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.core import get_global
 
@@ -62,11 +62,15 @@ from pubflow.i18n.checks import Diagnostic
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
 from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
 from pubflow.parallel import run_jobs, worker_count
+from pubflow.render.shown import Notice, RenderProblem
 from pubflow.staging import StagedFile, StagedWrites
-from pubflow.render.environment import LocaleEnvironment, Notice, RenderProblem
-from pubflow.render.feeds import FEED_NAME, SITEMAP_NAME, article_timestamp, build_feed, build_sitemap
+
+if TYPE_CHECKING:
+    from pubflow.render.environment import LocaleEnvironment
 from pubflow.render.catalog_inputs import compile_if_changed
 from pubflow.render.publishing import (
+    FEED_NAME,
+    SITEMAP_NAME,
     PublishPlan,
     absolute_url,
     page_dir,
@@ -318,6 +322,8 @@ def render_site(
         pending.extend(replayed)
         step("site-wide files (up to date)", len(replayed))
     else:
+        from pubflow.render.environment import LocaleEnvironment
+
         source_env = LocaleEnvironment(settings, settings.source_locale)
         pending.append(render_chooser(source_env, plan))
         step(pending[-1].site_path)
@@ -437,6 +443,8 @@ def _render_locale_outputs(
 
 def _render_locale(inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1) -> list[SiteOutput]:
     """One locale's article pages, index and feed (or part of them, see above), in memory."""
+    from pubflow.render.environment import LocaleEnvironment
+
     plan, articles, by_slug = inputs.plan, inputs.articles, inputs.by_slug
     env = LocaleEnvironment(inputs.settings, locale, policy=plan.policy(locale))
     built = plan.built[locale]
@@ -524,6 +532,20 @@ def image_src(image: str | None) -> str | None:
         return None
     value = image.strip()
     return value if _SAFE_IMAGE_URL.match(value) else None
+
+
+def build_feed(env: LocaleEnvironment, plan: PublishPlan, articles: Sequence[CanonicalArticle]) -> str:
+    """:func:`pubflow.render.feeds.build_feed` (imported when a feed is built: lxml)."""
+    from pubflow.render import feeds
+
+    return feeds.build_feed(env, plan, articles)
+
+
+def build_sitemap(settings: Settings, plan: PublishPlan, articles: Sequence[CanonicalArticle]) -> str:
+    """:func:`pubflow.render.feeds.build_sitemap` (imported when the sitemap is built)."""
+    from pubflow.render import feeds
+
+    return feeds.build_sitemap(settings, plan, articles)
 
 
 def has_feed(plan: PublishPlan, locale: str) -> bool:
@@ -687,6 +709,8 @@ def render_locale_index(
     here = page_dir(locale)
     advertised = locale in plan.locale_alternates()
     listed = [c for c in articles if plan.is_built(locale, c.article.slug)]
+    from pubflow.render.feeds import article_timestamp
+
     listed.sort(key=lambda c: (-article_timestamp(c).timestamp(), c.article.slug))
     alternates = (
         _alternates(

@@ -1,0 +1,22 @@
+"""A build with nothing to render never loads the template engine or the readers.
+
+The stages' modules import Jinja2, lxml and the newsletter tracer only where they render or
+parse: a no-op rebuild spends its time checking state, not importing (figure 3 of `make bench`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("jinja2", "lxml.etree", "lxml.html", "babel.dates", "pubflow.render.environment")
+
+
+def test_stage_modules_import_without_the_template_engine() -> None:
+    code = (
+        "import sys\n"
+        "import pubflow.ingest, pubflow.render.site, pubflow.newsletter.build, pubflow.i18n.sync\n"
+        f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
