@@ -195,17 +195,3 @@ def test_workers_build_the_same_site_as_one_process(site_settings: Settings, tmp
     assert sites[1] == sites[3]
     assert len(sites[1][0]) >= 10
 
-
-def test_one_locale_split_over_workers_builds_the_same_pages(site_settings: Settings, tmp_path: Path) -> None:
-    # A single stale locale is split into consecutive parts, one per worker: same pages, same
-    # order, the index and feed once.
-    sites = {}
-    for workers in (1, 2, 5):
-        out = tmp_path / f"de-{workers}"
-        report = render_site(
-            site_settings.model_copy(update={"workers": workers}), ["de"], out_dir=out, force=True
-        )
-        files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-        sites[workers] = (files, [p.site_path for p in report.pages])
-    assert sites[1] == sites[2] == sites[5]
-    assert sites[1][1].count("de/index.html") == 1 and "de/feed.xml" in sites[1][1]
