@@ -53,6 +53,7 @@ from pubflow.i18n.placeholders import Placeholder, scan_placeholders, stray_perc
 __all__ = [
     "CHECKS",
     "Diagnostic",
+    "EntryChecker",
     "EntryText",
     "Severity",
     "check_catalog",
@@ -718,6 +719,74 @@ def check_entry(
                 path,
             )
         ]
+
+
+_Finding = tuple[Severity, str, str]
+"""A diagnostic without its place: severity, check name and message."""
+
+
+class EntryChecker:
+    """:func:`check_entry` on polib entries, remembered by everything the checks read.
+
+    Catalogs repeat themselves: the UI strings of every template, an article's boilerplate,
+    the same sentence in many articles (a corpus of 47,000 entries had 12,000 distinct ones
+    per run). The entry checks are pure functions of the entry's msgid, msgid_plural,
+    msgstr(s), msgctxt and flags plus the locale pair, so each distinct combination is checked
+    once; a repeat gets the same findings at its own ``file:line``. One checker serves one
+    locale pair (its memo lives as long as the checker: one compile run).
+    """
+
+    def __init__(self, *, locale: str | None, source_locale: str = "en") -> None:
+        self.locale = locale
+        self.source_locale = source_locale
+        self._memo: dict[tuple[object, ...], tuple[_Finding, ...]] = {}
+
+    def check(self, entry: Any, path: Path | None = None) -> list[Diagnostic]:
+        """``check_entry(EntryText.from_polib(entry), …)``, without re-checking a repeat."""
+        key = _memo_key(entry)
+        found = self._memo.get(key) if key is not None else None
+        if found is None:
+            text = EntryText.from_polib(entry)
+            diagnostics = check_entry(
+                text, locale=self.locale, path=path, source_locale=self.source_locale
+            )
+            if key is not None:
+                self._memo[key] = tuple((d.severity, d.check, d.message) for d in diagnostics)
+            return diagnostics
+        if not found:
+            return []
+        # Every entry diagnostic is at the entry's first line (see _error and _warning).
+        line = getattr(entry, "linenum", None)
+        return [Diagnostic(severity, check, message, path, line) for severity, check, message in found]
+
+
+def _memo_key(entry: Any) -> tuple[object, ...] | None:
+    """What :meth:`EntryText.from_polib` reads of ``entry`` except its line, as a dict key;
+    None (check it afresh) for an entry whose texts are not all strings: equal-comparing
+    values of other types (``1`` and ``True``) need not check alike."""
+    try:
+        msgid = entry.msgid
+        msgstr = getattr(entry, "msgstr", "")
+        msgid_plural = getattr(entry, "msgid_plural", None)
+        msgctxt = getattr(entry, "msgctxt", None)
+        forms = getattr(entry, "msgstr_plural", None) or {}
+        flags = tuple(getattr(entry, "flags", None) or ())
+        if not (
+            type(msgid) is str
+            and type(msgstr) is str
+            and (msgid_plural is None or type(msgid_plural) is str)
+            and (msgctxt is None or type(msgctxt) is str)
+            and all(type(flag) is str for flag in flags)
+        ):
+            return None
+        plural_forms: tuple[tuple[object, str], ...] = ()
+        if forms:
+            plural_forms = tuple(forms.items())
+            if not all(type(index) is int and type(text) is str for index, text in plural_forms):
+                return None
+        return (msgid, msgstr, msgid_plural, plural_forms, msgctxt, flags)
+    except Exception:  # noqa: BLE001 — anything odd: no memo, check_entry reports it as usual
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,10 +46,9 @@ from pubflow.errors import CatalogError, ConfigError
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
     Diagnostic,
-    EntryText,
+    EntryChecker,
     Severity,
     check_catalog,
-    check_entry,
     check_header,
     has_errors,
     header_lines,
@@ -310,12 +309,17 @@ def classify_catalog(
     path: Path | None,
     source_locale: str = "en",
     text: str | None = None,
+    checker: EntryChecker | None = None,
 ) -> ClassifiedCatalog:
     """Sort every live entry into its state, running the checks once per entry.
 
     Header errors are reported but hold nothing back: the ``.mo`` header is ours. ``text``
-    (the file's text) lets header diagnostics name the line of the faulty field.
+    (the file's text) lets header diagnostics name the line of the faulty field. ``checker``
+    (for ``locale`` and ``source_locale``) remembers entry checks across the catalogs of a
+    run; by default a new one serves this catalog alone.
     """
+    if checker is None or (checker.locale, checker.source_locale) != (locale, source_locale):
+        checker = EntryChecker(locale=locale, source_locale=source_locale)
     counts = {state: 0 for state in State}
     result = ClassifiedCatalog(counts, [], [], [], [], [])
     line, field_lines = header_lines(text) if text is not None else (None, {})
@@ -326,9 +330,7 @@ def classify_catalog(
     for entry in po:
         if entry.obsolete:
             continue
-        found = check_entry(
-            EntryText.from_polib(entry), locale=locale, path=path, source_locale=source_locale
-        )
+        found = checker.check(entry, path)
         errors = [d for d in found if d.is_error]
         if errors and not is_untranslated(entry):
             state = State.INVALID
@@ -374,11 +376,13 @@ def compile_catalog(
     *,
     force: bool = False,
     parsed: tuple[bytes, polib.POFile] | None = None,
+    checker: EntryChecker | None = None,
 ) -> tuple[CatalogResult, list[Diagnostic]]:
     """Compile one locale + domain when its input changed (or ``force``); see module doc.
 
     ``parsed``: the catalog already read by the caller, with the bytes it was read from;
-    used only if the file still holds exactly those bytes.
+    used only if the file still holds exactly those bytes. ``checker``: entry checks
+    remembered across the catalogs of one locale (see :class:`EntryChecker`).
     """
     paths = compiled_paths(settings, locale, domain)
     po_file = po_path(settings, locale, domain)
@@ -431,6 +435,7 @@ def compile_catalog(
         path=shown,
         source_locale=settings.source_locale,
         text=raw.decode("utf-8", errors="replace"),
+        checker=checker,
     )
     sidecar = _sidecar(
         locale,
@@ -528,9 +533,16 @@ def compile_catalogs(
     wanted = _checked_domains(domains) if domains is not None else None
     for locale in target_locales(settings, locales):
         names = wanted if wanted is not None else catalog_domains(settings, locale)
+        # One memo of entry checks per locale: its catalogs share many strings.
+        checker = EntryChecker(locale=locale, source_locale=settings.source_locale)
         for domain in names:
             result, diagnostics = compile_catalog(
-                settings, locale, domain, force=force, parsed=(parsed or {}).get(domain)
+                settings,
+                locale,
+                domain,
+                force=force,
+                parsed=(parsed or {}).get(domain),
+                checker=checker,
             )
             report.results.append(result)
             report.diagnostics.extend(diagnostics)
