@@ -46,9 +46,9 @@ def merges(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
     original = sync_module.merge_catalog
 
-    def counting(po, pot, locale):  # type: ignore[no-untyped-def]
+    def counting(po, pot, locale, **options):  # type: ignore[no-untyped-def]
         seen.append((locale, pot[0].msgid if len(pot) else ""))
-        return original(po, pot, locale)
+        return original(po, pot, locale, **options)
 
     monkeypatch.setattr(sync_module, "merge_catalog", counting)
     return seen

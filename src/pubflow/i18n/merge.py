@@ -279,8 +279,20 @@ def merged_header(
     return header, metadata, fuzzy
 
 
-def merge_catalog(po: polib.POFile | None, pot: polib.POFile, locale: str) -> MergeReport:
-    """Merge ``po`` (None: a new catalog) with the template ``pot``; neither is modified."""
+def merge_catalog(
+    po: polib.POFile | None, pot: polib.POFile, locale: str, *, keep_if_unchanged: bool = False
+) -> MergeReport:
+    """Merge ``po`` (None: a new catalog) with the template ``pot``; neither is modified.
+
+    ``keep_if_unchanged``: when the merge provably gives back exactly ``po`` (the usual case:
+    a catalog already in step with its template), the report's ``catalog`` is ``po`` itself
+    instead of an equal copy, and none is built (see :func:`_in_step`); callers that change
+    the merged catalog must not ask for that.
+    """
+    if keep_if_unchanged and po is not None:
+        report = _in_step(po, pot, locale)
+        if report is not None:
+            return report
     nplurals = plural_count(locale)
     result = polib.POFile(wrapwidth=PAGE_WIDTH, encoding="utf-8")
     report = MergeReport(locale=locale, catalog=result)
@@ -353,6 +365,89 @@ def merge_catalog(po: polib.POFile | None, pot: polib.POFile, locale: str) -> Me
             else:
                 report.dropped_untranslated += 1
     return report
+
+
+def _in_step(po: polib.POFile, pot: polib.POFile, locale: str) -> MergeReport | None:
+    """The report of merging ``po`` with ``pot`` when that merge gives back ``po`` as it is.
+
+    Building the merged catalog — a new entry per template entry, filled from the old one,
+    then compared field by field — was most of a sync's merge time, though nearly every
+    catalog is already in step. This proves the outcome instead: every field the merge would
+    write (see :func:`merge_catalog`, :func:`_carry_over`, :func:`_obsolete_copy`) is checked
+    against what ``po`` holds, in the order :func:`pubflow.i18n.pofile.same_catalog` compares.
+    None when anything might differ (the caller then merges for real); a report means the
+    real merge would have given an equal catalog and exactly these counts (every template
+    entry carried over unchanged, nothing added, matched, obsoleted, revived or dropped).
+    Tests hold it to the full merge on every catalog we have and on generated variations.
+    """
+    header, metadata, header_fuzzy = merged_header(po, pot, locale)
+    if (
+        po.header != header
+        or list(po.metadata.items()) != list(metadata.items())
+        or bool(po.metadata_is_fuzzy) != header_fuzzy
+    ):
+        return None
+    templates = [entry for entry in pot if not entry.obsolete and entry.msgid]
+    count = len(templates)
+    if len(po) < count:
+        return None
+    nplurals = plural_count(locale)
+    seen: set[Key] = set()
+    for template, old in zip(templates, po):
+        key = _key(old)
+        # The same message at the same place, each once (the merge carries a key's first
+        # live entry over: a repeated key would take another entry's translation).
+        if old.obsolete or key != _key(template) or key in seen:
+            return None
+        seen.add(key)
+        if not _carried_over_as_is(old, template, nplurals):
+            return None
+    if len(po) > count:
+        # Only obsolete entries may follow, each one the merge keeps as it is: translated,
+        # gone from the template, and holding nothing an obsolete copy would drop.
+        for old in po[count:]:
+            if (
+                not old.obsolete
+                or _key(old) in seen
+                or not _has_translation(old)
+                or old.flags != (["fuzzy"] if old.fuzzy else [])
+                or old.comment != ""
+                or old.occurrences != []
+                or old.previous_msgctxt is not None
+                or old.previous_msgid is not None
+                or old.previous_msgid_plural is not None
+            ):
+                return None
+    return MergeReport(locale=locale, catalog=po, unchanged=count)
+
+
+def _carried_over_as_is(old: polib.POEntry, template: polib.POEntry, nplurals: int) -> bool:
+    """Whether :func:`_carry_over` of ``old`` onto ``_from_template(template)`` equals ``old``
+    (same key already checked): every field the writer writes, as ``same_catalog`` compares."""
+    if old.msgid_plural != template.msgid_plural:
+        return False  # a changed plural shape: the merge marks it fuzzy
+    if old.comment != template.comment:
+        return False
+    occurrences = template.occurrences
+    if old.occurrences != (occurrences if type(occurrences) is list else list(occurrences)):
+        return False
+    fuzzy = old.fuzzy
+    flags = [flag for flag in template.flags if flag != "fuzzy"]
+    if old.flags != (["fuzzy", *flags] if fuzzy else flags):
+        return False
+    if not fuzzy and not (
+        old.previous_msgctxt is None and old.previous_msgid is None and old.previous_msgid_plural is None
+    ):
+        return False  # a reviewed entry keeps no #| lines through a merge
+    if template.msgid_plural:
+        if old.msgstr != "":
+            return False
+        forms = {int(index): text for index, text in old.msgstr_plural.items()}
+        for index in range(nplurals):
+            forms.setdefault(index, "")
+        expected = {index: text for index, text in sorted(forms.items()) if index < nplurals or text}
+        return bool(old.msgstr_plural == expected)
+    return bool(old.msgstr_plural == {})
 
 
 __all__ = ["SIMILARITY_CUTOFF", "MergeReport", "merge_catalog", "merged_header"]

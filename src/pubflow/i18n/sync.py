@@ -256,8 +256,10 @@ def _merge_into(
     created = not path.exists()
 
     def apply(po: polib.POFile) -> tuple[MergeReport, polib.POFile | None]:
-        report = merge_catalog(po, pot, locale)  # po: the file on disk, or new_catalog()
-        if same_catalog(po, report.catalog):
+        # po: the file on disk, or new_catalog(). A catalog in step with its template (most
+        # of them) is proven unchanged without building a merged copy (keep_if_unchanged).
+        report = merge_catalog(po, pot, locale, keep_if_unchanged=True)
+        if report.catalog is po or same_catalog(po, report.catalog):
             return report, po  # untouched: the compile step can use it as it was read
         _replace_contents(po, report.catalog)
         return report, None
