@@ -231,3 +231,27 @@ def test_entries_differing_in_one_field_are_not_confused(
     for _ in range(2):
         for variant in variants:
             assert checker.check(variant, None) == reference(variant, locale, None)
+
+
+@pytest.mark.parametrize(
+    "value, found",
+    [
+        ("nplurals=2; plural=(n != 1);", None),
+        ("nplurals=2; plural=(n > 1 ? 2 : 0);", "picks form 2 for n=2, but only 0…1 exist"),
+        ("nplurals=2; plural=(n == 7 ? 5 : 1);", "picks form 5 for n=7, but only 0…1 exist"),
+        ("nplurals=2; plural=(n > 999 ? 2 : 1);", "picks form 2 for n=1000, but only 0…1 exist"),
+        ("nplurals=2; plural=((n);", "invalid plural expression"),
+    ],
+)
+def test_plural_rule_range_is_found_the_same_when_remembered(value: str, found: str | None) -> None:
+    """The header check's scan for forms out of range, cached per expression: same message,
+    whether first seen or remembered."""
+    from pubflow.i18n.checks import check_header
+
+    metadata = {"Language": "de", "Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": value}
+    for _ in range(2):
+        messages = [d.message for d in check_header(metadata, locale="de", field_lines={"Plural-Forms": 9})]
+        if found is None:
+            assert messages == []
+        else:
+            assert len(messages) == 1 and found in messages[0]

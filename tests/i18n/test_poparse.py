@@ -202,6 +202,15 @@ def test_damaged_catalogs_give_the_same_result_both_ways(text: str, data: st.Dat
         'msgid ""\nmsgstr ""\n\nmsgid "a\rb"\nmsgstr "b"\n',
         # metadata with a continued value and a line without a colon
         'msgid ""\nmsgstr ""\n"Language: de\\n"\n"no colon here\\n"\n"X: 1\\n"\n',
+
+        # continuation lines: a bare quote inside, an escaped one, an unclosed one, a lone quote
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\n"b"c"\nmsgstr "x"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n"y"z"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n"y\\"z\\n"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n"y\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n""\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgid_plural "as"\n"more"\nmsgstr[0] "b"\n"c"\nmsgstr[1] "d"\n',
     ],
 )
 def test_edge_cases_read_the_same_both_ways(text: str) -> None:

@@ -107,6 +107,21 @@ def _parse(text: str) -> polib.POFile:  # noqa: C901 (one loop over the lines, k
         if line[0].isspace() or line[-1].isspace():
             raise _GiveUp  # polib strips these, our strict checks look at them: the slow path
         first = line[0]
+        if first == '"':  # a continuation: the commonest line after the keywords
+            if obsolete_entry != 0:
+                raise _GiveUp
+            inner = line[1:-1]
+            if len(line) > 1 and line[-1] == '"' and '"' not in inner and "\\" not in inner:
+                value = inner  # plain text: what _string gives, without the call
+            else:
+                value = _string(line)
+            if state == "ms":
+                entry.msgstr += value
+            elif state == "mi":
+                entry.msgid += value
+            else:
+                state = _continue(entry, state, value, plural_index)
+            continue
         if first == "#":
             marker = line[:3]
             if marker == "#~ ":
@@ -172,11 +187,6 @@ def _parse(text: str) -> polib.POFile:  # noqa: C901 (one loop over the lines, k
                     state = "tc"
             else:
                 raise _GiveUp
-            continue
-        if first == '"':
-            if obsolete_entry != 0:
-                raise _GiveUp
-            state = _continue(entry, state, _string(line), plural_index)
             continue
         if first != "m":
             raise _GiveUp
