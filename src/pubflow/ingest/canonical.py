@@ -182,10 +182,20 @@ def _paragraph_blocks(lines: list[str], first_line: int) -> Iterator[tuple[int, 
             start, buffer = None, []
 
 
-def _front_matter_lines(text: str, first_line: int) -> dict[str, int]:
+def _load_front_matter(text: str) -> tuple[Any, yaml.Node | None]:
+    """The front matter's data and its node tree, from one parse (``yaml.load`` plus
+    ``yaml.compose`` would parse every article twice on each build that reads them)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
     """Line of each front-matter value (title, summary, related.N.title)."""
     found: dict[str, int] = {}
-    node = yaml.compose(text, Loader=_Loader)
     if not isinstance(node, yaml.MappingNode):
         return found
     for key_node, value_node in node.value:
@@ -263,8 +273,9 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
         ) from None
     front_text = "\n".join(lines[1:end])
     try:
-        front = yaml.load(front_text, Loader=_Loader) or {}
-        where = _front_matter_lines(front_text, 2)
+        front, node = _load_front_matter(front_text)
+        front = front or {}
+        where = _front_matter_lines(node, 2)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise IngestError(
