@@ -164,3 +164,34 @@ def test_canonical_round_trip(article: Article) -> None:
     text = dump_article(article)
     assert parse_canonical(text, Path("a.md")).article == article
     assert dump_article(parse_canonical(text, Path("a.md")).article) == text
+
+
+_FRONT_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("ab: -#'\"\n\t\\é{}[],&*!|>%@`?~=中0\r\x85\u2028\u2029\ufeff\u200b")),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=20,
+)
+
+
+@PROPERTY
+@given(title=_FRONT_TEXT, summary=_FRONT_TEXT, related=st.lists(_FRONT_TEXT, max_size=3))
+def test_fast_front_matter_dumper_writes_what_pyyaml_writes(
+    title: str, summary: str, related: list[str]
+) -> None:
+    # The canonical file must not depend on whether PyYAML has libyaml: the fast dumper is
+    # only chosen where it gives the very same bytes as the pure-Python one.
+    import yaml
+
+    from pubflow.ingest import canonical
+
+    front = {"slug": "a-b", "title": title, "summary": summary,
+             "related": [{"title": text, "slug": None, "image": None} for text in related]}
+    options = dict(sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False)
+    chosen = canonical._front_matter_dumper(front)
+    try:
+        reference = yaml.dump(front, Dumper=canonical._FrontMatterDumper, **options)
+    except yaml.YAMLError:
+        return
+    assert yaml.dump(front, Dumper=chosen, **options) == reference
