@@ -255,3 +255,62 @@ def test_plural_rule_range_is_found_the_same_when_remembered(value: str, found: 
             assert messages == []
         else:
             assert len(messages) == 1 and found in messages[0]
+
+
+# The header's lines read from the top of the file only (compile's header check).
+
+HEADER_PIECES = [
+    'msgid ""', 'msgstr ""', '"Language: de\\n"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"',
+    '"Content-Type: text/plain; charset=UTF-8\\n"', "# comment", "", " ", "\t", "é", "\u2028", "\x85",
+    'msgid "a"', 'msgstr "b"', '"X-ö: ü\\n"',
+    " x", "  é", '\t"Language: de\\n"',  # blank at first, text later: a cut must not end the header
+]
+
+
+@st.composite
+def catalog_bytes(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(st.sampled_from(HEADER_PIECES), max_size=14))
+    ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    raw = ending.join(lines).encode()
+    if draw(st.booleans()):
+        raw = b"\xef\xbb\xbf" + raw
+    if draw(st.booleans()) and raw:
+        at = draw(st.integers(0, len(raw)))
+        raw = raw[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\r", b"\n"])) + raw[at:]
+    return raw
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(catalog_bytes(), st.integers(1, 40))
+def test_header_lines_from_the_top_of_the_file_match_the_whole_file(raw: bytes, prefix: int) -> None:
+    from pubflow.i18n import checks
+
+    saved = checks._HEADER_PREFIX
+    checks._HEADER_PREFIX = prefix  # tiny: every cut (mid-line, mid-character, CR|LF) happens
+    try:
+        assert checks.header_lines_of_bytes(raw) == checks.header_lines(raw.decode("utf-8", errors="replace"))
+    finally:
+        checks._HEADER_PREFIX = saved
+
+
+@pytest.mark.parametrize("path", catalogs(), ids=lambda p: str(p.relative_to(REPO)))
+def test_header_lines_of_repo_and_hostile_catalogs(path: Path) -> None:
+    from pubflow.i18n.checks import header_lines, header_lines_of_bytes
+
+    raw = path.read_bytes()
+    assert header_lines_of_bytes(raw) == header_lines(raw.decode("utf-8", errors="replace"))
+    padded = raw.replace(b'msgid ""', b"# " + b"x" * 9000 + b'\nmsgid ""', 1)  # header past the prefix
+    assert header_lines_of_bytes(padded) == header_lines(padded.decode("utf-8", errors="replace"))
+
+
+@pytest.mark.parametrize("prefix", range(1, 40))
+def test_a_cut_that_looks_like_the_blank_line_ending_the_header_is_not_taken_for_it(prefix: int) -> None:
+    from pubflow.i18n import checks
+
+    raw = 'msgid ""\nmsgstr ""\n x\n"Language: de\\n"\n\nmsgid "a"\nmsgstr "b"\n'.encode()
+    saved = checks._HEADER_PREFIX
+    checks._HEADER_PREFIX = prefix
+    try:
+        assert checks.header_lines_of_bytes(raw) == checks.header_lines(raw.decode()) == (1, {"Language": 4})
+    finally:
+        checks._HEADER_PREFIX = saved

@@ -52,6 +52,7 @@ from pubflow.i18n.checks import (
     check_header,
     has_errors,
     header_lines,
+    header_lines_of_bytes,
     parse_plural_forms,
 )
 from pubflow.i18n.mo import mo_bytes
@@ -310,11 +311,13 @@ def classify_catalog(
     source_locale: str = "en",
     text: str | None = None,
     checker: EntryChecker | None = None,
+    raw: bytes | None = None,
 ) -> ClassifiedCatalog:
     """Sort every live entry into its state, running the checks once per entry.
 
     Header errors are reported but hold nothing back: the ``.mo`` header is ours. ``text``
-    (the file's text) lets header diagnostics name the line of the faulty field. ``checker``
+    (the file's text) or ``raw`` (its bytes: only the top is decoded) lets header diagnostics
+    name the line of the faulty field. ``checker``
     (for ``locale`` and ``source_locale``) remembers entry checks across the catalogs of a
     run; by default a new one serves this catalog alone.
     """
@@ -322,7 +325,12 @@ def classify_catalog(
         checker = EntryChecker(locale=locale, source_locale=source_locale)
     counts = {state: 0 for state in State}
     result = ClassifiedCatalog(counts, [], [], [], [], [])
-    line, field_lines = header_lines(text) if text is not None else (None, {})
+    if text is not None:
+        line, field_lines = header_lines(text)
+    elif raw is not None:
+        line, field_lines = header_lines_of_bytes(raw)
+    else:
+        line, field_lines = None, {}
     header = check_header(
         po.metadata, locale=locale, path=path, line=line, field_lines=field_lines
     )
@@ -337,15 +345,14 @@ def classify_catalog(
         else:
             state = entry_state(entry, locale=locale, checks=False)
         counts[state] += 1
-        key = message_key(entry.msgid, entry.msgctxt)
         if state is State.REVIEWED:
             result.reviewed.append(entry)
         elif state is State.MACHINE:
             result.machine.append(entry)
         elif state is State.STALE:
-            result.stale.append(key)
+            result.stale.append(message_key(entry.msgid, entry.msgctxt))
         elif state is State.INVALID:
-            result.invalid.append(key)
+            result.invalid.append(message_key(entry.msgid, entry.msgctxt))
             result.diagnostics.extend(errors)
     return result
 
@@ -434,7 +441,7 @@ def compile_catalog(
         locale=locale,
         path=shown,
         source_locale=settings.source_locale,
-        text=raw.decode("utf-8", errors="replace"),
+        raw=raw,
         checker=checker,
     )
     sidecar = _sidecar(
