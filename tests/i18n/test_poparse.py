@@ -211,6 +211,14 @@ def test_damaged_catalogs_give_the_same_result_both_ways(text: str, data: st.Dat
         'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n"\n',
         'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n""\n',
         'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgid_plural "as"\n"more"\nmsgstr[0] "b"\n"c"\nmsgstr[1] "d"\n',
+
+        # an obsolete msgid with a live msgstr, and the other way round
+        'msgid ""\nmsgstr ""\n\n#~ msgid "a"\nmsgstr "b"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\n#~ msgstr "b"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "b\\"c"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "b"c"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "b" x\n',
     ],
 )
 def test_edge_cases_read_the_same_both_ways(text: str) -> None:

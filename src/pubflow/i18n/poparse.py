@@ -190,8 +190,18 @@ def _parse(text: str) -> polib.POFile:  # noqa: C901 (one loop over the lines, k
             continue
         if first != "m":
             raise _GiveUp
-        entry, state, plural_index = _keyword(entry, entries, state, line, number, 0, plural_index)
         obsolete_entry = 0
+        if state == "mi" and line[:8] == 'msgstr "' and not entry.obsolete:
+            # The commonest keyword line: a live msgid's translation. What _keyword does for
+            # it (no new entry, no other state), without the call and the keyword search.
+            inner = line[8:-1]
+            if len(line) > 8 and line[-1] == '"' and '"' not in inner and "\\" not in inner:
+                entry.msgstr = inner
+            else:
+                entry.msgstr = _string(line[7:])
+            state = "ms"
+            continue
+        entry, state, plural_index = _keyword(entry, entries, state, line, number, 0, plural_index)
     if state not in _ENDS_ENTRY:
         raise _GiveUp  # an unfinished entry or trailing comments: polib's rules are subtle there
     entries.append(entry)
