@@ -70,13 +70,25 @@ def display_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-# Babel's own table orders some forms differently from CLDR (for Arabic it maps 11–99 to
-# form 5 and 100–102 to form 4). Poedit, Weblate and GNU gettext follow CLDR's order
-# (zero, one, two, few, many, other), so translators' tools would show the wrong examples.
-_CLDR_PLURAL_FORMS = {
+# The Plural-Forms a catalog of each language carries are gettext's, as GNU gettext, Poedit and
+# Weblate write them, not whatever the installed Babel derives from CLDR:
+# - Babel's own table orders some forms differently from CLDR (for Arabic it maps 11–99 to
+#   form 5 and 100–102 to form 4); translators' tools follow CLDR's order (zero, one, two, few,
+#   many, other), so they would show the wrong examples.
+# - Babel 2.19 (CLDR 47) gives French, Spanish, Italian, Portuguese and Catalan a third form
+#   for exact millions ("un million de …"); gettext's tools keep two, the catalogs in the wild
+#   have two, and a header must not change when a newer Babel is installed.
+_GETTEXT_PLURAL_FORMS = {
     "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
     "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+    "fr": "nplurals=2; plural=(n > 1);",
+    "pt": "nplurals=2; plural=(n > 1);",  # Brazil (and CLDR's "pt")
+    "pt_PT": "nplurals=2; plural=(n != 1);",
+    "es": "nplurals=2; plural=(n != 1);",
+    "it": "nplurals=2; plural=(n != 1);",
+    "ca": "nplurals=2; plural=(n != 1);",
 }
+_NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)")
 
 
 @lru_cache(maxsize=None)
@@ -84,15 +96,16 @@ def plural_forms_header(code: str) -> str:
     """The ``Plural-Forms`` header value gettext expects for this locale."""
     from babel.messages.plurals import get_plural
 
-    language = babel_locale(code).language
-    if language in _CLDR_PLURAL_FORMS:
-        return _CLDR_PLURAL_FORMS[language]
-    plural = get_plural(babel_locale(code))
+    locale = babel_locale(code)
+    for key in (f"{locale.language}_{locale.territory}", locale.language):
+        if key in _GETTEXT_PLURAL_FORMS:
+            return _GETTEXT_PLURAL_FORMS[key]
+    plural = get_plural(locale)
     return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
 
 
 def plural_count(code: str) -> int:
-    """How many plural forms the locale's catalogs must carry."""
-    from babel.messages.plurals import get_plural
-
-    return get_plural(babel_locale(code)).num_plurals
+    """How many plural forms the locale's catalogs must carry (their header's ``nplurals``)."""
+    found = _NPLURALS.search(plural_forms_header(code))
+    assert found is not None  # every header above and Babel's carry one
+    return int(found.group(1))
