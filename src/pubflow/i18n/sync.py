@@ -363,7 +363,9 @@ def sync_catalogs(
     state_file = state_path(settings, SYNC_INPUTS_NAME)
     previous = read_state(state_file, "sync")
     hashes = FileHashes(settings.root, previous.get("hashes"))
-    keys = _inputs_key(settings, hashes, chosen, compile)
+    # Without a recorded sync (a fresh clone, a deleted build/) there is nothing to compare
+    # with: hashing every catalog here would only be done again when the result is recorded.
+    keys = _inputs_key(settings, hashes, chosen, compile) if previous.get("key") else None
     if keys is not None and previous.get("key") == keys.whole:
         replayed = _replay(settings, previous.get("report"), compile)
         if replayed is not None:
