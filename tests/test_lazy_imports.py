@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("jinja2", "lxml.etree", "lxml.html", "babel.dates", "pubflow.render.environment")
+HEAVY = ("jinja2", "lxml.etree", "lxml.html", "babel.dates", "rapidfuzz", "pubflow.render.environment")
 
 
 def test_stage_modules_import_without_the_template_engine() -> None:

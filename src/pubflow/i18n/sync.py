@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,7 +53,6 @@ from pubflow.fingerprint import (
 from pubflow.fsutil import atomic_write_text, sweep_stale_temp_files
 from pubflow.i18n.extract import Templates, content_extractors, extract_messages, write_templates
 from pubflow.i18n.linebreak import PAGE_WIDTH
-from pubflow.i18n.merge import MergeReport, merge_catalog
 from pubflow.i18n.pofile import (
     LOCK_TIMEOUT,
     catalog_lock,
@@ -70,6 +69,7 @@ from pubflow.parallel import run_jobs, worker_count
 
 if TYPE_CHECKING:
     from pubflow.config import Settings
+    from pubflow.i18n.merge import MergeReport
 
 Progress = Callable[[str], None]
 """Called with a short description before each step (the CLI advances a progress bar)."""
@@ -135,6 +135,14 @@ def target_locales(settings: Settings, locales: Iterable[str] | None = None) -> 
         if code not in chosen:
             chosen.append(code)
     return chosen
+
+
+def merge_catalog(po: polib.POFile, pot: polib.POFile, locale: str, **options: Any) -> MergeReport:
+    """:func:`pubflow.i18n.merge.merge_catalog`, imported on first use (rapidfuzz): a sync whose
+    catalogs are all settled merges nothing."""
+    from pubflow.i18n import merge
+
+    return merge.merge_catalog(po, pot, locale, **options)
 
 
 def new_catalog(locale: str, domain: str) -> polib.POFile:
