@@ -60,6 +60,9 @@ from pubflow.render.shown import (  # noqa: F401 (re-exported: the public names 
     _record,
 )
 
+_ShownUI = tuple[str, ShownMessage, tuple[RenderProblem, ...]]
+"""A UI string as shown: the text, and the message and problems showing it records."""
+
 AUTOESCAPE_EXTENSIONS = frozenset({"html", "htm", "xhtml", "xml", "mjml", "svg"})
 PLAIN_TEXT_EXTENSIONS = frozenset({"txt", "text"})
 
@@ -187,10 +190,9 @@ class LocaleEnvironment:
         self._shown: dict[
             tuple[str, str, str | None], tuple[Shown, ShownMessage, tuple[RenderProblem, ...]]
         ] = {}
-        # The same for UI strings (see _ui_text), and what _show_ui recorded last.
-        self._ui_shown: dict[tuple[Any, ...], tuple[str, ShownMessage, tuple[RenderProblem, ...]]] = {}
-        self._last_ui: tuple[ShownMessage, tuple[RenderProblem, ...]] | None = None
-        self._numbers: dict[int | float, str] = {}
+        # The same for UI strings (see _ui_text).
+        self._ui_shown: dict[tuple[Any, ...], _ShownUI] = {}
+        self._numbers: dict[int, str] = {}
         self._dates: dict[tuple[dt.date, str], str] = {}
         dirs = list(template_dirs) if template_dirs is not None else [settings.templates_path]
         self.template_dirs = dirs
@@ -305,11 +307,11 @@ class LocaleEnvironment:
 
     def format_number(self, value: int | float) -> str:
         """A number with this locale's digits and separators."""
+        if type(value) is not int:  # only whole numbers are remembered (1 and 1.0 share a key)
+            return format_decimal(value, locale=self.babel)
         text = self._numbers.get(value)
-        if text is None or type(value) is not int:
-            text = format_decimal(value, locale=self.babel)
-            if type(value) is int:
-                self._numbers[value] = text
+        if text is None:
+            text = self._numbers[value] = format_decimal(value, locale=self.babel)
         return text
 
     # Gettext callables (installed as template globals) -------------------------------------
@@ -321,8 +323,10 @@ class LocaleEnvironment:
         msgctxt: str | None,
         variables: Mapping[str, Any],
         fallback_text: str,
-    ) -> str:
-        """Escape (via safe_translation), format, record; fall back to the source on errors."""
+    ) -> _ShownUI:
+        """Escape (via safe_translation) and format; fall back to the source on errors.
+
+        Returns the text and what showing it records (the caller records it, see _record)."""
         problems = self._problems_of(found, msgid, self.ui_domain)
         autoescape = context.eval_ctx.autoescape
         state, shown_lang, text = found.state, found.lang, found.text
@@ -341,15 +345,12 @@ class LocaleEnvironment:
             state, shown_lang = State.INVALID, self.settings.source_locale
             result = self._format(msgid, fallback_text, variables, autoescape)
         fallback = state not in (State.REVIEWED, State.MACHINE)
-        shown = ShownMessage(self.ui_domain, msgid, msgctxt, state, fallback)
-        _record(shown, problems)
-        self._last_ui = (shown, tuple(problems))
         wrapped: TranslatedMarkup | TranslatedText
         wrapped = TranslatedMarkup(result) if autoescape else TranslatedText(result)
         lang = html_lang(shown_lang)
         wrapped.lang = lang if lang != self.lang else None
         wrapped.state = state
-        return wrapped
+        return wrapped, ShownMessage(self.ui_domain, msgid, msgctxt, state, fallback), tuple(problems)
 
     @staticmethod
     def _format(msgid: str, text: str, variables: Mapping[str, Any], autoescape: bool) -> str:
@@ -391,14 +392,13 @@ class LocaleEnvironment:
             known = self._ui_shown.get(key)  # type: ignore[arg-type]
         except TypeError:  # an unhashable value: not remembered
             key, known = None, None
-        if known is not None:
-            _record(known[1], known[2])
-            return known[0]
-        found = self.translations(self.ui_domain).gettext(msgid, context=msgctxt)
-        text = self._show_ui(context, found, msgid, msgctxt, variables, msgid)
-        if key is not None:
-            self._ui_shown[key] = (text, *self._last_ui)
-        return text
+        if known is None:
+            found = self.translations(self.ui_domain).gettext(msgid, context=msgctxt)
+            known = self._show_ui(context, found, msgid, msgctxt, variables, msgid)
+            if key is not None:
+                self._ui_shown[key] = known
+        _record(known[1], known[2])
+        return known[0]
 
     def _ngettext(
         self,
@@ -411,7 +411,9 @@ class LocaleEnvironment:
         variables.setdefault("num", num)
         found = self.translations(self.ui_domain).ngettext(singular, plural, num)
         source = singular if num == 1 else plural
-        return self._show_ui(context, found, source, None, variables, source)
+        text, message, problems = self._show_ui(context, found, source, None, variables, source)
+        _record(message, problems)
+        return text
 
     def _npgettext(
         self,
@@ -427,7 +429,9 @@ class LocaleEnvironment:
             singular, plural, num, context=msgctxt
         )
         source = singular if num == 1 else plural
-        return self._show_ui(context, found, source, msgctxt, variables, source)
+        text, message, problems = self._show_ui(context, found, source, msgctxt, variables, source)
+        _record(message, problems)
+        return text
 
     def _tr(
         self,
