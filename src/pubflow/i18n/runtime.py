@@ -32,7 +32,7 @@ import gettext
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -232,11 +232,7 @@ def _load(
         machine, machine_plural = _read_mo(paths.machine_mo)
         plural = plural or machine_plural
     states = _read_states(paths.states)
-    counts_raw = states.get("counts", {})
-    counts = {
-        state: int(counts_raw.get(state.value, 0))  # type: ignore[union-attr]
-        for state in State
-    }
+    counts = _counts_of(states)
     return Translations(
         locale=locale,
         domain=domain,
@@ -312,7 +308,12 @@ def compiled_state_counts(settings: Settings, locale: str, domain: str) -> dict[
     gives, without reading the ``.mo`` files: publication planning needs only the counts."""
     if locale == settings.source_locale:
         return {state: 0 for state in State}
-    counts_raw = _read_states(compiled_paths(settings, locale, domain).states).get("counts", {})
+    return _counts_of(_read_states(compiled_paths(settings, locale, domain).states))
+
+
+def _counts_of(states: Mapping[str, object]) -> dict[State, int]:
+    """Every state's count in a states sidecar (0 where it has none)."""
+    counts_raw = states.get("counts", {})
     if not isinstance(counts_raw, dict):
         counts_raw = {}
     return {state: int(counts_raw.get(state.value, 0)) for state in State}

@@ -98,9 +98,17 @@ def is_advertised_locale(settings: Settings, locale: str) -> bool:
 
 
 def publish_coverage(
-    settings: Settings, locale: str, domains: Iterable[str], *, policy: PublishPolicy
+    settings: Settings,
+    locale: str,
+    domains: Iterable[str],
+    *,
+    policy: PublishPolicy,
+    known: dict[str, float | None] | None = None,
 ) -> float:
     """Percent (0–100) that ``policy`` would show translated, for the worst of ``domains``.
+
+    ``known``: per-domain results of earlier calls for the same locale and policy, reused and
+    extended (a plan asks about the UI catalog once per article).
 
     Each domain counts on its own (the lowest wins): pooled counts would let a fully
     translated UI carry an untranslated article over the threshold. Reviewed entries count,
@@ -112,7 +120,12 @@ def publish_coverage(
         return 100.0
     lowest = 100.0
     for domain in domains:
-        percent = _domain_coverage(settings, locale, domain, policy)
+        if known is not None and domain in known:
+            percent = known[domain]
+        else:
+            percent = _domain_coverage(settings, locale, domain, policy)
+            if known is not None:
+                known[domain] = percent
         if percent is None:
             return 0.0
         lowest = min(lowest, percent)
@@ -293,16 +306,10 @@ def _plan_locale(
     chosen: list[str] = []
     coverage: dict[tuple[str, str], float] = {}
     skipped: list[Skipped] = []
-    # The UI catalog is on every page: read its counts once per locale, not once per article.
-    ui = 100.0 if locale == settings.source_locale else _domain_coverage(settings, locale, UI_DOMAIN, policy)
+    # The UI catalog is on every page: its counts are read once per locale, not per article.
+    known: dict[str, float | None] = {}
     for slug in slugs:
-        if locale == settings.source_locale:
-            percent = 100.0
-        elif ui is None:
-            percent = 0.0
-        else:
-            own = _domain_coverage(settings, locale, slug, policy)
-            percent = 0.0 if own is None else min(ui, own)
+        percent = publish_coverage(settings, locale, [UI_DOMAIN, slug], policy=policy, known=known)
         coverage[(locale, slug)] = percent
         if locale == settings.source_locale or locale == PSEUDO_LOCALE or percent >= limit:
             chosen.append(slug)
