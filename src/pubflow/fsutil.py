@@ -69,9 +69,7 @@ def atomic_write_bytes(
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
         os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:  # os.write may write less than asked (signals, big files)
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
         if durable:
             os.fsync(fd)
         if before_replace is not None:
@@ -86,6 +84,13 @@ def atomic_write_bytes(
         raise
     os.close(fd)
     return True
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 _TEMP_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # mkstemp's: TEMP_FILE_NAME's shape

@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubflow.fsutil import TEMP_FILE_NAME
+from pubflow.fsutil import TEMP_FILE_NAME, write_all
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,10 @@ class StagedWrites:
         """Write ``data`` beside ``path`` under this build's temp name (not yet in place)."""
         sha = hashlib.sha256(data).hexdigest()
         try:
-            if path.stat().st_size == len(data) and path.read_bytes() == data:
+            status = path.stat()
+            if status.st_size == len(data) and path.read_bytes() == data:
                 return StagedFile(str(path), None, sha, len(data))
-            mode: int | None = path.stat().st_mode & 0o777
+            mode: int | None = status.st_mode & 0o777
         except FileNotFoundError:
             mode = None  # a new file: 0666 less the umask, as open() gives
         temp = path.with_name(f".{path.name}.{self.token}.tmp")
@@ -66,9 +67,7 @@ class StagedWrites:
         try:
             if mode is not None:
                 os.fchmod(fd, mode)  # keep the mode of the file it replaces
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
         except BaseException:
             os.close(fd)
             os.unlink(temp)
