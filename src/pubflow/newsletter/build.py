@@ -48,7 +48,6 @@ from pubflow.errors import PubflowError, RenderError
 from pubflow.fingerprint import (
     FileHashes,
     digest,
-    digest_files,
     finish_output_records,
     now_ns,
     output_intact,
@@ -86,6 +85,7 @@ from pubflow.newsletter.mjml_check import MjmlProblem, check_mjml, compile_mjml
 from pubflow.newsletter.plaintext import format_plain_text
 from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.catalog_inputs import compile_if_changed
+from pubflow.render.catalog_inputs import locale_keys as catalog_locale_keys
 from pubflow.render.publishing import (
     PublishPlan,
     Skipped,
@@ -789,7 +789,7 @@ def _render_issues(
             domain, article_slug = str(issue.facts["domain"]), str(issue.facts["article"])
             issue.unreadable = _unreadable_catalogs(settings, compile_report, domain)
             mine = {f"{loc}/{name}" for loc in settings.all_locales for name in issue.domains}
-            locale_keys = _locale_keys({k: v for k, v in catalogs.compiled.items() if k in mine})
+            locale_keys = catalog_locale_keys({k: v for k, v in catalogs.compiled.items() if k in mine})
             issue.chosen = [loc for loc in requested if issue.plan.is_built(loc, article_slug)]
             issue.skipped = [
                 s for s in issue.plan.skipped if s.slug == article_slug and s.locale in requested
@@ -912,14 +912,6 @@ def _render_issues(
         else:
             out.append(reports[issue_id])
     return out
-
-
-def _locale_keys(compiled: dict[str, str]) -> dict[str, str]:
-    """Locale → hash of its compiled files (:meth:`CatalogInputs.locale_keys` of a subset)."""
-    by_locale: dict[str, dict[str, str]] = {}
-    for key, value in compiled.items():
-        by_locale.setdefault(key.split("/", 1)[0], {})[key] = value
-    return {locale: digest_files(files) for locale, files in by_locale.items()}
 
 
 def _sub_plan(plan: PublishPlan, slugs: Sequence[str]) -> PublishPlan:

@@ -59,10 +59,7 @@ class CatalogInputs:
 
     def locale_keys(self) -> dict[str, str]:
         """Locale → hash of its compiled files (what its pages read); absent: no files."""
-        by_locale: dict[str, dict[str, str]] = {}
-        for key, value in self.compiled.items():
-            by_locale.setdefault(key.split("/", 1)[0], {})[key] = value
-        return {locale: digest_files(files) for locale, files in by_locale.items()}
+        return locale_keys(self.compiled)
 
     def report(self) -> CompileReport:
         """A :class:`CompileReport` of the failed catalogs and the error diagnostics."""
@@ -70,6 +67,14 @@ class CatalogInputs:
             results=[CatalogResult(locale, domain, "failed") for locale, domain in self.failed],
             diagnostics=list(self.errors),
         )
+
+
+def locale_keys(compiled: Mapping[str, str]) -> dict[str, str]:
+    """Locale → hash of the compiled fingerprints (``<lang>/<domain>`` → …) given of it."""
+    by_locale: dict[str, dict[str, str]] = {}
+    for key, value in compiled.items():
+        by_locale.setdefault(key.split("/", 1)[0], {})[key] = value
+    return {locale: digest_files(files) for locale, files in by_locale.items()}
 
 
 def catalog_sources(
