@@ -21,10 +21,29 @@ GENERATED = ("build", "dist")
 """Folders a full build starts without (generated, never committed)."""
 
 
+def old_outputs(root: Path) -> Path:
+    """Where :func:`clean_outputs` moves a build's outputs (beside ``root``, same file system)."""
+    return root.parent / f"{root.name}-old-outputs"
+
+
 def clean_outputs(root: Path) -> None:
-    """Back to a fresh clone: committed sources, articles, templates and catalogs; no outputs."""
+    """Back to a fresh clone: committed sources, articles, templates and catalogs; no outputs.
+
+    The outputs are moved aside, not deleted: deleting 5,000 files right before a build made
+    that build's own file creation pay for the deletion (on ext4 mounted with ``discard``, as
+    here, creating 3,330 files took 2.5 s of system time instead of 0.15 s for several seconds
+    after an ``rm -rf``). :func:`empty_old_outputs` deletes them once nothing is timed.
+    """
+    trash = old_outputs(root)
+    trash.mkdir(exist_ok=True)
     for name in GENERATED:
-        shutil.rmtree(root / name, ignore_errors=True)
+        if (root / name).exists():
+            (root / name).rename(trash / f"{name}-{time.time_ns()}")
+
+
+def empty_old_outputs(root: Path) -> None:
+    """Delete what :func:`clean_outputs` moved aside."""
+    shutil.rmtree(old_outputs(root), ignore_errors=True)
 
 
 def library_build(root: Path, on_stage: Callable[[str, float], None] | None = None) -> dict[str, float]:

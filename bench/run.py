@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
-from bench import figures  # noqa: E402
+from bench import figures, pipeline  # noqa: E402
 from bench.corpus import CorpusSpec, build_corpus  # noqa: E402
 from bench.report import Row, print_report, write_report  # noqa: E402
 from bench.timing import machine_load  # noqa: E402
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if babel is not None and babel[1].poll() is None:
             babel[1].kill()
+        pipeline.empty_old_outputs(work / "corpus")
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
 
