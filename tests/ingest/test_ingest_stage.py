@@ -162,3 +162,32 @@ def test_keep_edited_leaves_hand_edits_and_writes_the_rest(sources: Path, tmp_pa
         "second-post.md": "written",
     }
     assert first.path.read_text(encoding="utf-8") == edited
+
+
+def test_an_article_read_again_is_parsed_once_and_an_edit_always_shows(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import pubflow.ingest.canonical as canonical
+
+    ingest(sorted(sources.iterdir()), tmp_path / "articles", lang="en")
+    path = next((tmp_path / "articles").glob("*.md"))
+    monkeypatch.setattr(canonical, "_PARSED", {})
+    parses: list[Path] = []
+    real_parse = canonical.parse_canonical
+    monkeypatch.setattr(
+        canonical, "parse_canonical", lambda text, where: parses.append(where) or real_parse(text, where)
+    )
+    first = read_canonical(path)
+    assert read_canonical(path) is first  # every stage of a build reads it: one parse
+    # Same size, same modification time, other words: the content is the key, not the stat.
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    title = first.article.title
+    edited = text.replace(title, title[::-1], 1)
+    assert len(edited.encode()) == before.st_size and edited != text
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert read_canonical(path).article.title == title[::-1]
+    assert len(parses) == 2
