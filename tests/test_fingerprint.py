@@ -48,6 +48,24 @@ def test_a_recorded_hash_is_reused_while_the_stat_is_unchanged(tmp_path: Path) -
     assert again.sha256(path) == _sha(b"two") and again.hashed == 1
 
 
+def test_a_hash_computed_earlier_in_the_process_is_reused_while_the_stat_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fingerprint, "_SEEN", {})
+    old, recent = tmp_path / "old.po", tmp_path / "recent.po"
+    old.write_bytes(b"one")
+    _age(old)
+    recent.write_bytes(b"new")
+    first = FileHashes(tmp_path)  # one stage of a build, no state file
+    assert first.sha256(old) == _sha(b"one") and first.sha256(recent) == _sha(b"new")
+    second = FileHashes(tmp_path)  # the next stage, no state file either
+    assert second.sha256(old) == _sha(b"one") and second.hashed == 0
+    # Just written: a same-size rewrite within the clock tick would keep the stat.
+    assert second.sha256(recent) == _sha(b"new") and second.hashed == 1
+    old.write_bytes(b"two")  # a new mtime: hashed again
+    assert FileHashes(tmp_path).sha256(old) == _sha(b"two")
+
+
 def test_a_recently_modified_file_is_not_trusted_by_its_stat(tmp_path: Path) -> None:
     path = tmp_path / "a.po"
     path.write_bytes(b"one")
