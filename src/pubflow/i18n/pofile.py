@@ -14,6 +14,8 @@ polib objects are the in-memory model: stages exchange ``polib.POFile``/``polib.
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import re
 from collections.abc import Callable, Iterator
@@ -84,9 +86,14 @@ def pot_path(settings: Settings, domain: str) -> Path:
 
 def po_path(settings: Settings, locale: str, domain: str) -> Path:
     """``locales/<lang>/LC_MESSAGES/<domain>.po``: one language's catalog of a domain."""
+    return _po_path(settings.locales_path, locale, domain)
+
+
+@functools.lru_cache(maxsize=16384)  # asked for thousands of times per build (see compiled_paths)
+def _po_path(base: Path, locale: str, domain: str) -> Path:
     code = validate_locale(locale)
     name = validate_slug(domain, where="domain")
-    return settings.locales_path / code / "LC_MESSAGES" / f"{name}.po"
+    return base / code / "LC_MESSAGES" / f"{name}.po"
 
 
 def list_domains(settings: Settings) -> list[str]:

@@ -28,6 +28,7 @@ rendering 1,000+ pages costs one ``stat`` per file per call, not a parse.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import json
 import os
@@ -71,8 +72,15 @@ def message_key(msgid: str, context: str | None = None) -> str:
 
 def compiled_paths(settings: Settings, locale: str, domain: str) -> CompiledPaths:
     """Where the compiled files of one catalog live (ConfigError for a malformed domain)."""
+    return _compiled_paths(settings.compiled_locales_path, locale, domain)
+
+
+# A build asks for the same few thousand catalogs' paths in every stage; pathlib joins cost
+# more than the lookups that use them.
+@functools.lru_cache(maxsize=16384)
+def _compiled_paths(base: Path, locale: str, domain: str) -> CompiledPaths:
     domain = validate_slug(domain, where="domain")
-    folder = settings.compiled_locales_path / locale / "LC_MESSAGES"
+    folder = base / locale / "LC_MESSAGES"
     return CompiledPaths(
         mo=folder / f"{domain}.mo",
         machine_mo=folder / f"{domain}.machine.mo",
