@@ -22,3 +22,13 @@ def project(tmp_path: Path) -> Path:
     if (REPO / "babel.cfg").exists():
         shutil.copy(REPO / "babel.cfg", tmp_path / "babel.cfg")
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_compile_proven_by_an_earlier_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process would: no compile record another test left behind
+    (they are checked by content, so sharing one would be correct, but would make what a test
+    sees depend on the tests before it)."""
+    import pubflow.render.catalog_inputs as catalog_inputs
+
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})

@@ -205,3 +205,22 @@ def test_workers_build_the_same_issue_as_one_process(project: Path, tmp_path: Pa
         built[workers] = (files, statuses)
     assert built[1] == built[3]
     assert sum(1 for _, status, _ in built[1][1] if status == "built") >= 5
+
+
+def test_after_a_site_build_in_the_same_process_the_issue_compiles_nothing(
+    newsletter_project: Path, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.render.site import render_site
+
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    settings = load_settings(newsletter_project)
+    render_site(settings)  # checks every catalog: the issue's domains are a part of that
+    spy.take()
+    report = _build(newsletter_project)
+    assert spy.compiles == [] and report.ok
+    # The same issue as a build that checks its catalogs itself.
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    shutil.rmtree(settings.build_path / "incremental")
+    again = render_newsletter(load_settings(newsletter_project), ISSUE, force=True)
+    assert spy.compiles and spy.compiles[0][0] is None  # this time its own compile
+    assert _snapshot(again) == _snapshot(report) and again.written == []

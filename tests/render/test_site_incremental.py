@@ -308,3 +308,54 @@ def test_plan_rows_round_trip(site_settings: Settings) -> None:
     assert plan_publication(site_settings, slugs, reuse=rows) == plan
     # A row saved for other slugs is not taken.
     assert plan_publication(site_settings, slugs[:1], reuse=rows) == plan_publication(site_settings, slugs[:1])
+
+
+def test_a_sync_just_run_spares_the_site_its_catalog_check(
+    site_settings: Settings, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.i18n.sync import sync_catalogs
+
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    _edit_po(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige\nMorgen")  # an error
+    synced = sync_catalogs(site_settings)  # make publish: sync, then the site, in one process
+    report = render_site(site_settings)
+    assert spy.compiles == []  # the sync's compile was the check
+    assert report.catalog_errors and [d.format() for d in report.catalog_errors] == [
+        d.format() for d in synced.compiled.diagnostics if d.is_error
+    ]
+    # The same site as a build that checks every catalog itself.
+    first = [(p.site_path, p.notices) for p in report.pages]
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    forced = render_site(site_settings, force=True)
+    assert spy.compiles == [(None, None)]
+    assert [(p.site_path, p.notices) for p in forced.pages] == first
+    assert forced.written == []  # byte for byte what the first build wrote
+
+
+def test_a_catalog_saved_between_sync_and_site_is_compiled_by_the_site(
+    site_settings: Settings, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.i18n.sync import sync_catalogs
+
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    sync_catalogs(site_settings)
+    _edit_po(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: drei Tipps")
+    render_site(site_settings)
+    assert spy.compiles == [(["de"], [MORNINGS.slug])]  # that catalog alone
+    mo = site_settings.compiled_locales_path / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.mo"
+    assert polib.mofile(str(mo)).find(MORNINGS.title).msgstr == "Ruhige Morgen: drei Tipps"
+
+
+def test_a_compile_is_not_trusted_when_a_catalog_changed_since(
+    site_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.fingerprint import FileHashes
+    from pubflow.i18n.compile import compile_catalogs
+
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    report = compile_catalogs(site_settings)
+    _edit_po(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: drei Tipps")
+    hashes = FileHashes(site_settings.root)
+    assert not catalog_inputs.remember_full_compile(site_settings, hashes, report)
+    assert catalog_inputs._PROVEN == {}
+    assert catalog_inputs.remember_full_compile(site_settings, hashes, compile_catalogs(site_settings))

@@ -76,6 +76,9 @@ class CatalogResult:
     status: Status
     counts: dict[State, int] = field(default_factory=dict)
     written: tuple[Path, ...] = ()  # compiled files actually (re)written or removed this run
+    # SHA-256 of the .po (or .pot) bytes this result is about: lets a later build in the same
+    # process trust these compiled files without reading the catalog again (catalog_inputs).
+    source_sha256: str | None = None
 
     @property
     def total(self) -> int:
@@ -416,7 +419,9 @@ def compile_catalog(
         and all(path.exists() for path in expected)
     ):
         replayed = [diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
-        return CatalogResult(locale, domain, "unchanged", recorded), replayed
+        return CatalogResult(
+            locale, domain, "unchanged", recorded, source_sha256=hashlib.sha256(raw).hexdigest()
+        ), replayed
 
     shown = _relative(settings, source)
     if parsed is not None and kind == "po" and parsed[0] == raw:
@@ -434,7 +439,9 @@ def compile_catalog(
         written = _write_outputs(
             paths, {paths.mo: None, paths.machine_mo: None, paths.states: sidecar}
         )
-        return CatalogResult(locale, domain, "template-only", counts, written), []
+        return CatalogResult(
+            locale, domain, "template-only", counts, written, hashlib.sha256(raw).hexdigest()
+        ), []
 
     compiled = classify_catalog(
         po,
@@ -465,7 +472,9 @@ def compile_catalog(
         },
     )
     return (
-        CatalogResult(locale, domain, "compiled", compiled.counts, written),
+        CatalogResult(
+            locale, domain, "compiled", compiled.counts, written, hashlib.sha256(raw).hexdigest()
+        ),
         compiled.diagnostics,
     )
 

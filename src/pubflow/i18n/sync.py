@@ -422,6 +422,12 @@ def sync_catalogs(
     _write_state(settings, state)
     if compile:
         report.compiled = compiled
+        if set(chosen) == set(target_locales(settings, None)):
+            # The site and newsletter builds that follow in this process (make publish, the
+            # publish flow) check every compiled catalog first: this compile is that check.
+            from pubflow.render.catalog_inputs import remember_full_compile
+
+            remember_full_compile(settings, hashes, compiled)
     else:
         report.compile_skipped = "not requested"
     _record_inputs(settings, state_file, hashes, chosen, compile, report, previous)

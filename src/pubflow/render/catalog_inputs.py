@@ -175,10 +175,11 @@ def compile_if_changed(
     The sources are hashed *before* compiling (a ``.po`` saved meanwhile then differs next
     time), the compiled files after. ``before_compile`` runs first when anything compiles.
     """
-    scope = digest(settings_key or settings_fingerprint(settings), domains)
+    settings_key = settings_key or settings_fingerprint(settings)
+    scope = digest(settings_key, domains)
     sources, paths = catalog_sources(settings, hashes, domains)
     compiled = compiled_fingerprints(settings, hashes, domains)
-    old = _usable(recorded, scope)
+    old = _usable(recorded, scope) or _proven(settings, settings_key, domains)
     if old is not None and old["sources"] == sources and old["compiled"] == compiled:
         return CatalogInputs(
             compiled,
@@ -227,6 +228,7 @@ def compile_if_changed(
         # Errors that belong to no single catalog: next time, compile everything again.
         "targeted": "?" not in errors,
     }
+    _remember(record)
     return CatalogInputs(
         compiled,
         _errors(settings, record["errors"]),
@@ -234,6 +236,97 @@ def compile_if_changed(
         record,
         compiled_now=None if targets is None else list(targets),
     )
+
+
+# Compile records proven in this process, by scope: the catalogs a sync compiled a moment ago
+# (remember_full_compile) or a site build checked. The next stage of the same build (site after
+# sync, newsletters after the site) then trusts them as it would its own state file (each
+# source and compiled file is still compared by hash) instead of reading 1,000+ catalogs again.
+_PROVEN: dict[str, dict[str, Any]] = {}
+_PROVEN_LIMIT = 32
+
+
+def _remember(record: dict[str, Any]) -> None:
+    _PROVEN.pop(record["scope"], None)
+    if len(_PROVEN) >= _PROVEN_LIMIT:
+        del _PROVEN[next(iter(_PROVEN))]
+    _PROVEN[record["scope"]] = record
+
+
+def _proven(
+    settings: Settings, settings_key: str, domains: Sequence[str] | None
+) -> dict[str, Any] | None:
+    """A record proven in this process for these settings and domains (see :data:`_PROVEN`).
+
+    A build of a few domains (a newsletter issue) can use one of every domain: its part for
+    those domains is what a compile of just them would have recorded.
+    """
+    scope = digest(settings_key, domains)
+    found = _usable(_PROVEN.get(scope), scope)
+    if found is not None or domains is None:
+        return found
+    every = _usable(_PROVEN.get(digest(settings_key, None)), digest(settings_key, None))
+    if every is None:
+        return None
+    names = sorted({validate_slug(domain, where="domain") for domain in domains})
+
+    def mine(key: str) -> bool:
+        return key.split("/", 1)[-1] in names
+
+    # The keys catalog_sources and compiled_fingerprints give for these domains: every one,
+    # a missing file included (None), where the record of every domain lists existing files.
+    targets = [locale for locale in settings.all_locales if locale != settings.source_locale]
+    source_keys = [f"{locale}/{name}" for locale in [ALL_LOCALES, *targets] for name in names]
+    compiled_keys = [f"{locale}/{name}" for locale in settings.all_locales for name in names]
+    return {
+        "scope": scope,
+        "sources": {key: every["sources"].get(key) for key in source_keys},
+        "compiled": {key: every["compiled"].get(key, f"{None}:00") for key in compiled_keys},
+        "errors": {key: found for key, found in every["errors"].items() if mine(key)},
+        "failed": [key for key in every["failed"] if mine(key)],
+        "targeted": every.get("targeted", False),
+    }
+
+
+def remember_full_compile(
+    settings: Settings, hashes: FileHashes, report: CompileReport, *, settings_key: str | None = None
+) -> bool:
+    """Let later builds in this process trust ``report``, a compile of every catalog of every
+    target locale (what a sync does), as if they had compiled it themselves.
+
+    Only when each catalog's file still holds the bytes the compile read and every error names
+    its catalog; returns whether it was remembered.
+    """
+    sources, paths = catalog_sources(settings, hashes, None)
+    results = {
+        f"{r.locale}/{r.domain}": r for r in report.results if r.status != "removed"
+    }
+    wanted = [locale for locale in settings.all_locales if locale != settings.source_locale]
+    for key in sources:
+        locale, _, domain = key.partition("/")
+        if locale == "?":
+            return False
+        if locale == ALL_LOCALES:
+            # A template is read for every locale without a catalog of its domain.
+            covered = [f"{other}/{domain}" for other in wanted if f"{other}/{domain}" not in sources]
+        else:
+            covered = [key] if locale in wanted else []
+        for name in covered:
+            result = results.get(name)
+            if result is None or result.status == "failed" or result.source_sha256 != sources[key]:
+                return False  # not compiled here, unreadable, or saved again since
+    errors = _attribute(report.diagnostics, _owners(settings, paths))
+    if errors is None:
+        return False
+    _remember({
+        "scope": digest(settings_key or settings_fingerprint(settings), None),
+        "sources": sources,
+        "compiled": compiled_fingerprints(settings, hashes, None),
+        "errors": {key: found for key, found in errors.items() if found},
+        "failed": [],
+        "targeted": True,
+    })
+    return True
 
 
 def _usable(recorded: object, scope: str) -> dict[str, Any] | None:
