@@ -292,6 +292,8 @@ def render_site(
     # Each locale's files are staged by the process that rendered them and renamed into
     # place below, once every locale has rendered (a failure leaves the site as it was).
     staging = StagedWrites.new()
+    if to_render and SITE_WIDE not in up_to_date:
+        _load_before_forking(plan)
     # One job per locale. (Splitting one locale's pages over workers was measured slower: each
     # worker imports the template engine and loads the catalogs again — 0.33 s in one process
     # against 0.56-0.65 s over two, for one language's 100 pages.)
@@ -408,6 +410,17 @@ class StagedOutput:
     file: StagedFile
     notices: frozenset[Notice] = frozenset()
     problems: tuple[RenderProblem, ...] = ()
+
+
+def _load_before_forking(plan: PublishPlan) -> None:
+    """What this process needs after the workers anyway (the chooser page): loaded now, the
+    workers forked next inherit it instead of each loading it again (the template engine, and
+    every language's CLDR data for the autonyms of the switchers: ~0.3 s per worker)."""
+    from pubflow.render import environment  # noqa: F401
+
+    for locale in plan.locale_alternates():
+        display_name(locale)
+        text_direction(locale)
 
 
 def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[StagedOutput]:
