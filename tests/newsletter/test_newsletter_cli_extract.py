@@ -97,3 +97,41 @@ def test_the_issue_strings_are_extracted_with_context_comments_and_references(
         ["msgfmt", "--check", "-o", "/dev/null", str(written)], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_all_builds_every_issue_and_reports_one_that_cannot_be_built(
+    newsletter_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(newsletter_project)
+    monkeypatch.delenv("PUBFLOW_ROOT", raising=False)
+    folder = newsletter_project / "content" / "newsletters"
+    text = (folder / f"{ISSUE}.toml").read_text("utf-8")
+    broken = text.replace(f'id = "{ISSUE}"', 'id = "2027-01"').replace(
+        'article = "achieving-relief-with-ketamine-therapy"', 'article = "no-such-article"'
+    )
+    (folder / "2027-01.toml").write_text(broken, "utf-8")
+
+    result = runner.invoke(app, ["build", "newsletter", "--all", "-l", "de"])
+    assert result.exit_code == 1, result.output
+    assert ISSUE in result.output and "de: Drei Wege" in result.output  # the good one is built
+    assert "2027-01" in result.output and "no-such-article" in result.output
+    assert "Traceback" not in result.output
+    assert (newsletter_project / "dist" / "newsletter" / ISSUE / "de" / "email.eml").is_file()
+    assert not (newsletter_project / "dist" / "newsletter" / "2027-01").exists()
+
+    (folder / "2027-01.toml").unlink()
+    several = runner.invoke(app, ["build", "newsletter", ISSUE, ISSUE, "-l", "de"])
+    assert several.exit_code == 0 and "0 files written" in several.output
+
+
+def test_an_issue_or_all_is_required(newsletter_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(newsletter_project)
+    monkeypatch.delenv("PUBFLOW_ROOT", raising=False)
+    neither = runner.invoke(app, ["build", "newsletter"])
+    assert neither.exit_code == 2 and "name an issue" in neither.output and "--all" in neither.output
+    both = runner.invoke(app, ["build", "newsletter", ISSUE, "--all"])
+    assert both.exit_code == 2 and "not both" in both.output
+    for path in (newsletter_project / "content" / "newsletters").glob("*.toml"):
+        path.unlink()
+    none = runner.invoke(app, ["build", "newsletter", "--all"])
+    assert none.exit_code == 2 and "no newsletter issue in content/newsletters/" in none.output
