@@ -91,6 +91,12 @@ def _is_racy(mtime_ns: int, saved_at_ns: int) -> bool:
     return mtime_ns >= saved_at_ns - window
 
 
+def is_racy(mtime_ns: int) -> bool:
+    """Whether a file last modified at ``mtime_ns`` could change now without its stat changing
+    (see :data:`RACY_NS`): such a file must not be known again by its stat alone."""
+    return _is_racy(mtime_ns, time.time_ns())
+
+
 def _ignored(name: str) -> bool:
     """Temp files of interrupted atomic writes: no reader ever takes them for input."""
     return name.startswith(".") and name.endswith(".tmp")
@@ -162,7 +168,7 @@ class FileHashes:
                 sha = self._hash(path)
                 if sha == UNREADABLE:
                     return sha
-                if not _is_racy(mtime, time.time_ns()):
+                if not is_racy(mtime):
                     _SEEN[path] = (size, mtime, inode, sha)
         current[name] = (size, mtime, inode, sha)
         return sha

@@ -332,3 +332,36 @@ def test_no_translation_or_value_can_add_markup(settings: Settings, msgstr: str,
     body = lxml.html.fragment_fromstring(html, create_parent="div")
     assert [child.tag for child in body] == ["p", "p"]
     assert all(len(child) == 0 and not child.attrib for child in body)
+
+
+def test_a_template_is_read_once_per_process_until_its_file_changes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import pubflow.render.environment as environment
+
+    monkeypatch.setattr(environment._TemplateLoader, "_code", {})
+    reads: list[str] = []
+    real = environment._TemplateLoader.get_source
+
+    def counted(self: object, env: object, name: str) -> object:
+        reads.append(name)
+        return real(self, env, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(environment._TemplateLoader, "get_source", counted)
+    make_env(settings, {"p.html": "<p>{{ _('Hello') }}</p>"})
+    page = settings.root / "tpl" / "p.html"
+    fresh = make_env(settings, {}, ui={"Hello": ("Hallo", State.REVIEWED)})
+    # Just written: a same-size save in the same clock tick would keep its stat. Read each time.
+    assert str(fresh.render("p.html").text) == "<p>Hallo</p>" and reads == ["p.html"]
+    assert str(make_env(settings, {}).render("p.html").text) == "<p>Hello</p>" and len(reads) == 2
+    old = page.stat().st_mtime_ns - 10**10
+    os.utime(page, ns=(old, old))
+    make_env(settings, {}).render("p.html")
+    for locale in ("de", "ar"):  # another environment, another locale: the same code
+        env = make_env(settings, {}, ui={"Hello": ("Hallo", State.REVIEWED)}, locale=locale)
+        assert str(env.render("p.html").text) == "<p>Hallo</p>"
+    assert len(reads) == 3
+    page.write_text("<b>{{ _('Hello') }}</b>", encoding="utf-8")  # a new stat: read again
+    assert str(make_env(settings, {}).render("p.html").text) == "<b>Hello</b>" and len(reads) == 4
