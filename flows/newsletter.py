@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 
 from flows.common import (
     FlowFailure,
@@ -83,7 +83,24 @@ def newsletter_markdown(result: dict[str, Any]) -> str:
     if result["skipped"]:
         lines.append("\n### Not published in these languages\n")
         lines.extend(f"- {message}" for message in result["skipped"])
+    if result["checks"]:
+        # In the same artifact, not a table artifact of its own: every artifact is a round
+        # trip to the server (~70 ms each here), and publish makes one per issue.
+        lines.append("\n### Checks per language\n")
+        lines.append("| language | subject | status | HTML | warnings | errors |")
+        lines.append("|---|---|---|---|---|---|")
+        for check in result["checks"]:
+            size = "—" if check["html_kb"] is None else f"{check['html_kb']} KB"
+            lines.append(
+                f"| {check['locale']} | {_cell(check['subject'])} | {check['status']} | {size} "
+                f"| {check['warnings']} | {check['errors']} |"
+            )
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: pipes escaped, on one line."""
+    return " ".join(text.replace("|", "\\|").split())
 
 
 def run_newsletter_builds(issues: list[str], locales: list[str] | None) -> list[dict[str, Any]]:
@@ -113,12 +130,7 @@ def run_newsletter_builds(issues: list[str], locales: list[str] | None) -> list[
         create_markdown_artifact(
             markdown=newsletter_markdown(result),
             key=f"newsletter-{issue}",
-            description=f"Newsletter {issue}: links and results",
-        )
-        create_table_artifact(
-            table=result["checks"],
-            key=f"newsletter-{issue}-checks",
-            description="Newsletter checks per language: size, warnings, errors",
+            description=f"Newsletter {issue}: links, and checks per language (size, warnings, errors)",
         )
     if broken:
         messages = [f"Build newsletter failed: {result['error']}" for result in broken]

@@ -86,11 +86,12 @@ def pot_path(settings: Settings, domain: str) -> Path:
 
 def po_path(settings: Settings, locale: str, domain: str) -> Path:
     """``locales/<lang>/LC_MESSAGES/<domain>.po``: one language's catalog of a domain."""
-    return _po_path(settings.locales_path, locale, domain)
+    return po_path_in(settings.locales_path, locale, domain)
 
 
 @functools.lru_cache(maxsize=16384)  # asked for thousands of times per build (see compiled_paths)
-def _po_path(base: Path, locale: str, domain: str) -> Path:
+def po_path_in(base: Path, locale: str, domain: str) -> Path:
+    """:func:`po_path` under ``base`` (``settings.locales_path``, for callers that loop)."""
     code = validate_locale(locale)
     name = validate_slug(domain, where="domain")
     return base / code / "LC_MESSAGES" / f"{name}.po"

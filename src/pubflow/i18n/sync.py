@@ -58,6 +58,7 @@ from pubflow.i18n.pofile import (
     catalog_lock,
     list_domains,
     po_path,
+    po_path_in,
     pot_path,
     read_catalog,
     same_catalog,
@@ -525,12 +526,13 @@ def _replay(settings: Settings, data: object, compile: bool) -> SyncReport | Non
             templates={str(domain): False for domain in data["templates"]},
             orphaned=[str(domain) for domain in data["orphaned"]],
         )
+        base = settings.locales_path
         for locale, domain, total in data["catalogs"]:
             report.catalogs.append(
                 CatalogUpdate(
                     locale,
                     domain,
-                    po_path(settings, locale, domain),
+                    po_path_in(base, locale, domain),
                     added=0,
                     fuzzy=0,
                     obsoleted=0,
