@@ -154,3 +154,37 @@ def test_counts_from_a_fresh_compile_equal_counting_the_file(settings: Settings,
     monkeypatch.setattr(stats_module, "read_catalog", lambda path: parsed.append(path.name) or original(path))
     assert catalog_stats(settings) == counted
     assert "messages.po" not in parsed  # the compiled counts were used for the .po
+
+
+def test_counts_of_a_catalog_hashed_in_this_process_come_from_its_sidecar_alone(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import os
+
+    from pubflow.fingerprint import FileHashes
+    from pubflow.i18n.compile import compiled_counts
+    from pubflow.i18n.runtime import compiled_paths
+
+    compile_catalogs(settings)
+    po = settings.locales_path / "de" / "LC_MESSAGES" / "messages.po"
+    old = po.stat().st_mtime_ns - 10**10  # written long ago: its stat can be trusted
+    os.utime(po, ns=(old, old))
+    hashes = FileHashes(settings.root)
+    hashes.sha256(po)  # the sync hashed it
+    expected = compiled_counts(settings, "de", "messages")
+    reads: list[Path] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    assert compiled_counts(settings, "de", "messages", FileHashes(settings.root)) == expected
+    assert po not in reads
+    # Another compiler's sidecar (other code): its fingerprint decides, from the catalog's bytes.
+    states = compiled_paths(settings, "de", "messages").states
+    sidecar = json.loads(states.read_text("utf-8"))
+    states.write_text(json.dumps({**sidecar, "code": "another pubflow"}), "utf-8")
+    assert compiled_counts(settings, "de", "messages", FileHashes(settings.root)) == expected
+    assert po in reads
+    # An edited catalog: its hash differs, nothing recorded applies.
+    states.write_text(json.dumps(sidecar), "utf-8")
+    po.write_text(po.read_text("utf-8").replace('msgstr "Eins"', 'msgstr "Eins!"'), "utf-8")
+    assert compiled_counts(settings, "de", "messages", FileHashes(settings.root)) is None

@@ -43,6 +43,7 @@ import polib
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError, ConfigError
+from pubflow.fingerprint import FileHashes
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
     Diagnostic,
@@ -190,15 +191,32 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def compiled_counts(settings: Settings, locale: str, domain: str) -> dict[State, int] | None:
+def compiled_counts(
+    settings: Settings, locale: str, domain: str, hashes: FileHashes | None = None
+) -> dict[State, int] | None:
     """The per-state counts the last compile recorded for this very ``.po`` (bytes, code and
-    locale unchanged); None when there is no such compile (then count from the file)."""
+    locale unchanged); None when there is no such compile (then count from the file).
+
+    ``hashes`` knows the ``.po`` files' hashes by their stat (in a build, the sync hashed them
+    moments ago): then the catalog itself is not read again, only its sidecar.
+    """
     paths = compiled_paths(settings, locale, domain)
+    source = po_path(settings, locale, domain)
+    sidecar = _read_sidecar(paths.states)
+    recorded = sidecar.get("source_sha256")
+    if (
+        hashes is not None
+        and isinstance(recorded, str)
+        and sidecar.get("format") == FORMAT_VERSION
+        and sidecar.get("input") == "po"
+        and sidecar.get("locale") == locale
+        and sidecar.get("code") == _code_fingerprint()
+    ):
+        return _recorded_counts(sidecar) if hashes.sha256(source) == recorded else None
     try:
-        raw = po_path(settings, locale, domain).read_bytes()
+        raw = source.read_bytes()
     except OSError:
         return None
-    sidecar = _read_sidecar(paths.states)
     if sidecar.get("fingerprint") != _fingerprint("po", locale, raw):
         return None
     return _recorded_counts(sidecar)
@@ -451,6 +469,7 @@ def compile_catalog(
         raw=raw,
         checker=checker,
     )
+    source_sha256 = hashlib.sha256(raw).hexdigest()
     sidecar = _sidecar(
         locale,
         domain,
@@ -460,6 +479,7 @@ def compile_catalog(
         compiled.stale,
         compiled.invalid,
         compiled.diagnostics,
+        source_sha256,
     )
     plural_forms = mo_plural_forms(po, locale)
     # The sidecar goes last: if we stop half-way, its old fingerprint forces a recompile.
@@ -472,9 +492,7 @@ def compile_catalog(
         },
     )
     return (
-        CatalogResult(
-            locale, domain, "compiled", compiled.counts, written, hashlib.sha256(raw).hexdigest()
-        ),
+        CatalogResult(locale, domain, "compiled", compiled.counts, written, source_sha256),
         compiled.diagnostics,
     )
 
@@ -488,6 +506,7 @@ def _sidecar(
     stale: list[str],
     invalid: list[str],
     diagnostics: list[Diagnostic],
+    source_sha256: str | None = None,
 ) -> bytes:
     return _sidecar_bytes(
         {
@@ -496,6 +515,10 @@ def _sidecar(
             "domain": domain,
             "input": kind,
             "fingerprint": fingerprint,
+            # The plain SHA-256 of the input and the code that compiled it: what the fingerprint
+            # is made of, so a reader that knows the file's hash already needs not read it.
+            "source_sha256": source_sha256,
+            "code": _code_fingerprint(),
             "counts": {state.value: counts.get(state, 0) for state in State},
             "stale": sorted(stale),
             "invalid": sorted(invalid),

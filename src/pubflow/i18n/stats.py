@@ -19,6 +19,7 @@ import polib
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError
+from pubflow.fingerprint import FileHashes
 from pubflow.fsutil import validate_slug
 from pubflow.i18n.compile import catalog_domains, compiled_counts, target_locales
 from pubflow.i18n.pofile import list_domains, po_path, pot_path, read_catalog
@@ -91,6 +92,9 @@ def catalog_stats(
         else None
     )
     rows: list[StatsRow] = []
+    # Hashes of the catalogs known in this process (after a sync, all of them): the sidecars'
+    # counts are then checked without reading each catalog again.
+    hashes = FileHashes(settings.root)
     for locale in target_locales(settings, locales):
         names = chosen_domains if chosen_domains is not None else catalog_domains(settings, locale)
         for domain in names:
@@ -98,7 +102,7 @@ def catalog_stats(
             if catalog.is_file():
                 # The compile step counted this very file already (same bytes, same checks):
                 # reading its sidecar spares parsing and checking every entry again.
-                counts = compiled_counts(settings, locale, domain)
+                counts = compiled_counts(settings, locale, domain, hashes)
                 if counts is not None:
                     rows.append(StatsRow(locale, domain, **{state.value: n for state, n in counts.items()}))
                 else:
