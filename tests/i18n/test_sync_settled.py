@@ -241,14 +241,63 @@ def test_a_translators_save_reads_the_templates_back_instead_of_extracting(
     extracted: list[int] = []
     real_extract = sync_module.extract_messages
     monkeypatch.setattr(sync_module, "extract_messages", lambda s: extracted.append(1) or real_extract(s))
+    templates_read: list[str] = []
+    real_read = sync_module.read_catalog
+    monkeypatch.setattr(
+        sync_module, "read_catalog", lambda path: templates_read.append(path.name) or real_read(path)
+    )
     with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
         po.find("Achieving Relief").msgstr = "Linderung erreichen"
     merges.clear()
     report = sync_catalogs(settings)
     assert extracted == [] and [r.locale for r in report.compiled.compiled] == ["de"]
+    assert templates_read == ["relief-guide.pot"]  # the one a merge needed, not messages.pot
     assert not any(report.templates.values())
     # A source change still extracts (and the new string reaches every catalog).
     make_project(tmp_path, intro="A new paragraph entirely.")
     report = sync_catalogs(settings)
     assert extracted == [1] and report.templates["relief-guide"]
     assert read_catalog(po_path(settings, "fr", "relief-guide")).find("A new paragraph entirely.")
+
+
+def test_a_translators_save_syncs_that_language_alone_and_reports_like_a_full_sync(
+    tmp_path: Path, merges: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings)
+    # A catalog error in French, so the replayed report has diagnostics of its own.
+    with edit_catalog(po_path(settings, "fr", "relief-guide")) as po:
+        po.find("Achieving Relief").msgstr = "Soulager\nla douleur"
+    sync_catalogs(settings)
+    sync_catalogs(settings)  # settles and records the per-language hashes
+    jobs: list[str] = []
+    real_job = sync_module._sync_locale
+    monkeypatch.setattr(
+        sync_module, "_sync_locale", lambda inputs, locale: jobs.append(locale) or real_job(inputs, locale)
+    )
+    with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
+        po.find("Achieving Relief").msgstr = "Linderung erreichen"
+    targeted = sync_catalogs(settings)
+    assert jobs == ["de"]  # the other languages' files are as the last sync left them
+    assert [r.locale for r in targeted.compiled.compiled] == ["de"]
+    assert any("fr" in str(d.path) for d in targeted.compiled.diagnostics)
+    # The same report, diagnostics in the same order, as a sync that does every language.
+    (tmp_path / "build" / "incremental" / "sync.json").unlink()
+    jobs.clear()
+    full = sync_catalogs(settings)
+    assert sorted(jobs) == sorted(settings.locales)
+    assert [(u.locale, u.domain, u.total) for u in targeted.catalogs] == [
+        (u.locale, u.domain, u.total) for u in full.catalogs
+    ]
+    assert [(r.locale, r.domain, r.counts) for r in targeted.compiled.results] == [
+        (r.locale, r.domain, r.counts) for r in full.compiled.results
+    ]
+    assert [d.format() for d in targeted.compiled.diagnostics] == [
+        d.format() for d in full.compiled.diagnostics
+    ]
+    # Another set of languages than the recorded one: every chosen language syncs.
+    jobs.clear()
+    with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
+        po.find("Achieving Relief").msgstr = "Linderung"
+    sync_catalogs(settings, ["de", "fr"])
+    assert jobs == ["de", "fr"]

@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +106,8 @@ class SyncReport:
     """The compile step's report (``pubflow.i18n.compile.CompileReport``), if it ran."""
     compile_skipped: str | None = None
     """Why compiling did not run, if it did not."""
+    diagnostic_locales: list[str] = field(default_factory=list, repr=False)
+    """The locale each of ``compiled.diagnostics`` came from (a later sync replays by locale)."""
 
     @property
     def written(self) -> list[Path]:
@@ -303,7 +305,8 @@ class _SyncInputs:
     """What every locale's job reads (shared with the worker processes, never changed)."""
 
     settings: Settings
-    templates: dict[str, polib.POFile]
+    templates: Mapping[str, polib.POFile | Path]
+    """Domain → template; a path: the ``.pot`` on disk holds it, read only if a merge needs it."""
     template_digests: dict[str, bytes]
     state: dict[str, dict[str, Any]]
     lock_timeout: float
@@ -332,6 +335,8 @@ def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
         key = None if before is None else _merge_key(locale, inputs.template_digests[domain], before)
         update = _settled_update(settings, locale, domain, key, inputs.state)
         if update is None:
+            if isinstance(pot, Path):
+                pot = read_catalog(pot)  # a translator's save: this domain's template only
             update, as_read = _merge_into(
                 settings, locale, domain, pot, lock_timeout=inputs.lock_timeout
             )
@@ -402,15 +407,26 @@ def sync_catalogs(
         compile=compile,
     )
     done_text = "merged and compiled" if compile else "merged"
-    outcomes = run_jobs(
-        _sync_locale,
-        inputs,
-        [(locale,) for locale in chosen],
-        workers=worker_count(settings.workers, len(chosen)),
-        on_done=lambda index, _outcome: step(f"{chosen[index]}: {done_text}"),
+    # Only the languages whose catalogs or compiled files changed since the last sync, when
+    # nothing else did (a translator's save): the others are as that sync left them.
+    unchanged = _unchanged_locales(settings, keys, previous, chosen, compile)
+    jobs = [locale for locale in chosen if locale not in unchanged]
+    outcomes = dict(
+        zip(
+            jobs,
+            run_jobs(
+                _sync_locale,
+                inputs,
+                [(locale,) for locale in jobs],
+                workers=worker_count(settings.workers, len(jobs)),
+                on_done=lambda index, _outcome: step(f"{jobs[index]}: {done_text}"),
+            ),
+            strict=True,
+        )
     )
     compiled = CompileReport()
-    for outcome in outcomes:
+    for locale in chosen:
+        outcome = outcomes.get(locale) or unchanged[locale]
         report.catalogs.extend(outcome.updates)
         for name, entry in outcome.state.items():
             if entry is None:
@@ -420,6 +436,7 @@ def sync_catalogs(
         if outcome.compiled is not None:
             compiled.results.extend(outcome.compiled.results)
             compiled.diagnostics.extend(outcome.compiled.diagnostics)
+            report.diagnostic_locales.extend([locale] * len(outcome.compiled.diagnostics))
     _write_state(settings, state)
     if compile:
         report.compiled = compiled
@@ -449,6 +466,8 @@ class _InputKeys:
     whole: str
     sources: str
     pots: dict[str, str]
+    locales: dict[str, str] = field(default_factory=dict)
+    """Locale → hash of its catalogs and compiled files (what its job reads and writes)."""
 
 
 def _inputs_key(
@@ -475,24 +494,76 @@ def _inputs_key(
     catalogs = hashes.tree(settings.locales_path, (".po", ".pot"))
     compiled = hashes.tree(settings.compiled_locales_path) if compile else {}
     pots = {name: sha for name, sha in catalogs.items() if "/" not in name and name.endswith(".pot")}
-    return _InputKeys(digest("sync", sources, chosen, compile, catalogs, compiled), sources, pots)
+    per_locale: dict[str, dict[str, str]] = {locale: {} for locale in chosen}
+    for kind, tree in (("po", catalogs), ("compiled", compiled)):
+        for name, sha in tree.items():
+            locale = name.split("/", 1)[0]
+            if locale in per_locale and "/" in name:
+                per_locale[locale][f"{kind}/{name}"] = sha
+    return _InputKeys(
+        digest("sync", sources, chosen, compile, catalogs, compiled),
+        sources,
+        pots,
+        {locale: digest(files) for locale, files in per_locale.items()},
+    )
+
+
+def _unchanged_locales(
+    settings: Settings,
+    keys: _InputKeys | None,
+    previous: dict[str, Any],
+    chosen: list[str],
+    compile: bool,
+) -> dict[str, _LocaleOutcome]:
+    """Locales a sync can skip, with the outcome the last one recorded for each.
+
+    Only when the last sync was of the same locales and compile flag, no message source and
+    no template changed since, and its report can be replayed: then a locale whose catalogs
+    and compiled files are unchanged too would merge and compile to exactly what it has.
+    """
+    if (
+        keys is None
+        or previous.get("sources") != keys.sources
+        or previous.get("pots") != keys.pots
+        or previous.get("chosen") != chosen
+        or previous.get("compile") is not compile
+        or not isinstance(previous.get("locales"), dict)
+    ):
+        return {}
+    same = [locale for locale in chosen if previous["locales"].get(locale) == keys.locales.get(locale)]
+    data = previous.get("report")
+    replayed = _replay(settings, data, compile) if same else None
+    if replayed is None:
+        return {}
+    assert isinstance(data, dict)  # _replay checked it
+    owners = data.get("diagnostic_locales") if compile else []
+    diagnostics = replayed.compiled.diagnostics if compile else []
+    if not isinstance(owners, list) or len(owners) != len(diagnostics):
+        return {}
+    from pubflow.i18n.compile import CompileReport
+
+    found: dict[str, _LocaleOutcome] = {}
+    for locale in same:
+        outcome = _LocaleOutcome([u for u in replayed.catalogs if u.locale == locale], {})
+        if compile:
+            outcome.compiled = CompileReport(
+                [r for r in replayed.compiled.results if r.locale == locale],
+                [d for d, owner in zip(diagnostics, owners, strict=True) if owner == locale],
+            )
+        found[locale] = outcome
+    return found
 
 
 def _current_templates(settings: Settings, keys: _InputKeys | None, previous: dict[str, Any]) -> Templates:
     """The templates: extracted, or — when no source changed since the last settled sync and
-    its ``.pot`` files are as it left them — read back from those files (a translator's save
-    changes no template, and extraction costs more than reading them)."""
+    its ``.pot`` files are as it left them — the paths of those files, to read back when a
+    merge needs one (a translator's save changes no template, and extraction costs more)."""
     recorded = previous.get("pots")
     if keys is not None and previous.get("sources") == keys.sources and recorded == keys.pots and recorded:
-        try:
-            templates = {
-                name.removesuffix(".pot"): read_catalog(settings.locales_path / name)
-                for name in sorted(recorded)
-            }
-        except CatalogError:
-            pass  # damaged meanwhile: extract
-        else:
-            return Templates(templates, set(templates))
+        # Their hashes are the recorded ones, so they parse as they did: each is parsed only
+        # when a catalog of its domain needs a merge (one save: one template of 100+).
+        paths = {name.removesuffix(".pot"): settings.locales_path / name for name in sorted(recorded)}
+        return Templates(paths, set(paths))  # type: ignore[arg-type]
     return extract_messages(settings)
 
 
@@ -511,6 +582,7 @@ def _report_data(report: SyncReport) -> dict[str, Any]:
             if r.status != "removed"
         ]
         data["diagnostics"] = [diagnostic_to_dict(d) for d in report.compiled.diagnostics]
+        data["diagnostic_locales"] = list(report.diagnostic_locales)
     return data
 
 
@@ -593,6 +665,9 @@ def _record_inputs(
                 "key": keys.whole,
                 "sources": keys.sources,
                 "pots": keys.pots,
+                "locales": keys.locales,
+                "chosen": chosen,
+                "compile": compile,
                 "hashes": after.records(now_ns()),
                 "report": _report_data(report),
             },
