@@ -365,3 +365,38 @@ def test_a_template_is_read_once_per_process_until_its_file_changes(
     assert len(reads) == 3
     page.write_text("<b>{{ _('Hello') }}</b>", encoding="utf-8")  # a new stat: read again
     assert str(make_env(settings, {}).render("p.html").text) == "<b>Hello</b>" and len(reads) == 4
+
+
+def test_compiled_templates_are_kept_on_disk_for_the_next_process(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    import pubflow.render.environment as environment
+
+    def new_process() -> None:  # what a new process starts without
+        monkeypatch.setattr(environment._TemplateLoader, "_code", {})
+        environment._BYTECODE.clear()
+
+    compiled: list[str] = []
+    real_compile = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args: object) -> object:
+        compiled.append(str(name))
+        return real_compile(self, source, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    new_process()
+    env = make_env(settings, {"p.html": "<p>{{ _('Hello') }}</p>"}, ui={"Hello": ("Hallo", State.REVIEWED)})
+    assert env.render("p.html").text == "<p>Hallo</p>" and compiled == ["p.html"]
+    cache = settings.build_path / "cache" / "templates"
+    [saved] = cache.glob("*.jbc")
+    new_process()
+    assert make_env(settings, {}).render("p.html").text == "<p>Hello</p>" and compiled == ["p.html"]
+    # A damaged file is compiled again and replaced; an edited template too.
+    saved.write_bytes(saved.read_bytes()[:20])
+    new_process()
+    assert make_env(settings, {}).render("p.html").text == "<p>Hello</p>" and len(compiled) == 2
+    new_process()
+    make_env(settings, {"p.html": "<b>{{ _('Hello') }}</b>"})
+    assert make_env(settings, {}).render("p.html").text == "<b>Hello</b>" and len(compiled) == 3

@@ -145,6 +145,14 @@ class _TemplateLoader(jinja2.FileSystemLoader):
     _code: dict[tuple[Any, ...], Any] = {}
     _lock = threading.Lock()
 
+    def __init__(self, searchpath: Sequence[str], cache_dir: Path | None = None) -> None:
+        super().__init__(list(searchpath))
+        # Compiled templates on disk (build/cache/templates/): a new process — the next
+        # build, a rebuild after a translator's save — loads them instead of compiling the
+        # same sources again (~0.1 s per template set). Jinja checks each file's source
+        # checksum and its own version; damaged or stale files are compiled again.
+        self.cache_dir = cache_dir
+
     def load(
         self,
         environment: jinja2.Environment,
@@ -160,16 +168,35 @@ class _TemplateLoader(jinja2.FileSystemLoader):
         if code is None:
             source, filename, uptodate = self.get_source(environment, name)
             bucket = _BYTECODE.get_bucket(environment, name, filename, source)
+            on_disk = self._disk_path(environment, bucket)
+            if bucket.code is None and on_disk is not None:
+                _read_bucket(bucket, on_disk)
+                if bucket.code is not None:
+                    _BYTECODE.set_bucket(bucket)
             code = bucket.code or environment.compile(source, name, filename)
             if bucket.code is None:
                 bucket.code = code
                 _BYTECODE.set_bucket(bucket)
+                if on_disk is not None:
+                    _write_bucket(bucket, on_disk)
             from pubflow.fingerprint import is_racy
 
             if not is_racy(found[1]):
                 with self._lock:
                     self._code[key] = code
         return environment.template_class.from_code(environment, code, globals or {}, None)
+
+    def _disk_path(self, environment: jinja2.Environment, bucket: jinja2.bccache.Bucket) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        import hashlib
+
+        setup = [
+            f"{value.__module__}.{value.__qualname__}" if callable(value) else repr(value)
+            for value in _configuration(environment)
+        ]
+        tag = hashlib.sha256("\0".join(setup).encode()).hexdigest()[:16]
+        return self.cache_dir / f"{bucket.key}-{tag}.jbc"
 
     def _find(self, name: str) -> tuple[str, int, int, int] | None:
         """(path, mtime_ns, size, inode) of the file ``name`` is read from, as get_source looks."""
@@ -189,6 +216,28 @@ class _TemplateLoader(jinja2.FileSystemLoader):
             if stat.S_ISREG(status.st_mode):
                 return os.path.normpath(path), status.st_mtime_ns, status.st_size, status.st_ino
         return None
+
+
+def _read_bucket(bucket: jinja2.bccache.Bucket, path: Path) -> None:
+    """Fill ``bucket`` from a file written by :func:`_write_bucket`, if it is sound and current."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return
+    try:
+        bucket.bytecode_from_string(data)  # resets the bucket on another Jinja or source
+    except Exception:  # noqa: BLE001 — pickle and marshal raise many kinds on damaged bytes
+        bucket.reset()  # damaged: compiled again (and the file rewritten)
+
+
+def _write_bucket(bucket: jinja2.bccache.Bucket, path: Path) -> None:
+    from pubflow.fsutil import atomic_write_bytes
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, bucket.bytecode_to_string(), durable=False)
+    except OSError:
+        pass  # only a cache: a read-only or full build folder costs compile time, nothing else
 
 
 def _configuration(environment: jinja2.Environment) -> tuple[Any, ...]:
@@ -274,7 +323,9 @@ class LocaleEnvironment:
         dirs = list(template_dirs) if template_dirs is not None else [settings.templates_path]
         self.template_dirs = dirs
         self.jinja = jinja2.Environment(
-            loader=_TemplateLoader([str(d) for d in dirs]),
+            loader=_TemplateLoader(
+                [str(d) for d in dirs], cache_dir=settings.build_path / "cache" / "templates"
+            ),
             autoescape=autoescape_for,
             # The extensions babel.cfg extracts with: templates may use {% do %} and {% break %}.
             extensions=[I18nExtension, "jinja2.ext.do", "jinja2.ext.loopcontrols"],
