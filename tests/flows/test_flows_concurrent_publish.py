@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any

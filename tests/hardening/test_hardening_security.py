@@ -338,7 +338,7 @@ def test_secrets_never_reach_output_logs_files_or_mail(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # urllib3 logs request URLs (with the key) at DEBUG
     root = tmp_path / "project"
-    settings = make_project(root, locales=("de",))
+    make_project(root, locales=("de",))
     for key in [k for k in os.environ if k.startswith("PUBFLOW_")]:
         monkeypatch.delenv(key, raising=False)
     for name, value in SECRETS.items():
