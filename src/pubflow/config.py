@@ -186,6 +186,11 @@ class Settings(BaseSettings):
         return self.build_path / "locales"
 
     @property
+    def cache_path(self) -> Path:
+        """Caches that only save work (``templates/``: compiled Jinja templates)."""
+        return self.build_path / "cache"
+
+    @property
     def dist_path(self) -> Path:
         return self.path(self.dist_dir)
 

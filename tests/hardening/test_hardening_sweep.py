@@ -136,10 +136,11 @@ def test_a_killed_writers_temp_file_goes_once_it_is_old(tmp_path: Path) -> None:
 @pytest.mark.parametrize("stage", ["site", "newsletter", "sync"])
 def test_every_stage_sweeps_its_folders_when_it_starts(demo: Settings, stage: str) -> None:
     compiled = demo.compiled_locales_path / "de" / "LC_MESSAGES"
+    templates = demo.cache_path / "templates"  # compiled templates kept for the next process
     if stage == "site":
-        folders = [demo.dist_path / "site" / "de" / ARTICLE_SLUG, demo.dist_path / "site", compiled]
+        folders = [demo.dist_path / "site" / "de" / ARTICLE_SLUG, demo.dist_path / "site", compiled, templates]
     elif stage == "newsletter":
-        folders = [demo.dist_path / "newsletter" / ISSUE / "de", compiled]
+        folders = [demo.dist_path / "newsletter" / ISSUE / "de", compiled, templates]
     else:
         folders = [demo.locales_path / "de" / "LC_MESSAGES", demo.locales_path, compiled]
     stale = [_leftover(folder, "index.html", age=OLD) for folder in folders]

@@ -722,7 +722,7 @@ def _render_issues(
         # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
         nonlocal swept
         if not swept:
-            sweep_stale_temp_files(dist / "newsletter", settings.compiled_locales_path)
+            sweep_stale_temp_files(dist / "newsletter", settings.compiled_locales_path, settings.cache_path)
             swept = True
 
     # 1. Each issue: what it reads (from its state while the issue and its articles are

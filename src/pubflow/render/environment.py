@@ -324,7 +324,7 @@ class LocaleEnvironment:
         self.template_dirs = dirs
         self.jinja = jinja2.Environment(
             loader=_TemplateLoader(
-                [str(d) for d in dirs], cache_dir=settings.build_path / "cache" / "templates"
+                [str(d) for d in dirs], cache_dir=settings.cache_path / "templates"
             ),
             autoescape=autoescape_for,
             # The extensions babel.cfg extracts with: templates may use {% do %} and {% break %}.

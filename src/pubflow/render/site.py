@@ -204,7 +204,7 @@ def render_site(
         # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
         nonlocal swept
         if not swept:
-            sweep_stale_temp_files(site_dir, settings.compiled_locales_path)
+            sweep_stale_temp_files(site_dir, settings.compiled_locales_path, settings.cache_path)
             swept = True
 
     settings_key = settings_fingerprint(settings)
