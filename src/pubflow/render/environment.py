@@ -127,7 +127,8 @@ class _SharedBytecode(jinja2.BytecodeCache):
             self._store.clear()
 
 
-# One cache per environment configuration: every LocaleEnvironment uses the same one below.
+# One cache per environment configuration: every LocaleEnvironment's _TemplateLoader uses it
+# (Jinja itself consults an environment's bytecode_cache only in the loading this loader replaces).
 _BYTECODE = _SharedBytecode()
 
 
@@ -333,7 +334,6 @@ class LocaleEnvironment:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            bytecode_cache=_BYTECODE,
             # An environment lives for one build: checking every template's mtime on each
             # include and extends (thousands of stat calls per site) buys nothing.
             auto_reload=False,
