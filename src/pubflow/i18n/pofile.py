@@ -15,7 +15,6 @@ polib objects are the in-memory model: stages exchange ``polib.POFile``/``polib.
 from __future__ import annotations
 
 import functools
-
 import hashlib
 import re
 from collections.abc import Callable, Iterator
