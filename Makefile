@@ -26,9 +26,11 @@ publish: $(STAMP)
 serve: $(STAMP)
 	$(PREFECT_ENV) $(BIN)/pubflow serve
 
-## Run the test suite (long soak variants excluded; see `make soak`).
+## Run the test suite (long soak variants excluded; see `make soak`), one worker per core.
+## Whole files go to one worker (--dist loadfile): a file's tests share its fixtures, and each
+## worker starts its own temporary Prefect server for the flow tests.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --dist loadfile
 
 ## Long variants of the hardening suite.
 soak: $(STAMP)
