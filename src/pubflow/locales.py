@@ -6,9 +6,12 @@ The pseudo-locale ``en_XA`` is not known to CLDR, so its formatting data comes f
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
+import babel
 from babel import Locale, UnknownLocaleError
 
 from pubflow.errors import ConfigError
@@ -51,9 +54,66 @@ def babel_locale(code: str) -> Locale:
     return Locale.parse("en" if code == PSEUDO_LOCALE else code)
 
 
+# Autonyms and text directions come from each language's CLDR data, which Babel loads whole
+# (20-30 ms a language, most of it merging in CLDR's root data). Every language switcher needs
+# every language's autonym, so a build that re-renders one language paid for all of them.
+# They change only with Babel, so builds keep them in a small file (load/save_locale_facts).
+# Bump _FACTS_FORMAT when display_name() or text_direction() compute differently.
+_FACTS_FORMAT = 1
+LOCALE_FACTS_NAME = "locale-facts.json"
+"""Their file, in the build's cache folder (``Settings.cache_path``)."""
+_FACT_KINDS = ("names", "directions")
+# Every fact this process knows (read from a file or computed), and what each file held.
+_known: dict[str, dict[str, str]] = {kind: {} for kind in _FACT_KINDS}
+_files: dict[Path, dict[str, dict[str, str]]] = {}
+
+
+def load_locale_facts(path: Path) -> None:
+    """Take the autonyms and directions a build saved in ``path`` (ignored when it is missing,
+    damaged or from another Babel: the facts are then computed again)."""
+    held: dict[str, dict[str, str]] = {kind: {} for kind in _FACT_KINDS}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, dict) and data.get("format") == _FACTS_FORMAT and data.get("babel") == babel.__version__:
+        for kind in _FACT_KINDS:
+            found = data.get(kind)
+            if isinstance(found, dict):
+                held[kind] = {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
+                _known[kind].update(held[kind])
+    _files[path] = held
+
+
+def save_locale_facts(path: Path) -> None:
+    """Write every fact this process knows to ``path``, unless it already held them all when
+    :func:`load_locale_facts` read it."""
+    held = _files.get(path)
+    if held is not None and all(_known[kind].items() <= held[kind].items() for kind in _FACT_KINDS):
+        return
+    from pubflow.fsutil import atomic_write_text
+
+    facts = {kind: dict(_known[kind]) for kind in _FACT_KINDS}
+    text = json.dumps({"format": _FACTS_FORMAT, "babel": babel.__version__, **facts}, sort_keys=True)
+    try:
+        atomic_write_text(path, text + "\n", durable=False)
+    except OSError:
+        return  # only saves work next time
+    _files[path] = facts
+
+
 def text_direction(code: str) -> str:
     """``rtl`` or ``ltr``."""
-    return babel_locale(code).text_direction
+    known = _known["directions"].get(code)
+    if known is None:
+        known = _known["directions"][code] = babel_locale(code).text_direction
+    return known
+
+
+def preload_locale_data(code: str) -> None:
+    """Load the language's CLDR data now (dates, numbers and names need it; Babel loads it on
+    first use): before forking workers, so that each does not load it again."""
+    babel_locale(code).character_order  # any data property: Babel loads the whole locale
 
 
 def html_lang(code: str) -> str:
@@ -66,8 +126,11 @@ def display_name(code: str) -> str:
     """The language's own name for itself (for language switchers)."""
     if code == PSEUDO_LOCALE:
         return "[Ƥšéûðö]"
-    name = babel_locale(code).get_display_name(babel_locale(code)) or code
-    return name[:1].upper() + name[1:]
+    known = _known["names"].get(code)
+    if known is None:
+        name = babel_locale(code).get_display_name(babel_locale(code)) or code
+        known = _known["names"][code] = name[:1].upper() + name[1:]
+    return known
 
 
 # The Plural-Forms a catalog of each language carries are gettext's, as GNU gettext, Poedit and

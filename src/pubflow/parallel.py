@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from pubflow.collector import frozen_for_fork
 from pubflow.errors import PubflowError
 
 R = TypeVar("R")
@@ -99,7 +100,7 @@ def run_jobs(
         initializer=_die_with_parent,
     )
     try:
-        with _FORKING:
+        with _FORKING, frozen_for_fork():
             _CONTEXT = (function, shared, jobs)
             try:
                 # The first submit forks every worker (the fork start method starts them all

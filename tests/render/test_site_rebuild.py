@@ -154,3 +154,73 @@ def test_a_locale_that_fails_to_render_publishes_nothing(
     assert "Ruhige Morgen (neu)" in (first.out_dir / "de" / "index.html").read_text("utf-8")
     assert any(p.locale == "ar" for p in report.pages if p.written)
     assert not [p for p in first.out_dir.rglob("*.tmp")]
+
+
+def test_one_locales_pages_split_over_the_workers_make_the_same_site(
+    site_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A translator's save re-renders one language: its pages are split over the idle workers,
+    # and the site must come out byte for byte as one process renders it, in the same order.
+    import shutil
+
+    from pubflow.render import site as site_module
+
+    render_site(site_settings)
+    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: geteilt")
+    # The reference: the same sources built from scratch, in one process.
+    twin = tmp_path / "twin"
+    shutil.copytree(site_settings.root, twin, ignore=shutil.ignore_patterns("build", "dist"))
+
+    jobs: list[list[tuple[str, int, int]]] = []
+    real_run_jobs = site_module.run_jobs
+
+    def recording(function, shared, job_list, **options):  # type: ignore[no-untyped-def]
+        jobs.append(list(job_list))
+        return real_run_jobs(function, shared, job_list, **options)
+
+    monkeypatch.setattr(site_module, "run_jobs", recording)
+    monkeypatch.setattr(site_module, "_MIN_PAGES_PER_PART", 1)
+    monkeypatch.setattr(site_module, "worker_count", lambda *_: 2)
+    split = render_site(load_settings(site_settings.root))
+    monkeypatch.setattr(site_module, "worker_count", lambda *_: 1)
+    clear_cache()
+    whole = render_site(load_settings(twin))
+
+    assert jobs[0] == [("de", 0, 2), ("de", 1, 2)]
+    assert jobs[1] == [(locale, 0, 1) for locale in load_settings(twin).all_locales]
+    assert [p.site_path for p in split.pages] == [p.site_path for p in whole.pages]
+    assert sorted(str(p.relative_to(split.out_dir)) for p in split.written) == [
+        "de/calm-mornings/index.html", "de/feed.xml", "de/index.html"
+    ]
+    files = {
+        p.relative_to(whole.out_dir): p.read_bytes() for p in whole.out_dir.rglob("*") if p.is_file()
+    }
+    assert files and files == {
+        p.relative_to(split.out_dir): p.read_bytes() for p in split.out_dir.rglob("*") if p.is_file()
+    }
+    assert "Ruhige Morgen: geteilt" in (split.out_dir / "de" / "index.html").read_text("utf-8")
+
+
+def test_pages_are_split_only_when_fewer_locales_than_workers_render() -> None:
+    from types import SimpleNamespace
+
+    from pubflow.render.site import _page_jobs
+
+    plan = SimpleNamespace(built={"de": tuple(f"a{n}" for n in range(100)), "fr": ("one",) * 30})
+    assert _page_jobs(plan, ["de", "fr"], 2) == [("de", 0, 1), ("fr", 0, 1)]  # type: ignore[arg-type]
+    assert _page_jobs(plan, ["de"], 2) == [("de", 0, 2), ("de", 1, 2)]  # type: ignore[arg-type]
+    assert _page_jobs(plan, ["de"], 8) == [("de", p, 5) for p in range(5)]  # type: ignore[arg-type]
+    # Under 2 × 20 pages, one part: splitting would cost more than it saves.
+    assert _page_jobs(plan, ["fr"], 4) == [("fr", 0, 1)]  # type: ignore[arg-type]
+    assert _page_jobs(plan, [], 4) == []  # type: ignore[arg-type]
+
+
+def test_a_site_build_keeps_the_switchers_autonyms_in_its_cache(site_settings: Settings) -> None:
+    import json
+
+    from pubflow.locales import LOCALE_FACTS_NAME
+
+    render_site(site_settings)
+    saved = json.loads((site_settings.cache_path / LOCALE_FACTS_NAME).read_text(encoding="utf-8"))
+    assert saved["names"]["ar"] == "العربية" and saved["directions"]["ar"] == "rtl"
+    assert saved["names"]["de"] == "Deutsch" and saved["names"]["pt_BR"] == "Português (Brasil)"

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import polib
 
+from pubflow.collector import with_fewer_collections
 from pubflow.errors import CatalogError, PubflowError
 from pubflow.fingerprint import (
     FileHashes,
@@ -354,6 +355,7 @@ def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
     return outcome
 
 
+@with_fewer_collections
 def sync_catalogs(
     settings: Settings,
     locales: Iterable[str] | None = None,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from pubflow.collector import with_fewer_collections
 from pubflow.config import load_settings
 from pubflow.errors import IngestError, PubflowError
 from pubflow.fingerprint import FileHashes, now_ns, read_state, state_path, write_state
@@ -177,6 +178,7 @@ def _write_all(planned: list[PlannedArticle]) -> None:
         ) from None
 
 
+@with_fewer_collections
 def ingest(
     paths: Sequence[Path],
     articles_dir: Path,

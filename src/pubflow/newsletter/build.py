@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pubflow.collector import with_fewer_collections
 from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER
 from pubflow.errors import PubflowError, RenderError
@@ -68,7 +69,7 @@ from pubflow.ingest.newsletter import (
     issue_path,
     load_issue,
 )
-from pubflow.locales import PSEUDO_LOCALE, html_lang, text_direction
+from pubflow.locales import PSEUDO_LOCALE, html_lang, preload_locale_data
 from pubflow.newsletter.checks import (
     CHECK_NAMES,
     Finding,
@@ -699,6 +700,7 @@ def _prune_shared_states(folder: Path) -> None:
             pass
 
 
+@with_fewer_collections
 def _render_issues(
     settings: Settings,
     issue_ids: list[str],
@@ -854,7 +856,7 @@ def _render_issues(
     if jobs:
         # Each locale's CLDR data (some 10 ms to load) once here, not once in every worker.
         for locale in dict.fromkeys(locale for _, locale in jobs):
-            text_direction(locale)
+            preload_locale_data(locale)
         results = run_jobs(
             _build_job,
             shared,

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from babel.core import get_global
 
+from pubflow.collector import with_fewer_collections
 from pubflow.config import Settings
 from pubflow.errors import RenderError
 from pubflow.fingerprint import (
@@ -60,7 +61,16 @@ from pubflow.fingerprint import (
 from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
 from pubflow.i18n.checks import Diagnostic
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
-from pubflow.locales import PSEUDO_LOCALE, display_name, html_lang, text_direction
+from pubflow.locales import (
+    LOCALE_FACTS_NAME,
+    PSEUDO_LOCALE,
+    display_name,
+    html_lang,
+    load_locale_facts,
+    preload_locale_data,
+    save_locale_facts,
+    text_direction,
+)
 from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.shown import Notice, RenderProblem
 from pubflow.staging import StagedFile, StagedWrites
@@ -177,6 +187,7 @@ class SiteOutput:
     problems: tuple[RenderProblem, ...] = ()
 
 
+@with_fewer_collections
 def render_site(
     settings: Settings,
     locales: Sequence[str] | None = None,
@@ -292,28 +303,24 @@ def render_site(
     # Each locale's files are staged by the process that rendered them and renamed into
     # place below, once every locale has rendered (a failure leaves the site as it was).
     staging = StagedWrites.new()
-    if to_render and SITE_WIDE not in up_to_date:
-        _load_before_forking(plan)
-    # One job per locale. (Splitting one locale's pages over workers was measured slower: each
-    # worker imports the template engine and loads the catalogs again — 0.33 s in one process
-    # against 0.56-0.65 s over two, for one language's 100 pages.)
+    jobs = _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
+    load_locale_facts(settings.cache_path / LOCALE_FACTS_NAME)
+    if to_render and (SITE_WIDE not in up_to_date or len(jobs) > len(to_render)):
+        _load_before_forking(settings, plan, to_render if len(jobs) > len(to_render) else [])
     try:
-        rendered = dict(
-            zip(
-                to_render,
-                run_jobs(
-                    _render_locale_outputs,
-                    _LocaleInputs(settings, plan, articles, by_slug, site_dir, staging),
-                    [(locale,) for locale in to_render],
-                    workers=worker_count(settings.workers, len(to_render)),
-                    on_done=locale_done,
-                ),
-                strict=True,
-            )
+        results = run_jobs(
+            _render_locale_outputs,
+            _LocaleInputs(settings, plan, articles, by_slug, site_dir, staging),
+            jobs,
+            workers=worker_count(settings.workers, len(jobs)),
+            on_done=locale_done,
         )
     except BaseException:
         staging.discard(*(site_dir / page_dir(locale) for locale in to_render))
         raise
+    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in to_render}
+    for (locale, _part, _parts), outputs in zip(jobs, results, strict=True):
+        rendered[locale].extend(outputs)  # the parts in order: the pages as one job renders them
     for locale in requested:
         if locale in up_to_date:
             replayed = _replay(site_dir, locale, groups[locale], problems)
@@ -384,6 +391,7 @@ def render_site(
         },
         previous,
     )
+    save_locale_facts(settings.cache_path / LOCALE_FACTS_NAME)
     return report
 
 
@@ -412,21 +420,53 @@ class StagedOutput:
     problems: tuple[RenderProblem, ...] = ()
 
 
-def _load_before_forking(plan: PublishPlan) -> None:
+# A locale's pages are split over the workers only when there are fewer locales to render
+# than workers (a translator's save: one language), and each part keeps at least this many
+# pages, so a part is worth its share of the fork and of the per-job set-up.
+_MIN_PAGES_PER_PART = 20
+
+
+def _page_jobs(plan: PublishPlan, to_render: Sequence[str], workers: int) -> list[tuple[str, int, int]]:
+    """The render jobs: ``(locale, part, parts)``, one per locale, or each locale in ``parts``
+    runs of its pages when fewer locales than workers render (the idle cores take a share)."""
+    if not to_render or len(to_render) >= workers:
+        return [(locale, 0, 1) for locale in to_render]
+    wanted = -(-workers // len(to_render))
+    jobs = []
+    for locale in to_render:
+        parts = max(1, min(wanted, len(plan.built[locale]) // _MIN_PAGES_PER_PART))
+        jobs.extend((locale, part, parts) for part in range(parts))
+    return jobs
+
+
+def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[str]) -> None:
     """What this process needs after the workers anyway (the chooser page): loaded now, the
     workers forked next inherit it instead of each loading it again (the template engine, and
-    every language's CLDR data for the autonyms of the switchers: ~0.3 s per worker)."""
-    from pubflow.render import environment  # noqa: F401
+    the autonyms and directions of the switchers: from the locale facts file, or else from
+    every language's CLDR data, ~0.3 s per worker).
+
+    For each locale in ``split`` (rendered by several workers), also its CLDR data, page
+    templates and UI catalog, which every part would otherwise load again."""
+    from pubflow.render.environment import LocaleEnvironment
 
     for locale in plan.locale_alternates():
         display_name(locale)
         text_direction(locale)
+    for locale in split:
+        preload_locale_data(locale)
+        env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
+        for name in (ARTICLE_TEMPLATE, INDEX_TEMPLATE):
+            env.get_template(name)
+        env.translations(env.ui_domain)
 
 
-def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[StagedOutput]:
-    """One locale's article pages, index and feed: rendered, then staged (a job of
-    :func:`run_jobs`; a render error stops the job before it stages anything)."""
-    outputs = _render_locale(inputs, locale)
+def _render_locale_outputs(
+    inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1
+) -> list[StagedOutput]:
+    """One locale's article pages, index and feed (or part ``part`` of ``parts`` of them):
+    rendered, then staged (a job of :func:`run_jobs`; a render error stops the job before it
+    stages anything)."""
+    outputs = _render_locale(inputs, locale, part, parts)
     return [
         StagedOutput(
             output.site_path,
@@ -441,14 +481,19 @@ def _render_locale_outputs(inputs: _LocaleInputs, locale: str) -> list[StagedOut
     ]
 
 
-def _render_locale(inputs: _LocaleInputs, locale: str) -> list[SiteOutput]:
-    """One locale's article pages, index and feed, in memory."""
+def _render_locale(inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1) -> list[SiteOutput]:
+    """One locale's article pages, index and feed, in memory; with ``parts``, the ``part``-th
+    run of its pages (the last part also renders the index and feed)."""
     from pubflow.render.environment import LocaleEnvironment
 
     plan, articles, by_slug = inputs.plan, inputs.articles, inputs.by_slug
     env = LocaleEnvironment(inputs.settings, locale, policy=plan.policy(locale))
     built = plan.built[locale]
-    outputs = [render_article_page(env, plan, by_slug[slug], by_slug) for slug in built]
+    size = -(-len(built) // parts)
+    mine = built[part * size : (part + 1) * size]
+    outputs = [render_article_page(env, plan, by_slug[slug], by_slug) for slug in mine]
+    if part < parts - 1:
+        return outputs
     if built:
         outputs.append(render_locale_index(env, plan, articles))
     if has_feed(plan, locale):
