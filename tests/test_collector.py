@@ -65,3 +65,20 @@ def test_workers_inherit_the_heap_frozen_and_the_parent_is_unfrozen_after() -> N
     counts = run_jobs(frozen_in_worker, None, [(n,) for n in range(2)], workers=2)
     assert all(count > 1000 for count in counts)  # the parent's objects, out of the workers' collections
     assert gc.get_freeze_count() == 0
+
+
+def test_a_settled_process_freezes_once_and_only_the_outermost_block_thaws() -> None:
+    from pubflow.collector import frozen_for_fork, settled_process
+
+    before = gc.get_threshold()
+    with settled_process():
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000 and gc.get_threshold() != before
+        with frozen_for_fork():  # a stage forking its workers inside the flow run
+            pass
+        assert gc.get_freeze_count() >= frozen  # the fork's block did not thaw the run's heap
+        with settled_process():  # publish holding the lock, then building the site
+            pass
+        assert gc.get_freeze_count() >= frozen
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
