@@ -224,3 +224,26 @@ def test_after_a_site_build_in_the_same_process_the_issue_compiles_nothing(
     again = render_newsletter(load_settings(newsletter_project), ISSUE, force=True)
     assert spy.compiles and spy.compiles[0][0] is None  # this time its own compile
     assert _snapshot(again) == _snapshot(report) and again.written == []
+
+
+def test_an_issue_built_before_trusts_the_sites_fresh_check_of_a_translators_save(
+    newsletter_project: Path, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The issue's own record is out of date after the save, but the site build a moment ago
+    # (same process: make publish) compiled and checked that catalog: nothing to compile again.
+    from pubflow.render.site import render_site
+
+    first = _build(newsletter_project)
+    write_newsletter_po(newsletter_project, "de", {SUBJECT: "Ruhige Morgen, neu gespeichert"})
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    clear_cache()
+    render_site(load_settings(newsletter_project))
+    spy.take()
+    report = _build(newsletter_project)
+    assert spy.compiles == [] and spy.take() == ["de"]
+    assert next(r.subject for r in report.locales if r.locale == "de") == "Ruhige Morgen, neu gespeichert"
+    assert _snapshot(report) != _snapshot(first)
+    # The same issue as a build that checks its catalogs itself.
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    again = render_newsletter(load_settings(newsletter_project), ISSUE, force=True)
+    assert spy.compiles and _snapshot(again) == _snapshot(report) and again.written == []

@@ -332,6 +332,45 @@ def test_a_sync_just_run_spares_the_site_its_catalog_check(
     assert forced.written == []  # byte for byte what the first build wrote
 
 
+def test_a_sync_of_one_translators_save_also_spares_the_site_its_catalog_check(
+    site_settings: Settings, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A translator's save: the sync merges and compiles that language and replays the others
+    # from its last run; the site that follows in the same process trusts both (no compile).
+    from pubflow.i18n import sync
+
+    sync.sync_catalogs(site_settings)
+    sync.sync_catalogs(site_settings)  # settled: the next sync can replay unchanged languages
+    render_site(site_settings)
+    _edit_po(site_settings.root, "ar", MORNINGS.slug, MORNINGS.title, "صباحات هادئة: محفوظة")
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    spy.rendered()
+    replayed: list[str] = []
+    real_vouch = sync._vouch_for_replayed
+
+    def vouch_spy(settings: Settings, hashes: Any, unchanged: dict[str, Any]) -> None:
+        replayed.extend(unchanged)
+        real_vouch(settings, hashes, unchanged)
+
+    monkeypatch.setattr(sync, "_vouch_for_replayed", vouch_spy)
+    synced = sync.sync_catalogs(site_settings)
+    assert set(replayed) == set(site_settings.locales) - {"ar"}
+    assert all(r.source_sha256 for r in synced.compiled.results if r.status != "removed")
+    report = render_site(site_settings)
+    assert spy.compiles == []  # the sync's compile and replay were the check
+    assert "ar" not in report.up_to_date and set(site_settings.locales) - {"ar"} <= set(report.up_to_date)
+    mo = site_settings.compiled_locales_path / "ar" / "LC_MESSAGES" / f"{MORNINGS.slug}.mo"
+    assert polib.mofile(str(mo)).find(MORNINGS.title).msgstr == "صباحات هادئة: محفوظة"
+    # The same site as a build that checks every catalog itself.
+    pages = [(p.site_path, p.notices) for p in report.pages]
+    errors = [d.format() for d in report.catalog_errors]
+    monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    forced = render_site(site_settings, force=True)
+    assert [(p.site_path, p.notices) for p in forced.pages] == pages
+    assert [d.format() for d in forced.catalog_errors] == errors
+    assert forced.written == []
+
+
 def test_a_catalog_saved_between_sync_and_site_is_compiled_by_the_site(
     site_settings: Settings, spy: Spy, monkeypatch: pytest.MonkeyPatch
 ) -> None:

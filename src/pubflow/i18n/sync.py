@@ -28,6 +28,7 @@ just read when it left them unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -427,6 +428,8 @@ def sync_catalogs(
         )
     )
     compiled = CompileReport()
+    if unchanged and compile:
+        _vouch_for_replayed(settings, hashes, unchanged)
     for locale in chosen:
         outcome = outcomes.get(locale) or unchanged[locale]
         report.catalogs.extend(outcome.updates)
@@ -554,6 +557,32 @@ def _unchanged_locales(
             )
         found[locale] = outcome
     return found
+
+
+def _vouch_for_replayed(
+    settings: Settings, hashes: FileHashes, unchanged: dict[str, _LocaleOutcome]
+) -> None:
+    """Give each replayed compile result the SHA-256 of the catalog it stands for.
+
+    A locale is replayed only when its catalogs and compiled files hash as the last sync left
+    them, so each result's source is the file's current bytes: with these hashes the site and
+    newsletter builds that follow in this process trust the replayed results as they trust the
+    catalogs compiled now (:func:`~pubflow.render.catalog_inputs.remember_full_compile`).
+    """
+    tree = hashes.tree(settings.locales_path, (".po", ".pot"))
+    for outcome in unchanged.values():
+        if outcome.compiled is None:
+            continue
+        outcome.compiled.results = [
+            dataclasses.replace(
+                result,
+                source_sha256=tree.get(f"{result.locale}/LC_MESSAGES/{result.domain}.po")
+                or tree.get(f"{result.domain}.pot"),
+            )
+            if result.source_sha256 is None
+            else result
+            for result in outcome.compiled.results
+        ]
 
 
 def _current_templates(settings: Settings, keys: _InputKeys | None, previous: dict[str, Any]) -> Templates:

@@ -179,8 +179,14 @@ def compile_if_changed(
     scope = digest(settings_key, domains)
     sources, paths = catalog_sources(settings, hashes, domains)
     compiled = compiled_fingerprints(settings, hashes, domains)
-    old = _usable(recorded, scope) or _proven(settings, settings_key, domains)
-    if old is not None and old["sources"] == sources and old["compiled"] == compiled:
+    def matches(record: dict[str, Any] | None) -> bool:
+        return record is not None and record["sources"] == sources and record["compiled"] == compiled
+
+    # This build's own record, else one proven earlier in this process (a sync that just
+    # compiled what a translator saved): whichever still matches every file needs no compile.
+    own = _usable(recorded, scope)
+    old = own if matches(own) else _proven(settings, settings_key, domains)
+    if old is not None and matches(old):
         return CatalogInputs(
             compiled,
             _errors(settings, old["errors"]),
@@ -188,6 +194,7 @@ def compile_if_changed(
             dict(old),
             compiled_now=[],
         )
+    old = own or old
     if before_compile is not None:
         before_compile()
     targets = _changed(settings, old, sources, compiled) if old is not None else None
