@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import polib
-from filelock import FileLock, Timeout
 
 from pubflow.errors import CatalogError
 from pubflow.fsutil import atomic_write_text, validate_slug
@@ -581,6 +580,10 @@ def lock_path(path: Path) -> Path:
 @contextmanager
 def catalog_lock(path: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold ``<path>.lock``; another holder for more than ``timeout`` s → CatalogError."""
+    # Imported on first use: reading catalogs (every build) never locks, and filelock costs
+    # ~25 ms of a process's start.
+    from filelock import FileLock, Timeout
+
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_path(path)), timeout=timeout)
     try:
