@@ -18,6 +18,7 @@ from flows.common import (
     outputs_intact,
     preview_url,
     project_lock,
+    send_artifact,
     settings,
     user_errors,
 )
@@ -127,7 +128,8 @@ def run_newsletter_builds(issues: list[str], locales: list[str] | None) -> list[
             broken.append(result)
             continue
         issue = result["issue"]
-        create_markdown_artifact(
+        send_artifact(
+            create_markdown_artifact,
             markdown=newsletter_markdown(result),
             key=f"newsletter-{issue}",
             description=f"Newsletter {issue}: links, and checks per language (size, warnings, errors)",

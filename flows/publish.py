@@ -18,9 +18,11 @@ from flows.common import (
     LocaleCode,
     Policy,
     Progress,
+    artifacts_in_background,
     checked_slugs,
     preview_url,
     project_lock,
+    send_artifact,
     settings,
 )
 from flows.ingest import ingest_sources
@@ -68,86 +70,92 @@ def publish(
             suggestions with a notice; "default" uses the project's setting.
         newsletters: Also build the newsletter issues in content/newsletters/.
     """
-    cfg = settings()
-    logger = get_run_logger()
-    slugs = checked_slugs(articles)
-    chosen = list(locales or [])
+    # Artifacts go to the server from a background thread while the build runs; all of them
+    # have arrived when the run ends (see flows.common.artifacts_in_background).
+    with artifacts_in_background():
+        cfg = settings()
+        logger = get_run_logger()
+        slugs = checked_slugs(articles)
+        chosen = list(locales or [])
 
-    sources = None
-    if slugs:
-        sources = [p.name for p in sorted(cfg.sources_path.iterdir()) if p.stem in slugs]
-        missing = sorted(set(slugs) - {name.rsplit(".", 1)[0] for name in sources})
-        if missing:
-            raise FlowFailure(
-                f"no source in content/sources/ for {', '.join(missing)}; "
-                "check the article names or add the source files"
+        sources = None
+        if slugs:
+            sources = [p.name for p in sorted(cfg.sources_path.iterdir()) if p.stem in slugs]
+            missing = sorted(set(slugs) - {name.rsplit(".", 1)[0] for name in sources})
+            if missing:
+                raise FlowFailure(
+                    f"no source in content/sources/ for {', '.join(missing)}; "
+                    "check the article names or add the source files"
+                )
+        # One whole-project job at a time: a second publish (or build) started meanwhile fails
+        # with one line naming this run, instead of building into the same dist/ and build/.
+        with project_lock("Publish"):
+            progress = Progress("Publishing")
+            ingested = ingest_sources(sources, False)
+            progress.update(15)
+
+            # Catalogs exist for the target languages only; the source language needs none.
+            catalog_locales = [code for code in chosen if code != cfg.source_locale]
+            synced = sync_task(catalog_locales)
+            progress.update(35)
+
+            prefilled: dict[str, Any] | None = None
+            if prefill != "none":
+                prefill_locales = catalog_locales
+                if prefill == "pseudo":
+                    prefill_locales = [PSEUDO_LOCALE] if not chosen or PSEUDO_LOCALE in chosen else []
+                if prefill_locales:
+                    prefilled = prefill_task(prefill_locales, prefill, None)
+                    # Machine suggestions changed catalogs: compile before rendering.
+                    synced = sync_task(catalog_locales)
+            progress.update(50)
+
+            site = run_site_build(chosen, policy)
+            progress.update(75)
+
+            built_issues: list[dict[str, Any]] = []
+            if newsletters:
+                # Every issue in one build step: one task run, one compile check and plan, one pool
+                # of workers. A broken issue fails the run (with its file:line) after the others
+                # are built and have their artifacts.
+                built_issues = run_newsletter_builds(newsletter_issues(slugs), chosen)
+            progress.update(95)
+            stats_task(catalog_locales)
+            progress.update(100)
+
+        failed = {i["issue"]: i["failed"] for i in built_issues if i["failed"]}
+        lines = [
+            "## Publish finished\n",
+            "- Articles: " + ", ".join(f"{r['slug']} ({r['status']})" for r in ingested),
+            f"- Catalogs written: {len(synced['catalogs_written'])}",
+        ]
+        if prefilled is not None:
+            lines.append(
+                f"- Machine pre-fill ({prefilled['backend']}): {prefilled['filled']} filled, "
+                f"{prefilled['failed']} failed"
             )
-    # One whole-project job at a time: a second publish (or build) started meanwhile fails
-    # with one line naming this run, instead of building into the same dist/ and build/.
-    with project_lock("Publish"):
-        progress = Progress("Publishing")
-        ingested = ingest_sources(sources, False)
-        progress.update(15)
-
-        # Catalogs exist for the target languages only; the source language needs none.
-        catalog_locales = [code for code in chosen if code != cfg.source_locale]
-        synced = sync_task(catalog_locales)
-        progress.update(35)
-
-        prefilled: dict[str, Any] | None = None
-        if prefill != "none":
-            prefill_locales = catalog_locales
-            if prefill == "pseudo":
-                prefill_locales = [PSEUDO_LOCALE] if not chosen or PSEUDO_LOCALE in chosen else []
-            if prefill_locales:
-                prefilled = prefill_task(prefill_locales, prefill, None)
-                # Machine suggestions changed catalogs: compile before rendering.
-                synced = sync_task(catalog_locales)
-        progress.update(50)
-
-        site = run_site_build(chosen, policy)
-        progress.update(75)
-
-        built_issues: list[dict[str, Any]] = []
-        if newsletters:
-            # Every issue in one build step: one task run, one compile check and plan, one pool
-            # of workers. A broken issue fails the run (with its file:line) after the others
-            # are built and have their artifacts.
-            built_issues = run_newsletter_builds(newsletter_issues(slugs), chosen)
-        progress.update(95)
-        stats_task(catalog_locales)
-        progress.update(100)
-
-    failed = {i["issue"]: i["failed"] for i in built_issues if i["failed"]}
-    lines = [
-        "## Publish finished\n",
-        f"- Articles: " + ", ".join(f"{r['slug']} ({r['status']})" for r in ingested),
-        f"- Catalogs written: {len(synced['catalogs_written'])}",
-    ]
-    if prefilled is not None:
-        lines.append(
-            f"- Machine pre-fill ({prefilled['backend']}): {prefilled['filled']} filled, "
-            f"{prefilled['failed']} failed"
+        lines.append(f"- Site: {site['summary']} — [open]({preview_url(cfg)})")
+        for issue in built_issues:
+            lines.append(f"- Newsletter {issue['issue']}: built in {', '.join(issue['built']) or 'no language'}")
+        send_artifact(
+            create_markdown_artifact,
+            markdown="\n".join(lines) + "\n",
+            key="publish-summary",
+            description="What publish did",
         )
-    lines.append(f"- Site: {site['summary']} — [open]({preview_url(cfg)})")
-    for issue in built_issues:
-        lines.append(f"- Newsletter {issue['issue']}: built in {', '.join(issue['built']) or 'no language'}")
-    create_markdown_artifact(
-        markdown="\n".join(lines) + "\n", key="publish-summary", description="What publish did"
-    )
-    logger.info("site: %s", site["summary"])
-    if failed:
-        raise FlowFailure(
-            "some newsletter languages failed their checks (see the newsletter artifacts); "
-            "fix the named translation or template and publish again"
-        )
-    return {
-        "ingested": ingested,
-        "site": site,
-        "newsletters": built_issues,
-        "prefill": prefilled,
-        "outputs": str(cfg.dist_path),
-    }
+        logger.info("site: %s", site["summary"])
+        if failed:
+            raise FlowFailure(
+                "some newsletter languages failed their checks (see the newsletter artifacts); "
+                "fix the named translation or template and publish again"
+            )
+        return {
+            "ingested": ingested,
+            "site": site,
+            "newsletters": built_issues,
+            "prefill": prefilled,
+            "outputs": str(cfg.dist_path),
+        }
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from flows.common import (
     outputs_intact,
     preview_url,
     project_lock,
+    send_artifact,
     settings,
     user_errors,
 )
@@ -73,8 +74,11 @@ def run_site_build(locales: list[str] | None, policy: str | None) -> dict[str, A
     with project_lock("Build site"):
         intact = outputs_intact(site_dir / MANIFEST_NAME, site_dir)
         result = build_site_task.with_options(refresh_cache=not intact)(locales, policy)
-    create_markdown_artifact(
-        markdown=site_markdown(result), key="site-summary", description="Links to every page"
+    send_artifact(
+        create_markdown_artifact,
+        markdown=site_markdown(result),
+        key="site-summary",
+        description="Links to every page",
     )
     return result
 
