@@ -16,8 +16,10 @@ HEAVY = (
     "babel.dates",
     "rapidfuzz",
     "pubflow.render.environment",
-    # Only a catalog write locks; only a newsletter that renders builds content and emails.
+    # Only a catalog write locks; only a changed article needs YAML; only a newsletter that
+    # renders builds content and emails.
     "filelock",
+    "yaml",
     "email.policy",
     "pubflow.newsletter.content",
     "pubflow.newsletter.export",

@@ -45,14 +45,19 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from pubflow.errors import IngestError
 from pubflow.fsutil import atomic_write_text, validate_slug
 from pubflow.ingest.decode import first_control_character
 from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
+
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML is imported on first use (~30 ms of a process's start): a rebuild with no changed
+# article never parses or writes front matter.
 
 _SECTION_NAMES = {
     "tips": "tips",
@@ -61,8 +66,6 @@ _SECTION_NAMES = {
     "conclusion": "conclusion",
 }
 _FRONT_KEYS = ("slug", "lang", "title", "summary", "date", "image", "related")
-# libyaml's safe loader when PyYAML was built with it: ~10x faster, and every stage loads articles.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HEADING_LINE = re.compile(r"^#{1,6}(?:\s|$)")
 # "### Heading" with an optional closing sequence, which needs a space before it ("C#" stays).
 _HEADING = re.compile(r"^(#{2,3})\s+(.*?)(?:\s+#+)?\s*$")
@@ -100,31 +103,36 @@ def _heading(level: str, text: str) -> str:
     return f"{level} {text} #" if re.search(r"\s#+$", text) else f"{level} {text}"
 
 
-class _FrontMatterDumper(yaml.SafeDumper):
-    """SafeDumper that double-quotes text holding YAML line breaks (NEL, U+2028, U+2029).
-
-    Plain and single-quoted scalars fold those characters away; double quotes escape them.
-    """
-
-
 def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Plain and single-quoted scalars fold YAML line breaks (NEL, U+2028, U+2029) away;
+    # double quotes escape them.
     style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_FrontMatterDumper.add_representer(str, _represent_text)
+@lru_cache(maxsize=None)
+def _yaml_classes() -> tuple[type[yaml.SafeLoader], type[yaml.SafeDumper], type[yaml.SafeDumper] | None]:
+    """The front matter's loader, its pure-Python dumper and its libyaml dumper (if any).
 
-_CSafeDumper: type[yaml.SafeDumper] | None = getattr(yaml, "CSafeDumper", None)
-_FastFrontMatterDumper: type[yaml.SafeDumper] | None = None
-if _CSafeDumper is not None:
-    # libyaml's emitter writes the same bytes as PyYAML's for these settings (checked on every
-    # repo and benchmark article and on random text in the tests), ~6x faster, except that it
-    # escapes characters beyond U+FFFF ("\U0001F600") where PyYAML writes them as they are:
-    # front matter holding any of those keeps the pure-Python dumper.
-    class _FastFrontMatterDumper(_CSafeDumper):  # type: ignore[no-redef, valid-type, misc]
-        """:class:`_FrontMatterDumper` on libyaml's emitter."""
+    The loader is libyaml's safe loader when PyYAML was built with it: ~10x faster, and every
+    stage loads articles. Both dumpers double-quote text holding YAML line breaks.
+    """
+    import yaml
 
-    _FastFrontMatterDumper.add_representer(str, _represent_text)
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    pure = type("_FrontMatterDumper", (yaml.SafeDumper,), {})
+    pure.add_representer(str, _represent_text)
+    fast: type[yaml.SafeDumper] | None = None
+    c_dumper: type[yaml.SafeDumper] | None = getattr(yaml, "CSafeDumper", None)
+    if c_dumper is not None:
+        # libyaml's emitter writes the same bytes as PyYAML's for these settings (checked on
+        # every repo and benchmark article and on random text in the tests), ~6x faster, except
+        # that it escapes characters beyond U+FFFF ("\U0001F600") where PyYAML writes them as
+        # they are: front matter holding any of those keeps the pure-Python dumper.
+        fast = type("_FastFrontMatterDumper", (c_dumper,), {})
+        fast.add_representer(str, _represent_text)
+    return loader, pure, fast
+
 
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
@@ -141,9 +149,10 @@ def _texts(value: Any) -> Iterator[str]:
 
 
 def _front_matter_dumper(front: Mapping[str, Any]) -> type[yaml.SafeDumper]:
-    if _FastFrontMatterDumper is None or any(_ASTRAL.search(text) for text in _texts(front)):
-        return _FrontMatterDumper
-    return _FastFrontMatterDumper
+    _, pure, fast = _yaml_classes()
+    if fast is None or any(_ASTRAL.search(text) for text in _texts(front)):
+        return pure
+    return fast
 
 
 def dump_article(article: Article) -> str:
@@ -157,6 +166,8 @@ def dump_article(article: Article) -> str:
         "image": article.image,
         "related": [{"title": r.title, "slug": r.slug, "image": r.image} for r in article.related],
     }
+    import yaml
+
     header = yaml.dump(
         front,
         Dumper=_front_matter_dumper(front),
@@ -216,7 +227,7 @@ def _paragraph_blocks(lines: list[str], first_line: int) -> Iterator[tuple[int, 
 def _load_front_matter(text: str) -> tuple[Any, yaml.Node | None]:
     """The front matter's data and its node tree, from one parse (``yaml.load`` plus
     ``yaml.compose`` would parse every article twice on each build that reads them)."""
-    loader = _Loader(text)
+    loader = _yaml_classes()[0](text)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node
@@ -226,6 +237,8 @@ def _load_front_matter(text: str) -> tuple[Any, yaml.Node | None]:
 
 def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
     """Line of each front-matter value (title, summary, related.N.title)."""
+    import yaml
+
     found: dict[str, int] = {}
     if not isinstance(node, yaml.MappingNode):
         return found
@@ -287,6 +300,8 @@ def _parse_date(value: Any, path: Path, line: int) -> dt.date | None:
 
 def parse_canonical(text: str, path: Path) -> CanonicalArticle:
     """Parse canonical text (see the module docstring); errors name ``path`` and the line."""
+    import yaml
+
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     found = first_control_character(text)
     if found is not None:  # a hand edit; ingest refuses these in sources the same way
