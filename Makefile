@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Prefect keeps its state in the project (not ~/.prefect) and never phones home.
+# Prefect keeps its state in the project (not ~/.prefect) and never phones home. The temporary
+# server of `make publish` gets 2 minutes to start instead of Prefect's 20 s: on a fresh
+# checkout it creates its database first, which took longer than 20 s on a busy 2-core machine.
 PREFECT_ENV := PUBFLOW_ROOT=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
-	PREFECT_SERVER_ANALYTICS_ENABLED=false
+	PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120
 
 ## Run the main job on the embedded defaults, offline: the `publish` flow (ingest → sync
 ## catalogs → pseudo pre-fill → site → newsletters) on a temporary local Prefect server.
