@@ -74,11 +74,12 @@ def test_a_settled_process_freezes_once_and_only_the_outermost_block_thaws() -> 
     with settled_process():
         frozen = gc.get_freeze_count()
         assert frozen > 1000 and gc.get_threshold() != before
+        # (Frozen objects freed meanwhile leave the count, so compare loosely: a thaw empties it.)
         with frozen_for_fork():  # a stage forking its workers inside the flow run
             pass
-        assert gc.get_freeze_count() >= frozen  # the fork's block did not thaw the run's heap
+        assert gc.get_freeze_count() > frozen // 2  # the fork's block did not thaw the run's heap
         with settled_process():  # publish holding the lock, then building the site
             pass
-        assert gc.get_freeze_count() >= frozen
+        assert gc.get_freeze_count() > frozen // 2
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
