@@ -569,15 +569,18 @@ def _vouch_for_replayed(
     newsletter builds that follow in this process trust the replayed results as they trust the
     catalogs compiled now (:func:`~pubflow.render.catalog_inputs.remember_full_compile`).
     """
-    tree = hashes.tree(settings.locales_path, (".po", ".pot"))
+    from pubflow.render.catalog_inputs import ALL_LOCALES, catalog_sources
+
+    # Keyed as remember_full_compile checks them: "<lang>/<domain>", "*/<domain>" (template).
+    sources, _ = catalog_sources(settings, hashes, None)
     for outcome in unchanged.values():
         if outcome.compiled is None:
             continue
         outcome.compiled.results = [
             dataclasses.replace(
                 result,
-                source_sha256=tree.get(f"{result.locale}/LC_MESSAGES/{result.domain}.po")
-                or tree.get(f"{result.domain}.pot"),
+                source_sha256=sources.get(f"{result.locale}/{result.domain}")
+                or sources.get(f"{ALL_LOCALES}/{result.domain}"),
             )
             if result.source_sha256 is None
             else result
