@@ -15,12 +15,10 @@ from pubflow import locales
 
 @pytest.fixture
 def fresh_facts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """As in a new process: nothing remembered, nothing learned, no cached answers."""
+    """As in a new process: no autonym or direction known yet."""
     monkeypatch.setattr(locales, "_known", {"names": {}, "directions": {}})
     monkeypatch.setattr(locales, "_files", {})
-    locales.display_name.cache_clear()
     yield
-    locales.display_name.cache_clear()
 
 
 def _babel_must_not_be_asked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,7 +41,6 @@ def test_saved_facts_answer_without_cldr(
     # A new process: the file answers, Babel is never asked.
     monkeypatch.setattr(locales, "_known", {"names": {}, "directions": {}})
     monkeypatch.setattr(locales, "_files", {})
-    locales.display_name.cache_clear()
     locales.load_locale_facts(path)
     _babel_must_not_be_asked(monkeypatch)
     assert {code: (locales.display_name(code), locales.text_direction(code)) for code in computed} == computed

@@ -187,7 +187,8 @@ class Settings(BaseSettings):
 
     @property
     def cache_path(self) -> Path:
-        """Caches that only save work (``templates/``: compiled Jinja templates)."""
+        """Caches that only save work (``templates/``: compiled Jinja templates;
+        ``locale-facts.json``: autonyms and text directions)."""
         return self.build_path / "cache"
 
     @property

@@ -121,7 +121,6 @@ def html_lang(code: str) -> str:
     return code.replace("_", "-")
 
 
-@lru_cache(maxsize=None)
 def display_name(code: str) -> str:
     """The language's own name for itself (for language switchers)."""
     if code == PSEUDO_LOCALE:
