@@ -304,9 +304,10 @@ def render_site(
     # place below, once every locale has rendered (a failure leaves the site as it was).
     staging = StagedWrites.new()
     jobs = _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
+    split = len(jobs) > len(to_render)  # some language's pages go to several workers
     load_locale_facts(settings.cache_path / LOCALE_FACTS_NAME)
-    if to_render and (SITE_WIDE not in up_to_date or len(jobs) > len(to_render)):
-        _load_before_forking(settings, plan, to_render if len(jobs) > len(to_render) else [])
+    if to_render and (SITE_WIDE not in up_to_date or split):
+        _load_before_forking(settings, plan, to_render if split else [])
     try:
         results = run_jobs(
             _render_locale_outputs,
