@@ -26,7 +26,7 @@ from prefect.artifacts import (
 )
 from prefect.context import TaskRunContext
 
-from pubflow.collector import settled_process
+from pubflow.collector import no_collections_at_exit, settled_process
 from pubflow.config import Settings, load_settings
 from pubflow.errors import ConfigError, PubflowError
 from pubflow.fingerprint import FileHashes, digest, now_ns, read_state, state_path, write_state
@@ -34,6 +34,9 @@ from pubflow.fsutil import validate_slug
 from pubflow.runlock import ProjectRunLock
 
 _PROJECT = Path(__file__).resolve().parents[1]
+
+# Every flow process has loaded Prefect: spare it the final collections over that heap.
+no_collections_at_exit()
 
 
 def project_root() -> Path:

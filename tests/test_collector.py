@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from pubflow.collector import BUILD_THRESHOLDS, fewer_collections, with_fewer_collections
 from pubflow.parallel import run_jobs
@@ -83,3 +86,43 @@ def test_a_settled_process_freezes_once_and_only_the_outermost_block_thaws() -> 
         assert gc.get_freeze_count() > frozen // 2
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+def _freeze_count_at_exit(code: str) -> int:
+    """Run ``code`` in a new interpreter; the number of frozen objects its last exit handler saw.
+
+    The probe is registered first, so it runs after every exit handler ``code`` registers.
+    """
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: sys.stdout.write(f'FROZEN {gc.get_freeze_count()}\\n'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe + code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("FROZEN ")]
+    assert len(lines) == 1, done.stdout + done.stderr
+    return int(lines[0].split()[1])
+
+
+def test_the_heap_is_frozen_at_exit_once_asked_and_only_then() -> None:
+    assert _freeze_count_at_exit("pass") == 0
+    asked = (
+        "from pubflow.collector import no_collections_at_exit\n"
+        "import atexit\n"
+        "no_collections_at_exit()\n"
+        "registered = atexit._ncallbacks()\n"
+        "no_collections_at_exit()\n"
+        "assert atexit._ncallbacks() == registered, 'registered twice'\n"
+    )
+    assert _freeze_count_at_exit(asked) > 1_000
+
+
+def test_flow_processes_freeze_their_heap_at_exit() -> None:
+    # Every flow module imports flows.common, which asks for it (Prefect's heap: ~0.3 s of exit).
+    assert _freeze_count_at_exit("import flows.common\n") > 50_000
