@@ -18,7 +18,6 @@ from flows.common import (
     settings,
     user_errors,
 )
-from pubflow.i18n.machine.prefill import prefill_catalogs
 from pubflow.i18n.stats import catalog_stats
 from pubflow.i18n.sync import sync_catalogs
 
@@ -69,6 +68,10 @@ def stats_task(locales: list[str] | None) -> list[dict[str, Any]]:
 )
 def prefill_task(locales: list[str] | None, backend: str, base_url: str | None) -> dict[str, Any]:
     """Fill empty entries with machine suggestions (fuzzy, marked with backend and date)."""
+    # Imported here: the translation clients are ~55 ms of every flow process's start, and
+    # most runs (make publish's pseudo pre-fill aside) never pre-fill.
+    from pubflow.i18n.machine.prefill import prefill_catalogs
+
     overrides = secret_overrides("deepl_api_key", "microsoft_api_key", "libre_api_key")
     cfg = settings(**overrides)
     with user_errors("Machine pre-fill"):

@@ -70,9 +70,31 @@ def retry_unless_user_error(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+_LOADED: dict[str, Settings] = {}
+
+
 def settings(**overrides: Any) -> Settings:
-    """Settings of the project this flow runs in, with flow parameters applied."""
-    return load_settings(project_root(), **overrides)
+    """Settings of the project this flow runs in, with flow parameters applied.
+
+    A publish run asks some 30 times; each load parses pyproject.toml and the environment
+    (2-4 ms). So a load is reused while ``pyproject.toml`` (its stat), every ``PUBFLOW_*``
+    variable and the overrides are the same; each caller gets its own copy to change.
+    """
+    root = project_root()
+    try:
+        status = os.stat(root / "pyproject.toml")
+        stamp: tuple[int, ...] = (status.st_size, status.st_mtime_ns, status.st_ino)
+    except OSError:
+        stamp = ()
+    env = sorted((name, value) for name, value in os.environ.items() if name.startswith("PUBFLOW_"))
+    key = repr((str(root), stamp, env, sorted(overrides.items())))
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = load_settings(root, **overrides)
+        if len(_LOADED) >= 16:
+            _LOADED.clear()
+        _LOADED[key] = loaded
+    return loaded.model_copy(deep=True)
 
 
 def checked_slugs(values: Sequence[str] | None, what: str = "article") -> list[str] | None:

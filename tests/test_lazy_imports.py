@@ -36,3 +36,16 @@ def test_stage_modules_import_without_the_template_engine() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_flow_modules_import_without_the_translation_clients() -> None:
+    # Only a pre-fill talks to a translation service; a flow process should not pay for the
+    # clients' imports (deep-translator, requests) up front.
+    code = (
+        "import sys\n"
+        "import flows.publish, flows.catalogs, flows.site, flows.newsletter, flows.ingest\n"
+        "print(sorted(name for name in ('pubflow.i18n.machine.prefill', 'pubflow.i18n.machine.client',"
+        " 'deep_translator') if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
