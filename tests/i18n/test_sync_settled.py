@@ -301,3 +301,36 @@ def test_a_translators_save_syncs_that_language_alone_and_reports_like_a_full_sy
         po.find("Achieving Relief").msgstr = "Linderung"
     sync_catalogs(settings, ["de", "fr"])
     assert jobs == ["de", "fr"]
+
+
+def test_a_catalog_saved_while_a_sync_runs_is_compiled_by_the_next_sync(
+    tmp_path: Path, merges: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gettext
+
+    from pubflow.i18n.runtime import compiled_paths
+
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings)
+    sync_catalogs(settings)  # settled
+    real_run_jobs = sync_module.run_jobs
+
+    def save_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        results = real_run_jobs(*args, **kwargs)
+        # A translator's save lands after the sync read and compiled (or skipped) German.
+        with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
+            po.find("Achieving Relief").msgstr = "Linderung, mitten im Sync gespeichert"
+        return results
+
+    monkeypatch.setattr(sync_module, "run_jobs", save_meanwhile)
+    with edit_catalog(po_path(settings, "fr", "relief-guide")) as po:
+        po.find("Achieving Relief").msgstr = "Trouver le soulagement"
+    sync_catalogs(settings)  # works on French; German changes under it
+    monkeypatch.setattr(sync_module, "run_jobs", real_run_jobs)
+
+    report = sync_catalogs(settings)
+    assert "de" in [r.locale for r in report.compiled.compiled], "the save was taken as synced"
+    with compiled_paths(settings, "de", "relief-guide").mo.open("rb") as handle:
+        german = gettext.GNUTranslations(handle)
+    assert german.gettext("Achieving Relief") == "Linderung, mitten im Sync gespeichert"
+    assert sync_catalogs(settings).compiled.compiled == []  # and then it is settled

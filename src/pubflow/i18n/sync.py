@@ -453,7 +453,7 @@ def sync_catalogs(
             remember_full_compile(settings, hashes, compiled)
     else:
         report.compile_skipped = "not requested"
-    _record_inputs(settings, state_file, hashes, chosen, compile, report, previous)
+    _record_inputs(settings, state_file, hashes, keys, jobs, chosen, compile, report, previous)
     return report
 
 
@@ -473,6 +473,10 @@ class _InputKeys:
     pots: dict[str, str]
     locales: dict[str, str] = field(default_factory=dict)
     """Locale → hash of its catalogs and compiled files (what its job reads and writes)."""
+    catalogs: dict[str, str] = field(default_factory=dict)
+    """Every ``.po``/``.pot`` under ``locales/`` (relative path → SHA-256)."""
+    compiled: dict[str, str] = field(default_factory=dict)
+    """Every file under ``build/locales/`` (relative path → SHA-256)."""
 
 
 def _inputs_key(
@@ -497,7 +501,34 @@ def _inputs_key(
         hashes.sha256(settings.root / "babel.cfg"),
     )
     catalogs = hashes.tree(settings.locales_path, (".po", ".pot"))
-    compiled = hashes.tree(settings.compiled_locales_path) if compile else {}
+    return _with_compiled(settings, hashes, sources, catalogs, chosen, compile)
+
+
+def _with_compiled(
+    settings: Settings,
+    hashes: FileHashes,
+    sources: str,
+    catalogs: dict[str, str],
+    chosen: list[str],
+    compile: bool,
+    known: tuple[dict[str, str], Iterable[str]] | None = None,
+) -> _InputKeys:
+    """:func:`_inputs_key` from the hashed sources and catalogs, hashing the compiled files.
+
+    ``known``: the compiled files as hashed earlier, and the locales whose compiled files
+    changed since (only their folders are hashed again).
+    """
+    if not compile:
+        compiled: dict[str, str] = {}
+    elif known is None:
+        compiled = hashes.tree(settings.compiled_locales_path)
+    else:
+        earlier, changed = known
+        redo = set(changed)
+        compiled = {name: sha for name, sha in earlier.items() if name.split("/", 1)[0] not in redo}
+        for locale in sorted(redo):
+            tree = hashes.tree(settings.compiled_locales_path / locale)
+            compiled.update({f"{locale}/{name}": sha for name, sha in tree.items()})
     pots = {name: sha for name, sha in catalogs.items() if "/" not in name and name.endswith(".pot")}
     per_locale: dict[str, dict[str, str]] = {locale: {} for locale in chosen}
     for kind, tree in (("po", catalogs), ("compiled", compiled)):
@@ -510,6 +541,8 @@ def _inputs_key(
         sources,
         pots,
         {locale: digest(files) for locale, files in per_locale.items()},
+        catalogs,
+        compiled,
     )
 
 
@@ -673,24 +706,40 @@ def _record_inputs(
     settings: Settings,
     state_file: Path,
     hashes: FileHashes,
+    before: _InputKeys | None,
+    worked_on: list[str],
     chosen: list[str],
     compile: bool,
     report: SyncReport,
     previous: dict[str, Any],
 ) -> None:
-    """Save what this sync left on disk, so the next one can tell that nothing changed.
+    """Save what this sync worked from and left on disk, so the next one can tell that
+    nothing changed.
 
     Only after a sync that wrote no catalog and no template: the catalogs it wrote are not
     settled yet (``catalog-sync.json``), and the next sync must settle them, or one changed
-    file later would mean merging every catalog again.
+    file later would mean merging every catalog again. So the sources and catalogs are as
+    they were hashed ``before`` the work (when they were): a catalog a translator saved
+    meanwhile then differs from the record, and the next sync merges and compiles it. Only
+    the compiled files of the locales ``worked_on``, this sync's own output, are hashed again.
     """
     if report.written or any(report.templates.values()):
         return
     saved_at = now_ns()
-    after = FileHashes(settings.root, hashes.records(saved_at))  # re-reads only what changed
-    keys = _inputs_key(settings, after, chosen, compile)
+    records = hashes.records(saved_at)
+    after = FileHashes(settings.root, records)  # re-reads only what changed
+    if before is not None:
+        keys: _InputKeys | None = _with_compiled(
+            settings, after, before.sources, before.catalogs, chosen, compile,
+            known=(before.compiled, worked_on),
+        )
+    else:
+        keys = _inputs_key(settings, after, chosen, compile)
     if keys is None:
         return
+    # The compiled folders hashed again replace their records from before; the sources' and
+    # catalogs' records stand (so the next sync knows them by their stat).
+    records.update(after.records(now_ns()))
     try:
         write_state(
             state_file,
@@ -702,7 +751,7 @@ def _record_inputs(
                 "locales": keys.locales,
                 "chosen": chosen,
                 "compile": compile,
-                "hashes": after.records(now_ns()),
+                "hashes": records,
                 "report": _report_data(report),
             },
             previous,
