@@ -25,6 +25,9 @@ HEAVY = (
     "pubflow.newsletter.export",
     "pubflow.newsletter.mjml_check",
     "pubflow.newsletter.plaintext",
+    # Only a catalog that changed is checked and compiled.
+    "pubflow.i18n.checks",
+    "pubflow.i18n.compile",
 )
 
 
@@ -49,3 +52,31 @@ def test_flow_modules_import_without_the_translation_clients() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_rebuild_with_nothing_changed_loads_no_checker_and_no_template_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    project = tmp_path / "project"
+    for name in ("content", "locales", "templates"):
+        shutil.copytree(repo / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "babel.cfg"):
+        shutil.copy(repo / name, project / name)
+    # bench.pipeline.library_build: the stages in make publish's order, without Prefect.
+    build = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bench.pipeline import library_build\n"
+        f"library_build(Path({str(project)!r}))\n"
+        f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", build], capture_output=True, text=True, check=True, cwd=repo, timeout=300
+    )
+    assert "jinja2" in first.stdout  # the first build renders: the probe sees imports
+    again = subprocess.run(
+        [sys.executable, "-c", build], capture_output=True, text=True, check=True, cwd=repo, timeout=300
+    )
+    assert again.stdout.strip().splitlines()[-1] == "[]"

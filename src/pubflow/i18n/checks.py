@@ -42,11 +42,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pubflow.i18n.diagnostics import Diagnostic, Severity, has_errors
 from pubflow.i18n.markup import has_markup, markup_issues
 from pubflow.i18n.placeholders import Placeholder, scan_placeholders, stray_percents
 
@@ -68,13 +68,6 @@ __all__ = [
 ]
 
 
-class Severity(StrEnum):
-    """Errors hold an entry back from publishing; warnings are worth a look."""
-
-    ERROR = "error"
-    WARNING = "warning"
-
-
 CHECKS: Mapping[str, str] = {
     "placeholders": "format placeholders must match the source",
     "markup": "HTML may only use the source's tags; never scripts, handlers or unsafe URLs",
@@ -89,29 +82,6 @@ CHECKS: Mapping[str, str] = {
     "internal": "a checker failed on the entry (please report it)",
 }
 """Every check name a :class:`Diagnostic` can carry, with a one-line description."""
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One finding: where it is, how bad it is, which check found it and what to do."""
-
-    severity: Severity
-    check: str
-    message: str
-    path: Path | None = None
-    line: int | None = None
-
-    def format(self) -> str:
-        """``path:line: error: check-name: message`` (path and line left out when unknown)."""
-        text = f"{self.severity}: {self.check}: {self.message}"
-        if self.path is None:
-            return text
-        location = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
-        return f"{location}: {text}"
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity is Severity.ERROR
 
 
 @dataclass(frozen=True)
@@ -157,11 +127,6 @@ class EntryText:
         if self.is_plural and self.msgstr_plural:
             return any(self.msgstr_plural.values())
         return bool(self.msgstr)
-
-
-def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
-    """True when any diagnostic is an error."""
-    return any(diagnostic.severity is Severity.ERROR for diagnostic in diagnostics)
 
 
 # "(max 80 characters)", also "(max. 80 chars)" and "(maximum 80 characters)". At most nine

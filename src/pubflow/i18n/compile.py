@@ -34,10 +34,10 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polib
 
@@ -46,15 +46,21 @@ from pubflow.errors import CatalogError, ConfigError
 from pubflow.fingerprint import FileHashes
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
-    Diagnostic,
     EntryChecker,
-    Severity,
     check_catalog,
     check_header,
-    has_errors,
     header_lines,
     header_lines_of_bytes,
     parse_plural_forms,
+)
+# Re-exported: CatalogResult & co. are this module's report types (defined apart, see there).
+from pubflow.i18n.diagnostics import (
+    CatalogResult,
+    CompileReport,
+    Diagnostic,
+    Severity,
+    diagnostic_from_dict,
+    diagnostic_to_dict,
 )
 from pubflow.i18n.mo import mo_bytes
 from pubflow.i18n.pofile import list_domains, parse_catalog, po_path, pot_path
@@ -64,67 +70,6 @@ from pubflow.locales import plural_count, plural_forms_header
 
 FORMAT_VERSION = 1
 """Bump when the compiled output changes for the same input: every catalog recompiles."""
-
-Status = Literal["compiled", "unchanged", "failed", "template-only", "removed"]
-
-
-@dataclass(frozen=True)
-class CatalogResult:
-    """What happened to one locale + domain."""
-
-    locale: str
-    domain: str
-    status: Status
-    counts: dict[State, int] = field(default_factory=dict)
-    written: tuple[Path, ...] = ()  # compiled files actually (re)written or removed this run
-    # SHA-256 of the .po (or .pot) bytes this result is about: lets a later build in the same
-    # process trust these compiled files without reading the catalog again (catalog_inputs).
-    source_sha256: str | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-@dataclass
-class CompileReport:
-    """Results per catalog and the diagnostics of left-out entries and unreadable catalogs."""
-
-    results: list[CatalogResult] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def with_status(self, *statuses: Status) -> list[CatalogResult]:
-        return [result for result in self.results if result.status in statuses]
-
-    @property
-    def compiled(self) -> list[CatalogResult]:
-        return self.with_status("compiled", "template-only")
-
-    @property
-    def unchanged(self) -> list[CatalogResult]:
-        return self.with_status("unchanged")
-
-    @property
-    def failed(self) -> list[CatalogResult]:
-        return self.with_status("failed")
-
-    @property
-    def written(self) -> list[Path]:
-        """Every compiled file written or removed by this run (empty: nothing changed)."""
-        return [path for result in self.results for path in result.written]
-
-    @property
-    def has_errors(self) -> bool:
-        return has_errors(self.diagnostics)
-
-    def summary(self) -> str:
-        """One line for logs and artifacts."""
-        left_out = sum(result.counts.get(State.INVALID, 0) for result in self.results)
-        return (
-            f"{len(self.compiled)} compiled, {len(self.unchanged)} unchanged, "
-            f"{len(self.failed)} unreadable; {left_out} invalid entries left out"
-        )
-
 
 # Selecting catalogs ----------------------------------------------------------------------------
 
@@ -282,28 +227,6 @@ def _relative(settings: Settings, path: Path) -> Path:
         return path.relative_to(settings.root)
     except ValueError:
         return path
-
-
-def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
-    """A diagnostic as JSON-ready data (sidecars and build state replay it)."""
-    return {
-        "severity": diagnostic.severity.value,
-        "check": diagnostic.check,
-        "message": diagnostic.message,
-        "path": str(diagnostic.path) if diagnostic.path is not None else None,
-        "line": diagnostic.line,
-    }
-
-
-def diagnostic_from_dict(data: Mapping[str, Any]) -> Diagnostic:
-    """The diagnostic :func:`diagnostic_to_dict` saved."""
-    return Diagnostic(
-        Severity(data["severity"]),
-        str(data["check"]),
-        str(data["message"]),
-        Path(data["path"]) if data.get("path") else None,
-        data.get("line"),
-    )
 
 
 def catalog_error_diagnostic(error: CatalogError) -> Diagnostic:

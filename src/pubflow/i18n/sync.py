@@ -371,7 +371,7 @@ def sync_catalogs(
     configured locale is created. Running it twice in a row changes no byte. Languages are
     independent: with ``workers`` > 1 they are merged and compiled side by side.
     """
-    from pubflow.i18n.compile import CompileReport
+    from pubflow.i18n.diagnostics import CompileReport
 
     chosen = target_locales(settings, locales)
     step = progress or (lambda _text: None)
@@ -578,7 +578,7 @@ def _unchanged_locales(
     diagnostics = replayed.compiled.diagnostics if compile else []
     if not isinstance(owners, list) or len(owners) != len(diagnostics):
         return {}
-    from pubflow.i18n.compile import CompileReport
+    from pubflow.i18n.diagnostics import CompileReport
 
     found: dict[str, _LocaleOutcome] = {}
     for locale in same:
@@ -635,7 +635,7 @@ def _current_templates(settings: Settings, keys: _InputKeys | None, previous: di
 
 
 def _report_data(report: SyncReport) -> dict[str, Any]:
-    from pubflow.i18n.compile import diagnostic_to_dict
+    from pubflow.i18n.diagnostics import diagnostic_to_dict
 
     data: dict[str, Any] = {
         "orphaned": report.orphaned,
@@ -655,7 +655,7 @@ def _report_data(report: SyncReport) -> dict[str, Any]:
 
 def _replay(settings: Settings, data: object, compile: bool) -> SyncReport | None:
     """The report of a sync that found nothing to do, from the last one's (None: unusable)."""
-    from pubflow.i18n.compile import CatalogResult, CompileReport, diagnostic_from_dict
+    from pubflow.i18n.diagnostics import CatalogResult, CompileReport, diagnostic_from_dict
     from pubflow.i18n.states import State
 
     if not isinstance(data, dict) or (compile and "compiled" not in data):

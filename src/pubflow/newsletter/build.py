@@ -59,7 +59,7 @@ from pubflow.fingerprint import (
     write_state,
 )
 from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files, validate_slug
-from pubflow.i18n.compile import CompileReport
+from pubflow.i18n.diagnostics import CompileReport
 from pubflow.i18n.pofile import po_path
 from pubflow.ingest.canonical import canonical_path
 from pubflow.ingest.newsletter import (

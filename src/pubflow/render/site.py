@@ -59,7 +59,7 @@ from pubflow.fingerprint import (
     write_state,
 )
 from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
-from pubflow.i18n.checks import Diagnostic
+from pubflow.i18n.diagnostics import Diagnostic
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
 from pubflow.locales import (
     LOCALE_FACTS_NAME,
