@@ -188,7 +188,8 @@ class Settings(BaseSettings):
     @property
     def cache_path(self) -> Path:
         """Caches that only save work (``templates/``: compiled Jinja templates;
-        ``locale-facts.json``: autonyms and text directions)."""
+        ``locale-facts.json``: autonyms and text directions; ``articles.pickle``: parsed
+        articles)."""
         return self.build_path / "cache"
 
     @property

@@ -468,14 +468,22 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
     return CanonicalArticle(article=article, path=path, lines=line_of)
 
 
-def read_canonical(path: Path) -> CanonicalArticle:
-    """Read a canonical article file; see :func:`parse_canonical`."""
+def _read_raw(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise IngestError("file not found", path=path, hint="check the path") from None
     except OSError as exc:
         raise IngestError(f"cannot read file: {exc.strerror}", path=path) from None
+
+
+def read_canonical(path: Path) -> CanonicalArticle:
+    """Read a canonical article file; see :func:`parse_canonical`."""
+    return _parsed(path, _read_raw(path))
+
+
+def _parsed(path: Path, raw: bytes) -> CanonicalArticle:
+    """``raw``, the bytes of ``path``, parsed (once per process for the same bytes)."""
     key = (str(path), raw)
     known = _PARSED.get(key)
     if known is not None:
@@ -488,9 +496,7 @@ def read_canonical(path: Path) -> CanonicalArticle:
             "file is not UTF-8 text", path=path, line=line, hint="save it as UTF-8"
         ) from None
     parsed = parse_canonical(text, path)
-    if len(_PARSED) >= _PARSED_LIMIT:
-        del _PARSED[next(iter(_PARSED))]  # the oldest: a long-lived process stays bounded
-    _PARSED[key] = parsed
+    _remember(path, raw, parsed)
     return parsed
 
 
@@ -502,6 +508,68 @@ _PARSED: dict[tuple[str, bytes], CanonicalArticle] = {}
 _PARSED_LIMIT = 2048
 
 
-def load_articles(articles_dir: Path) -> list[CanonicalArticle]:
-    """Every canonical article in ``articles_dir``, sorted by slug."""
-    return [read_canonical(p) for p in sorted(articles_dir.glob("*.md"))]
+def load_articles(articles_dir: Path, cache: Path | None = None) -> list[CanonicalArticle]:
+    """Every canonical article in ``articles_dir``, sorted by slug.
+
+    ``cache``: a file that keeps the parsed articles for the next process, by path and
+    SHA-256 of the bytes (so an edit is never missed). A translator's save re-renders every
+    page of one language: parsing 100 articles again was ~50 ms of that rebuild; loading
+    them from the cache is a few. A missing, damaged or foreign cache only means parsing.
+    """
+    paths = sorted(articles_dir.glob("*.md"))
+    if cache is None:
+        return [read_canonical(path) for path in paths]
+    import hashlib
+
+    raws = [(path, _read_raw(path)) for path in paths]
+    keys = {path: (str(path), hashlib.sha256(raw).hexdigest()) for path, raw in raws}
+    stored = _read_article_cache(cache)
+    for path, raw in raws:
+        known = stored.get(keys[path])
+        if known is not None and (str(path), raw) not in _PARSED:
+            _remember(path, raw, known)
+    articles = [_parsed(path, raw) for path, raw in raws]
+    if set(stored) != set(keys.values()):  # an article was added, changed or removed
+        _write_article_cache(cache, {keys[path]: article for path, article in zip(paths, articles)})
+    return articles
+
+
+def _remember(path: Path, raw: bytes, parsed: CanonicalArticle) -> None:
+    if len(_PARSED) >= _PARSED_LIMIT:
+        del _PARSED[next(iter(_PARSED))]  # the oldest: a long-lived process stays bounded
+    _PARSED[(str(path), raw)] = parsed
+
+
+def _read_article_cache(cache: Path) -> dict[tuple[str, str], CanonicalArticle]:
+    """The articles :func:`_write_article_cache` kept, if written by this very pubflow."""
+    import pickle
+
+    from pubflow.fingerprint import code_fingerprint
+
+    try:
+        with cache.open("rb") as handle:
+            data = pickle.load(handle)  # our own build/ cache, written below; never user input
+    except Exception:  # noqa: BLE001 — missing, truncated, or from another Python: parse instead
+        return {}
+    if not isinstance(data, dict) or data.get("code") != code_fingerprint():
+        return {}
+    articles = data.get("articles")
+    if not isinstance(articles, dict):
+        return {}
+    return {
+        key: value for key, value in articles.items() if isinstance(value, CanonicalArticle)
+    }
+
+
+def _write_article_cache(cache: Path, articles: dict[tuple[str, str], CanonicalArticle]) -> None:
+    import pickle
+
+    from pubflow.fingerprint import code_fingerprint
+    from pubflow.fsutil import atomic_write_bytes
+
+    data = {"code": code_fingerprint(), "articles": articles}
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # only saves work next time

@@ -93,6 +93,10 @@ ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, what)``: called after each output is rendered (``what``: its path)."""
 
 MANIFEST_NAME = ".pubflow-manifest.json"
+
+ARTICLE_CACHE = "articles.pickle"
+"""Under ``build/cache/``: the parsed articles, for the next build (see ``load_articles``)."""
+
 ARTICLE_TEMPLATE = "site/article.html"
 INDEX_TEMPLATE = "site/index.html"
 CHOOSER_TEMPLATE = "site/chooser.html"
@@ -244,7 +248,7 @@ def render_site(
     if isinstance(recorded_slugs, dict) and recorded_slugs.get("key") == slugs_key:
         slugs = [str(slug) for slug in recorded_slugs.get("slugs", [])]
     else:
-        articles = load_articles(settings.articles_path)
+        articles = load_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE)
         slugs = [c.article.slug for c in articles]
     row_keys = {loc: digest(settings_key, slugs, locale_keys[loc]) for loc in settings.all_locales}
     plan, plan_rows = plan_publication_cached(settings, slugs, row_keys, previous.get("plan"))
@@ -265,7 +269,7 @@ def render_site(
     if stale:
         sweep()
         if not articles:
-            articles = load_articles(settings.articles_path)
+            articles = load_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE)
         now_undated = _undated(settings, articles)
         if now_undated != undated:
             # Only happens with changed articles (every group renders anyway): record the keys
