@@ -348,9 +348,9 @@ def test_a_sync_of_one_translators_save_also_spares_the_site_its_catalog_check(
     replayed: list[str] = []
     real_vouch = sync._vouch_for_replayed
 
-    def vouch_spy(settings: Settings, hashes: Any, unchanged: dict[str, Any]) -> None:
+    def vouch_spy(sources: Any, unchanged: dict[str, Any]) -> None:
         replayed.extend(unchanged)
-        real_vouch(settings, hashes, unchanged)
+        real_vouch(sources, unchanged)
 
     monkeypatch.setattr(sync, "_vouch_for_replayed", vouch_spy)
     synced = sync.sync_catalogs(site_settings)

@@ -90,9 +90,14 @@ def po_path(settings: Settings, locale: str, domain: str) -> Path:
 @functools.lru_cache(maxsize=16384)  # asked for thousands of times per build (see compiled_paths)
 def po_path_in(base: Path, locale: str, domain: str) -> Path:
     """:func:`po_path` under ``base`` (``settings.locales_path``, for callers that loop)."""
-    code = validate_locale(locale)
     name = validate_slug(domain, where="domain")
-    return base / code / "LC_MESSAGES" / f"{name}.po"
+    return _catalog_folder(base, locale) / f"{name}.po"
+
+
+@functools.lru_cache(maxsize=256)
+def _catalog_folder(base: Path, locale: str) -> Path:
+    # One join per catalog instead of three (a fresh process builds 1,000+ of these paths).
+    return base / validate_locale(locale) / "LC_MESSAGES"
 
 
 def list_domains(settings: Settings) -> list[str]:

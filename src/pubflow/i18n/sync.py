@@ -428,8 +428,16 @@ def sync_catalogs(
         )
     )
     compiled = CompileReport()
-    if unchanged and compile:
-        _vouch_for_replayed(settings, hashes, unchanged)
+    every_locale = set(chosen) == set(target_locales(settings, None))
+    # What the catalogs hash to now, keyed as the site and newsletter builds look them up:
+    # read once for both uses below (each is a stat of every catalog).
+    catalogs_now = None
+    if compile and (unchanged or every_locale):
+        from pubflow.render.catalog_inputs import catalog_sources
+
+        catalogs_now = catalog_sources(settings, hashes, None)
+    if unchanged and catalogs_now is not None:
+        _vouch_for_replayed(catalogs_now[0], unchanged)
     for locale in chosen:
         outcome = outcomes.get(locale) or unchanged[locale]
         report.catalogs.extend(outcome.updates)
@@ -445,12 +453,12 @@ def sync_catalogs(
     _write_state(settings, state)
     if compile:
         report.compiled = compiled
-        if set(chosen) == set(target_locales(settings, None)):
+        if every_locale:
             # The site and newsletter builds that follow in this process (make publish, the
             # publish flow) check every compiled catalog first: this compile is that check.
             from pubflow.render.catalog_inputs import remember_full_compile
 
-            remember_full_compile(settings, hashes, compiled)
+            remember_full_compile(settings, hashes, compiled, catalogs=catalogs_now)
     else:
         report.compile_skipped = "not requested"
     _record_inputs(settings, state_file, hashes, keys, jobs, chosen, compile, report, previous)
@@ -592,9 +600,7 @@ def _unchanged_locales(
     return found
 
 
-def _vouch_for_replayed(
-    settings: Settings, hashes: FileHashes, unchanged: dict[str, _LocaleOutcome]
-) -> None:
+def _vouch_for_replayed(sources: Mapping[str, str | None], unchanged: dict[str, _LocaleOutcome]) -> None:
     """Give each replayed compile result the SHA-256 of the catalog it stands for.
 
     A locale is replayed only when its catalogs and compiled files hash as the last sync left
@@ -602,10 +608,10 @@ def _vouch_for_replayed(
     newsletter builds that follow in this process trust the replayed results as they trust the
     catalogs compiled now (:func:`~pubflow.render.catalog_inputs.remember_full_compile`).
     """
-    from pubflow.render.catalog_inputs import ALL_LOCALES, catalog_sources
+    from pubflow.render.catalog_inputs import ALL_LOCALES
 
-    # Keyed as remember_full_compile checks them: "<lang>/<domain>", "*/<domain>" (template).
-    sources, _ = catalog_sources(settings, hashes, None)
+    # ``sources``: catalog_sources's keys, as remember_full_compile checks them:
+    # "<lang>/<domain>", "*/<domain>" (template).
     for outcome in unchanged.values():
         if outcome.compiled is None:
             continue

@@ -305,15 +305,21 @@ def _proven(
 
 
 def remember_full_compile(
-    settings: Settings, hashes: FileHashes, report: CompileReport, *, settings_key: str | None = None
+    settings: Settings,
+    hashes: FileHashes,
+    report: CompileReport,
+    *,
+    settings_key: str | None = None,
+    catalogs: tuple[dict[str, str | None], dict[str, str]] | None = None,
 ) -> bool:
     """Let later builds in this process trust ``report``, a compile of every catalog of every
     target locale (what a sync does), as if they had compiled it themselves.
 
     Only when each catalog's file still holds the bytes the compile read and every error names
-    its catalog; returns whether it was remembered.
+    its catalog; returns whether it was remembered. ``catalogs``: what
+    ``catalog_sources(settings, hashes, None)`` gave after the compile, if the caller has it.
     """
-    sources, paths = catalog_sources(settings, hashes, None)
+    sources, paths = catalogs if catalogs is not None else catalog_sources(settings, hashes, None)
     results = {
         f"{r.locale}/{r.domain}": r for r in report.results if r.status != "removed"
     }
