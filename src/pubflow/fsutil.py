@@ -136,7 +136,9 @@ def _try_flock(fd: int, *, blocking: bool = True) -> bool:
     return True
 
 
-def sweep_stale_temp_files(*folders: Path, older_than: float = STALE_TEMP_AGE) -> list[Path]:
+def sweep_stale_temp_files(
+    *folders: Path, older_than: float = STALE_TEMP_AGE, left: list[Path] | None = None
+) -> list[Path]:
     """Remove the temp files crashed atomic writes left under ``folders``; return what went.
 
     Only names shaped exactly like :data:`TEMP_FILE_NAME`, only regular files unchanged for
@@ -144,6 +146,7 @@ def sweep_stale_temp_files(*folders: Path, older_than: float = STALE_TEMP_AGE) -
     :func:`atomic_write_bytes` holds it until its rename). The age also covers the instant
     between a writer creating its temp file and locking it, and writers of other tools that
     never lock, so keep it at a few minutes. Folders that do not exist are skipped.
+    ``left`` gets the temp-shaped files that stayed (too young, or locked by a live writer).
     """
     cutoff = time.time() - older_than
     removed: list[Path] = []
@@ -154,6 +157,8 @@ def sweep_stale_temp_files(*folders: Path, older_than: float = STALE_TEMP_AGE) -
                     path = Path(directory, name)
                     if _remove_if_abandoned(path, cutoff):
                         removed.append(path)
+                    elif left is not None and path.exists():
+                        left.append(path)
     return removed
 
 

@@ -155,3 +155,97 @@ def test_every_stage_sweeps_its_folders_when_it_starts(demo: Settings, stage: st
 
     assert [p for p in stale if p.exists()] == []
     assert all(p.exists() for p in fresh)
+
+
+# Write marks: the site's page folders are walked only after a writer of them died ------------
+
+def _site_mark(demo: Settings) -> tuple[Path, str]:
+    from pubflow.fingerprint import state_path
+    from pubflow.writemarks import WRITERS_DIR, mark_name
+
+    return state_path(demo, WRITERS_DIR), mark_name("site", demo.dist_path / "site")
+
+
+def _killed_site_writer(demo: Settings) -> None:
+    """A process that took the site's write mark and was killed before it let go."""
+    folder, name = _site_mark(demo)
+    code = (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "from pubflow.writemarks import marked_writes\n"
+        f"with marked_writes(Path({str(folder)!r}), {name!r}):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert list(folder.glob(f"{name}.*.writing")), "the killed writer left its mark"
+
+
+def test_a_rebuild_walks_the_page_folders_only_after_a_writer_died(demo: Settings) -> None:
+    render_site(demo, force=True)  # a clean build: the site is known to hold no leftover
+    page_folder = demo.dist_path / "site" / "de" / ARTICLE_SLUG
+    planted = _leftover(page_folder, "index.html", age=OLD)  # no writer died: nobody looks
+
+    render_site(demo, force=True)
+    assert planted.exists()
+
+    _killed_site_writer(demo)
+    young = _leftover(page_folder, "feed.xml", age=10, random_part="young_01")
+    render_site(demo, force=True)
+    assert not planted.exists() and young.exists()
+    folder, name = _site_mark(demo)
+    assert list(folder.glob(f"{name}.*.writing")), "a young leftover keeps the dead mark"
+
+    os.utime(young, (time.time() - OLD,) * 2)
+    render_site(demo, force=True)
+    assert not young.exists()
+    assert not list(folder.glob(f"{name}.*.writing")), "swept clean: the dead mark goes"
+
+
+def test_a_live_writers_mark_is_not_taken_for_a_crash(demo: Settings, tmp_path: Path) -> None:
+    from pubflow.writemarks import marked_writes
+
+    render_site(demo, force=True)
+    folder, name = _site_mark(demo)
+    planted = _leftover(demo.dist_path / "site" / "de" / ARTICLE_SLUG, "index.html", age=OLD)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pubflow.writemarks import marked_writes\n"
+        f"with marked_writes(Path({str(folder)!r}), {name!r}):\n"
+        "    print('marked', flush=True)\n"
+        "    sys.stdin.readline()\n"
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == b"marked"
+        with marked_writes(folder, name) as sweeper:
+            assert not sweeper.needed
+        render_site(demo, force=True)
+        assert planted.exists()
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.close()
+        writer.wait(timeout=60)
+    assert not list(folder.glob(f"{name}.*.writing")), "each writer removes its own mark"
+
+
+def test_a_newsletter_build_holds_the_site_mark_while_it_writes_archive_pages(
+    demo: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pubflow.newsletter.build as newsletter_build
+
+    folder, name = _site_mark(demo)
+    held: list[int] = []
+    real = newsletter_build._finish_issue
+
+    def finishing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        held.append(len(list(folder.glob(f"{name}.*.writing"))))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(newsletter_build, "_finish_issue", finishing)
+    render_newsletter(demo, ISSUE, force=True)
+    assert held and all(count == 1 for count in held)
+    assert not list(folder.glob(f"{name}.*.writing"))

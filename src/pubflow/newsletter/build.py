@@ -38,6 +38,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -90,6 +91,7 @@ from pubflow.render.publishing import (
     requested_locales,
 )
 from pubflow.render.shown import UI_DOMAIN, Notice, TranslationRecord
+from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
 if TYPE_CHECKING:
     from pubflow.newsletter.mjml_check import MjmlProblem
@@ -714,6 +716,20 @@ def _render_issues(
     force: bool,
 ) -> list[NewsletterReport]:
     """The build behind :func:`render_newsletter` and :func:`render_newsletters`."""
+    # The archive pages go into the site's folder: its write mark, once taken, is held
+    # until the build returns (see pubflow.writemarks).
+    with ExitStack() as marks:
+        return _render_issues_marked(settings, issue_ids, locales, progress, force, marks)
+
+
+def _render_issues_marked(
+    settings: Settings,
+    issue_ids: list[str],
+    locales: Sequence[str] | None,
+    progress: _ItemProgress | None,
+    force: bool,
+    marks: ExitStack,
+) -> list[NewsletterReport]:
     requested = requested_locales(settings, locales)
     settings_key = settings_fingerprint(settings)
     dist = settings.dist_path
@@ -726,9 +742,14 @@ def _render_issues(
     swept = False
 
     def sweep() -> None:
-        # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
+        # Before the first write: take the site folder's write mark (archive pages) and remove
+        # leftovers of crashed writes (in the site's page folders only if a writer died).
         nonlocal swept
         if not swept:
+            site_marks = marks.enter_context(
+                marked_writes(state_path(settings, WRITERS_DIR), mark_name("site", site_dir))
+            )
+            site_marks.sweep(site_dir)
             sweep_stale_temp_files(dist / "newsletter", settings.compiled_locales_path, settings.cache_path)
             swept = True
 

@@ -36,6 +36,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,7 @@ from pubflow.locales import (
 from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.shown import Notice, RenderProblem
 from pubflow.staging import StagedFile, StagedWrites
+from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
 if TYPE_CHECKING:
     from pubflow.render.environment import LocaleEnvironment
@@ -208,6 +210,19 @@ def render_site(
     again (``report.up_to_date``; see "Incremental rebuilds" in the module doc); ``force``
     renders everything.
     """
+    # The write mark on the site's folder, once taken, is held until the build returns.
+    with ExitStack() as marks:
+        return _render_site(settings, locales, progress, out_dir, force, marks)
+
+
+def _render_site(
+    settings: Settings,
+    locales: Sequence[str] | None,
+    progress: ProgressCallback | None,
+    out_dir: Path | None,
+    force: bool,
+    marks: ExitStack,
+) -> SiteReport:
     requested = requested_locales(settings, locales)
     site_dir = out_dir or settings.dist_path / "site"
     state_file = _state_file(settings, site_dir)
@@ -216,10 +231,15 @@ def render_site(
     swept = False
 
     def sweep() -> None:
-        # Leftovers of crashed writes; only a build that compiles or writes needs them gone.
+        # Before the first write: take the site folder's write mark, and remove leftovers of
+        # crashed writes. The page folders (a listing each) only when a writer of them died.
         nonlocal swept
         if not swept:
-            sweep_stale_temp_files(site_dir, settings.compiled_locales_path, settings.cache_path)
+            site_marks = marks.enter_context(
+                marked_writes(state_path(settings, WRITERS_DIR), mark_name("site", site_dir))
+            )
+            site_marks.sweep(site_dir)
+            sweep_stale_temp_files(settings.compiled_locales_path, settings.cache_path)
             swept = True
 
     settings_key = settings_fingerprint(settings)
@@ -371,6 +391,7 @@ def render_site(
     # Nothing rendered and the manifest is as this tool last wrote it: the plan is the same as
     # then (every group's fingerprint holds it), so pruning would find nothing to do.
     if stale or not isinstance(manifest, dict) or not output_intact(manifest_path, manifest):
+        sweep()
         removed, manifest_bytes = _prune(settings, site_dir, plan, requested, current)
         report.removed.extend(removed)
         manifest = output_record(manifest_path, manifest_bytes)
