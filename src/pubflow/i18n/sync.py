@@ -217,7 +217,8 @@ def _read_state(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def _write_state(settings: Settings, catalogs: dict[str, dict[str, Any]]) -> None:
-    text = json.dumps({"format": _STATE_FORMAT, "catalogs": dict(sorted(catalogs.items()))}, indent=0)
+    # No indent: an indented dump goes through json's pure-Python encoder (~5x slower).
+    text = json.dumps({"format": _STATE_FORMAT, "catalogs": dict(sorted(catalogs.items()))})
     try:
         atomic_write_text(_state_path(settings), text + "\n")
     except OSError:
