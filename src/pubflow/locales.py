@@ -58,11 +58,15 @@ def babel_locale(code: str) -> Locale:
 # (20-30 ms a language, most of it merging in CLDR's root data). Every language switcher needs
 # every language's autonym, so a build that re-renders one language paid for all of them.
 # They change only with Babel, so builds keep them in a small file (load/save_locale_facts).
-# Bump _FACTS_FORMAT when display_name() or text_direction() compute differently.
-_FACTS_FORMAT = 1
+# The Plural-Forms headers Babel derives (languages outside _GETTEXT_PLURAL_FORMS) are kept
+# there too: deriving one imports babel.messages (~12 ms of a process that merges or loads
+# a single language's catalogs after a translator's save).
+# Bump _FACTS_FORMAT when display_name(), text_direction() or plural_forms_header() compute
+# differently.
+_FACTS_FORMAT = 2
 LOCALE_FACTS_NAME = "locale-facts.json"
 """Their file, in the build's cache folder (``Settings.cache_path``)."""
-_FACT_KINDS = ("names", "directions")
+_FACT_KINDS = ("names", "directions", "plurals")
 # Every fact this process knows (read from a file or computed), and what each file held.
 _known: dict[str, dict[str, str]] = {kind: {} for kind in _FACT_KINDS}
 _files: dict[Path, dict[str, dict[str, str]]] = {}
@@ -80,7 +84,14 @@ def load_locale_facts(path: Path) -> None:
         for kind in _FACT_KINDS:
             found = data.get(kind)
             if isinstance(found, dict):
-                held[kind] = {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
+                held[kind] = {
+                    k: v
+                    for k, v in found.items()
+                    if isinstance(k, str)
+                    and isinstance(v, str)
+                    # A header goes into every catalog: only one of the shape Babel gives.
+                    and (kind != "plurals" or _PLURAL_SHAPE.fullmatch(v) is not None)
+                }
                 _known[kind].update(held[kind])
     _files[path] = held
 
@@ -151,19 +162,23 @@ _GETTEXT_PLURAL_FORMS = {
     "ca": "nplurals=2; plural=(n != 1);",
 }
 _NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)")
+_PLURAL_SHAPE = re.compile(r"nplurals=[1-9]; plural=[^;\n]+;")
 
 
 @lru_cache(maxsize=None)
 def plural_forms_header(code: str) -> str:
     """The ``Plural-Forms`` header value gettext expects for this locale."""
-    from babel.messages.plurals import get_plural
-
     locale = babel_locale(code)
     for key in (f"{locale.language}_{locale.territory}", locale.language):
         if key in _GETTEXT_PLURAL_FORMS:
             return _GETTEXT_PLURAL_FORMS[key]
-    plural = get_plural(locale)
-    return f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
+    known = _known["plurals"].get(code)
+    if known is None:
+        from babel.messages.plurals import get_plural
+
+        plural = get_plural(locale)
+        known = _known["plurals"][code] = f"nplurals={plural.num_plurals}; plural={plural.plural_expr};"
+    return known
 
 
 def plural_count(code: str) -> int:

@@ -48,6 +48,23 @@ def worker_count(configured: int, jobs: int) -> int:
     return max(1, min(wanted, jobs))
 
 
+_PRCTL: Any = None  # libc's prctl, once looked up (False: there is none)
+
+
+def _prctl() -> Any:
+    """libc's ``prctl`` (False where there is none), looked up once per process: in the parent
+    before forking, so that each worker does not import ctypes again (~5 ms of its start)."""
+    global _PRCTL
+    if _PRCTL is None:
+        try:
+            import ctypes
+
+            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            _PRCTL = False
+    return _PRCTL
+
+
 def _die_with_parent() -> None:
     """Worker start-up: have the kernel kill this worker when the build process dies.
 
@@ -55,13 +72,9 @@ def _die_with_parent() -> None:
     leave its workers finishing their jobs and writing files behind whatever runs next.
     Linux only (prctl PR_SET_PDEATHSIG); elsewhere workers end when their job queue closes.
     """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    prctl = _prctl()
+    if prctl:
+        prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def _run_one(index: int) -> Any:
@@ -94,6 +107,7 @@ def run_jobs(
         return results
 
     done: list[Any] = [None] * len(jobs)
+    _prctl()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),

@@ -67,7 +67,14 @@ from pubflow.i18n.pofile import (
     update_catalog,
     write_catalog,
 )
-from pubflow.locales import display_name, validate_locale
+from pubflow.locales import (
+    LOCALE_FACTS_NAME,
+    display_name,
+    load_locale_facts,
+    plural_forms_header,
+    save_locale_facts,
+    validate_locale,
+)
 from pubflow.parallel import run_jobs, worker_count
 
 if TYPE_CHECKING:
@@ -397,6 +404,14 @@ def sync_catalogs(
     step("writing templates")
     report.templates = write_templates(settings, templates)
     report.orphaned = [domain for domain in list_domains(settings) if domain not in templates]
+
+    # Plural-Forms headers (merges and compiles need them): from the build's cache of locale
+    # facts, else derived here once, before the workers fork, instead of once per worker.
+    facts = settings.cache_path / LOCALE_FACTS_NAME
+    load_locale_facts(facts)
+    for locale in chosen:
+        plural_forms_header(locale)
+    save_locale_facts(facts)
 
     state = _read_state(settings)
     inputs = _SyncInputs(
