@@ -59,7 +59,7 @@ def atomic_write_bytes(
     # Hold an flock on the temp file until it is renamed into place: the crash sweep skips
     # locked temp files, so it never removes one whose writer is alive (the kernel frees the
     # lock when the writer dies, SIGKILL included). Never blocks: nobody else has this name yet.
-    _try_flock(fd, blocking=False)
+    try_flock(fd, blocking=False)
     try:
         # The temp file is made 0600 (as mkstemp does); outputs are served and shared, so give
         # it the mode a plain open() would (0666 less the umask), or keep the mode of the file
@@ -122,7 +122,7 @@ def _create_temp(target: str) -> tuple[int, str]:
     raise FileExistsError(f"no free temp file name beside {target}")
 
 
-def _try_flock(fd: int, *, blocking: bool = True) -> bool:
+def try_flock(fd: int, *, blocking: bool = True) -> bool:
     """Lock ``fd`` exclusively; False when another holder has it (only with ``blocking=False``).
 
     Filesystems without flock count as "got it": age alone then protects a live writer.
@@ -172,7 +172,7 @@ def _remove_if_abandoned(path: Path, cutoff: float) -> bool:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode) or opened.st_mtime > cutoff:
             return False
-        if not _try_flock(fd, blocking=False):
+        if not try_flock(fd, blocking=False):
             return False  # its writer is alive
         try:
             now = os.lstat(path)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pubflow.fsutil import _try_flock, sweep_stale_temp_files
+from pubflow.fsutil import try_flock, sweep_stale_temp_files
 
 WRITERS_DIR = "writers"
 """Under ``build/incremental/``: the marks."""
@@ -47,7 +47,7 @@ def _dead_marks(folder: Path, name: str, own: Path | None) -> list[Path]:
         except OSError:
             continue  # removed meanwhile by its writer
         try:
-            if _try_flock(fd, blocking=False):
+            if try_flock(fd, blocking=False):
                 dead.append(path)
         finally:
             os.close(fd)  # closing drops the probe's lock
@@ -58,18 +58,24 @@ def _dead_marks(folder: Path, name: str, own: Path | None) -> list[Path]:
 def marked_writes(folder: Path, name: str) -> Iterator[Sweeper]:
     """Hold a mark for tree ``name`` inside; the :class:`Sweeper` sweeps only when needed."""
     folder.mkdir(parents=True, exist_ok=True)
-    own = folder / f"{name}.{os.getpid()}.{os.urandom(4).hex()}{_SUFFIX}"
-    fd = os.open(own, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    token = f"{os.getpid()}.{os.urandom(4).hex()}"
+    own = folder / f"{name}.{token}{_SUFFIX}"
+    # Locked under a name no one probes, then renamed: a mark is never seen unlocked while
+    # its writer lives (a probe in between would take it for a dead writer's).
+    pending = folder / f".{name}.{token}.pending"
+    fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        _try_flock(fd)
+        try_flock(fd)
+        os.replace(pending, own)
         sweeper = Sweeper(folder, name, own)
         yield sweeper
     finally:
         os.close(fd)
-        try:
-            own.unlink()
-        except FileNotFoundError:
-            pass
+        for path in (own, pending):  # pending: only if the rename itself failed
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
 
 
 class Sweeper:
