@@ -33,6 +33,7 @@ from pubflow.i18n.diagnostics import (
 from pubflow.i18n.pofile import po_path, pot_path
 from pubflow.i18n.runtime import compiled_paths
 
+
 def ensure_compiled(
     settings: Settings, locales: Iterable[str] | None = None, domains: Iterable[str] | None = None
 ) -> CompileReport:
