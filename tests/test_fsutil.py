@@ -111,3 +111,29 @@ def test_temp_names_differ_between_a_parent_and_its_forked_worker(tmp_path: Path
     os.waitpid(child, 0)
     parent_names = draw(tmp_path / "parent")
     assert len(child_names) == 5 and not set(child_names) & set(parent_names)
+
+
+def test_readable_json_round_trips_with_a_line_per_entry() -> None:
+    import json
+
+    from pubflow.fsutil import readable_json
+
+    manifest = {
+        "issue": "2026-12",
+        "locales": {"de": {"status": "built", "files": {"email.html": {"bytes": 3}}}, "ar": {"subject": "نشرة"}},
+        "files": {},
+        "count": 2,
+        "tags": ["a", "b"],
+    }
+    text = readable_json(manifest)
+    assert json.loads(text) == manifest
+    assert text.endswith("}\n") and "نشرة" in text  # not \\u-escaped
+    lines = text.splitlines()
+    assert lines[1:4] == [' "count": 2,', ' "files": {},', ' "issue": "2026-12",']
+    assert lines[4:8] == [
+        ' "locales": {',
+        '  "ar": {"subject": "نشرة"},',
+        '  "de": {"files": {"email.html": {"bytes": 3}}, "status": "built"}',
+        " },",
+    ]
+    assert readable_json(dict(reversed(list(manifest.items())))) == text  # key order never matters

@@ -227,9 +227,9 @@ def _write_state(settings: Settings, catalogs: dict[str, dict[str, Any]]) -> Non
     # No indent: an indented dump goes through json's pure-Python encoder (~5x slower).
     text = json.dumps({"format": _STATE_FORMAT, "catalogs": dict(sorted(catalogs.items()))})
     try:
-        atomic_write_text(_state_path(settings), text + "\n")
+        atomic_write_text(_state_path(settings), text + "\n", durable=False)
     except OSError:
-        pass  # only a cache: the next run merges again
+        pass  # only a cache: the next run merges again (a power cut may lose it too)
 
 
 def _settled_update(

@@ -570,6 +570,6 @@ def _write_article_cache(cache: Path, articles: dict[tuple[str, str], CanonicalA
     data = {"code": code_fingerprint(), "articles": articles}
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
     except OSError:
         pass  # only saves work next time

@@ -59,7 +59,7 @@ from pubflow.fingerprint import (
     state_path,
     write_state,
 )
-from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files, validate_slug
+from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files, validate_slug
 from pubflow.i18n.diagnostics import CompileReport
 from pubflow.i18n.pofile import po_path
 from pubflow.ingest.canonical import canonical_path
@@ -1031,7 +1031,7 @@ def _finish_issue(
         "subject": facts["subject"],
         "locales": dict(sorted({**kept, **manifest_locales}.items())),
     }
-    # Indented JSON is slow to encode: when the same manifest is still on disk, leave it.
+    # When the same manifest is still on disk, leave it (and its mtime) alone.
     manifest_key = digest(manifest)
     manifest_record = issue.previous.get("manifest")
     if not (
@@ -1039,8 +1039,8 @@ def _finish_issue(
         and manifest_record.get("key") == manifest_key
         and output_intact(report.manifest_path, manifest_record)
     ):
-        data = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-        atomic_write_bytes(report.manifest_path, data)
+        data = readable_json(manifest).encode("utf-8")
+        atomic_write_bytes(report.manifest_path, data, durable=False)  # dist/: rebuilt if lost
         manifest_record = {"key": manifest_key, **output_record(report.manifest_path, data)}
 
     # Locales this build did not ask for keep what an earlier build recorded for them.

@@ -59,7 +59,7 @@ from pubflow.fingerprint import (
     state_path,
     write_state,
 )
-from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
+from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files
 from pubflow.i18n.diagnostics import Diagnostic
 from pubflow.ingest.canonical import CanonicalArticle, load_articles
 from pubflow.locales import (
@@ -991,8 +991,8 @@ def _prune(
         elif not stale:
             kept[site_path] = entry
     manifest = {"files": dict(sorted({**kept, **current}.items()))}
-    data = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
-    atomic_write_bytes(manifest_path, data)
+    data = readable_json(manifest).encode("utf-8")
+    atomic_write_bytes(manifest_path, data, durable=False)  # dist/: rebuilt if ever lost
     return removed, data
 
 
