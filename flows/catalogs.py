@@ -48,7 +48,8 @@ def sync_task(locales: list[str] | None) -> dict[str, Any]:
 
 @task(name="translation coverage")
 def stats_task(locales: list[str] | None) -> list[dict[str, Any]]:
-    """Per locale and domain: reviewed, machine, stale, missing, invalid (fuzzy never counts)."""
+    """Per language (its domains summed): reviewed, machine, stale, missing, invalid, and the
+    domains below the coverage threshold (fuzzy never counts). Returns every domain's row."""
     cfg = settings()
     with user_errors("Coverage"):
         rows = catalog_stats(cfg, locales or None)

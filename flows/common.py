@@ -271,14 +271,20 @@ class Progress:
 
 
 def coverage_table(rows: Iterable[Any], key: str = "translation-coverage") -> None:
-    """Publish ``pubflow.i18n.stats`` rows as a table artifact (one row per locale and domain)."""
-    table = [row.as_dict() for row in rows]
+    """Publish ``pubflow.i18n.stats`` rows as a table artifact, one row per language."""
+    from pubflow.i18n.stats import coverage_by_locale
+
+    threshold = settings().coverage_threshold
+    table = coverage_by_locale(rows, threshold)
     if table:
         send_artifact(
             create_table_artifact,
             table=table,
             key=key,
-            description="Translation coverage per locale and domain (fuzzy never counts)",
+            description=(
+                f"Translation coverage per language (fuzzy never counts); below_threshold: "
+                f"domains under {threshold:g} % reviewed. `pubflow stats` lists every domain."
+            ),
         )
 
 

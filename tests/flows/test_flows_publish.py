@@ -113,6 +113,20 @@ def test_sync_flow_reports_coverage(flow_project: Path) -> None:
     keys = _artifact_keys(state.state_details.flow_run_id)
     assert {"sync-summary", "translation-coverage"} <= keys
 
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        [coverage] = client.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["translation-coverage"]))
+        )
+    table = coverage.data if isinstance(coverage.data, list) else json.loads(coverage.data)
+    # One row per language (its domains summed), not one per language and domain.
+    assert [row["locale"] for row in table] == ["de"]
+    assert table[0]["domains"] >= 2 and table[0]["total"] > 0
+
 
 def test_prefill_flow_refuses_none_and_fills_pseudo(flow_project: Path) -> None:
     from flows.catalogs import prefill_flow

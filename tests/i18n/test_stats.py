@@ -188,3 +188,23 @@ def test_counts_of_a_catalog_hashed_in_this_process_come_from_its_sidecar_alone(
     states.write_text(json.dumps(sidecar), "utf-8")
     po.write_text(po.read_text("utf-8").replace('msgstr "Eins"', 'msgstr "Eins!"'), "utf-8")
     assert compiled_counts(settings, "de", "messages", FileHashes(settings.root)) is None
+
+
+def test_coverage_by_locale_sums_each_language_and_names_its_domains_below_the_threshold() -> None:
+    from pubflow.i18n.stats import StatsRow, coverage_by_locale
+
+    rows = [
+        StatsRow("de", "messages", reviewed=10),
+        StatsRow("de", "guide", reviewed=2, machine=3, missing=5),  # 20 % reviewed
+        StatsRow("ar", "messages", reviewed=4, stale=1, invalid=1, missing=4),  # 40 %
+        *[StatsRow("ar", f"article-{n}", missing=1) for n in range(7)],  # 0 % each
+    ]
+    de, ar = coverage_by_locale(rows, 50.0)
+    assert de == {
+        "locale": "de", "reviewed": 12, "machine": 3, "stale": 0, "missing": 5, "invalid": 0,
+        "total": 20, "percent_reviewed": 60.0, "domains": 2, "below_threshold": "guide",
+    }
+    assert (ar["total"], ar["reviewed"], ar["domains"]) == (17, 4, 8)
+    assert ar["below_threshold"] == "article-0, article-1, article-2, article-3, article-4 (+3 more)"
+    assert coverage_by_locale(rows, 10.0)[0]["below_threshold"] == "none"
+    assert coverage_by_locale([], 50.0) == []
