@@ -144,3 +144,23 @@ def test_worker_count_and_servers_do_not_change_the_fingerprint(tmp_path: Path) 
     assert settings_fingerprint(base.model_copy(update={"workers": 3})) == key
     assert settings_fingerprint(base.model_copy(update={"preview_port": 9000})) == key
     assert settings_fingerprint(base.model_copy(update={"site_name": "Other"})) != key
+
+
+def test_digest_is_order_free_for_mappings_and_reads_non_json_values_as_text() -> None:
+    import datetime as dt
+    import enum
+    from pathlib import Path
+
+    from pubflow.fingerprint import digest
+
+    class Kind(enum.StrEnum):
+        PAGE = "page"
+
+    assert digest({"b": 1, "a": [1, (2, 3)]}) == digest({"a": [1, [2, 3]], "b": 1})
+    assert digest(Path("/site/de")) == digest("/site/de")
+    assert digest(Kind.PAGE) == digest("page")
+    assert digest(dt.date(2026, 12, 1)) == digest("2026-12-01")
+    assert digest({1: "x"}) == digest({"1": "x"})  # keys become text, as in JSON
+    assert digest(2**70) == digest(2**70) != digest(2**70 + 1)  # beyond 64 bits: still exact
+    assert len({digest("a", "b"), digest("ab"), digest(["a", "b"]), digest("a", ["b"])}) == 4
+    assert digest("é") != digest("e") and digest(None) != digest("None")

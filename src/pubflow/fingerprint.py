@@ -78,10 +78,28 @@ UNREADABLE = "!unreadable"
 """The "hash" of a file that exists but cannot be read (never equal to a real hash)."""
 
 
+# orjson encodes what json would (keys sorted, compact, UTF-8), 5-10x faster on the large
+# mappings builds hash (every catalog's hash, every output's record: ~25 ms of a one-catalog
+# rebuild with json). Anything that is not plain JSON data (paths, dates, dataclasses, str
+# subclasses such as enums) goes through str(), as with json's default=str.
+_DIGEST_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
 def digest(*parts: Any) -> str:
     """SHA-256 of JSON-encodable ``parts`` (dict keys sorted, so order-independent for dicts)."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        encoded = orjson.dumps(parts, default=str, option=_DIGEST_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        # Beyond orjson (integers over 64 bits, keys of mixed types): json, as before.
+        text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        encoded = text.encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def _stamp(status: os.stat_result) -> Stamp:
