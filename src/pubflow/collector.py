@@ -132,9 +132,9 @@ def no_collections_at_exit() -> None:
 
 __all__ = [
     "BUILD_THRESHOLDS",
-    "no_collections_at_exit",
     "fewer_collections",
     "frozen_for_fork",
+    "no_collections_at_exit",
     "settled_process",
     "with_fewer_collections",
 ]

@@ -17,6 +17,7 @@ threaded parent (a flow run) safe here. Results and errors come back pickled: a
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -48,21 +49,16 @@ def worker_count(configured: int, jobs: int) -> int:
     return max(1, min(wanted, jobs))
 
 
-_PRCTL: Any = None  # libc's prctl, once looked up (False: there is none)
-
-
+@functools.cache
 def _prctl() -> Any:
     """libc's ``prctl`` (False where there is none), looked up once per process: in the parent
     before forking, so that each worker does not import ctypes again (~5 ms of its start)."""
-    global _PRCTL
-    if _PRCTL is None:
-        try:
-            import ctypes
+    try:
+        import ctypes
 
-            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-        except (OSError, AttributeError):
-            _PRCTL = False
-    return _PRCTL
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
 
 
 def _die_with_parent() -> None:

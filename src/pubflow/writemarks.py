@@ -17,6 +17,7 @@ and the tree is swept too.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,6 +108,4 @@ class Sweeper:
 
 def mark_name(kind: str, tree: Path) -> str:
     """The mark of output tree ``tree`` (``kind``: a word for people reading the folder)."""
-    import hashlib
-
     return f"{kind}-{hashlib.sha256(os.fsencode(tree.resolve())).hexdigest()[:12]}"

@@ -41,6 +41,7 @@ read. A paragraph that would start with ``#`` or ``\\`` is written with a leadin
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -519,8 +520,6 @@ def load_articles(articles_dir: Path, cache: Path | None = None) -> list[Canonic
     paths = sorted(articles_dir.glob("*.md"))
     if cache is None:
         return [read_canonical(path) for path in paths]
-    import hashlib
-
     raws = [(path, _read_raw(path)) for path in paths]
     keys = {path: (str(path), hashlib.sha256(raw).hexdigest()) for path, raw in raws}
     stored = _read_article_cache(cache)
