@@ -1,7 +1,11 @@
-"""Our .mo writer against polib's ``to_binary`` (the reference) and GNU msgunfmt."""
+"""Our .mo writer against polib's ``to_binary`` (the reference) and GNU msgunfmt; our reader
+against :class:`gettext.GNUTranslations`."""
 
 from __future__ import annotations
 
+import gettext
+import io
+import struct
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,7 +17,7 @@ from hypothesis import strategies as st
 
 from pubflow.errors import CatalogError
 from pubflow.i18n.compile import mo_plural_forms
-from pubflow.i18n.mo import mo_bytes, mo_header
+from pubflow.i18n.mo import mo_bytes, mo_header, read_mo
 from pubflow.i18n.pofile import parse_catalog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -160,3 +164,82 @@ def test_plural_forms_are_the_same_when_remembered(declared: str) -> None:
     from pubflow.i18n.compile import _mo_plural_forms
 
     assert first == again == _mo_plural_forms.__wrapped__(declared, "de")
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+
+def gnu_reading(data: bytes) -> tuple[dict[object, str], str | None]:
+    """The reference: the messages and Plural-Forms as the standard library reads them."""
+    parsed = gettext.GNUTranslations(io.BytesIO(data))
+    messages = dict(parsed._catalog)  # type: ignore[attr-defined]
+    messages.pop("", None)
+    return messages, parsed._info.get("plural-forms")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", repo_catalogs(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_repo_catalog_reads_back_as_gettext_reads_it(path: Path) -> None:
+    po = readable(path)
+    assert po is not None
+    live = [entry for entry in po if not entry.obsolete]
+    data = mo_bytes(METADATA, live)
+    contents = read_mo(data)
+    assert (contents.messages, contents.plural_forms) == gnu_reading(data)
+    assert contents.plural_forms == METADATA["Plural-Forms"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(entries(), max_size=12),
+    st.dictionaries(metadata_keys, st.one_of(plain, texts), max_size=5),
+)
+def test_generated_files_read_back_as_gettext_reads_them(
+    chosen: Sequence[polib.POEntry], metadata: dict[str, str]
+) -> None:
+    # gettext reads header fields only from well-formed "name: value" lines of a UTF-8 header.
+    metadata = {name: value.replace("\n", " ") for name, value in metadata.items()}
+    metadata["Content-Type"] = "text/plain; charset=UTF-8"
+    data = mo_bytes(metadata, chosen)
+    try:
+        expected = gnu_reading(data)
+    except Exception:  # noqa: BLE001 — a header gettext itself cannot read: not our format
+        return
+    contents = read_mo(data)
+    assert contents.messages == expected[0]
+    if expected[1] is not None:
+        assert contents.plural_forms == expected[1]
+
+
+def test_a_big_endian_file_reads_the_same() -> None:
+    entries = [
+        polib.POEntry(msgid="Open", msgctxt="button", msgstr="Öffnen"),
+        polib.POEntry(msgid="%d file", msgid_plural="%d files", msgstr_plural={0: "eine", 1: "viele"}),
+    ]
+    little = mo_bytes(METADATA, entries)
+    count = struct.unpack_from("<I", little, 8)[0]
+    words = 7 + 4 * count  # header and both tables are 32-bit words; the strings follow
+    swapped = struct.pack(f">{words}I", *struct.unpack_from(f"<{words}I", little)) + little[4 * words :]
+    assert read_mo(swapped) == read_mo(little)
+    assert read_mo(little).messages == {
+        "button\x04Open": "Öffnen",
+        ("%d file", 0): "eine",
+        ("%d file", 1): "viele",
+    }
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data[:20], "too short"),
+        (lambda data: b"\x00\x00\x00\x00" + data[4:], "magic"),
+        (lambda data: data[:4] + struct.pack("<I", 7 << 16) + data[8:], "revision 7"),
+        (lambda data: data[:8] + struct.pack("<I", 10**6) + data[12:], "tables run past"),
+        (lambda data: data[: len(data) - 10], "past the end"),
+        (lambda data: data.replace("Öffnen".encode(), b"\xff" * len("Öffnen".encode())), "utf-8"),
+    ],
+)
+def test_a_damaged_file_is_a_value_error(damage: object, message: str) -> None:
+    data = mo_bytes(METADATA, [polib.POEntry(msgid="Open", msgstr="Öffnen")])
+    assert read_mo(data).messages == {"Open": "Öffnen"}
+    with pytest.raises(ValueError, match=message):
+        read_mo(damage(data))  # type: ignore[operator]

@@ -265,3 +265,13 @@ def test_damaged_compiled_file_is_a_catalog_error(settings: Settings) -> None:
         load_translations(settings, "de", "messages")
     assert caught.value.path == mo
     assert "pubflow catalogs update" in (caught.value.hint or "")
+
+
+def test_compiled_file_with_an_unusable_plural_rule_is_a_catalog_error(settings: Settings) -> None:
+    from pubflow.i18n.mo import mo_bytes
+
+    mo = compiled_paths(settings, "de", "messages").mo
+    mo.write_bytes(mo_bytes({"Plural-Forms": "nplurals=2; plural=(n ! 1;"}, []))
+    with pytest.raises(CatalogError, match="cannot read compiled catalog") as caught:
+        load_translations(settings, "de", "messages")
+    assert caught.value.path == mo

@@ -1,4 +1,6 @@
-"""Writing GNU ``.mo`` files: byte for byte what :meth:`polib.POFile.to_binary` writes.
+"""Writing and reading GNU ``.mo`` files.
+
+Writing gives byte for byte what :meth:`polib.POFile.to_binary` writes.
 
 The compile step writes two ``.mo`` files per catalog (2,000+ on a 1,000-catalog project).
 Going through polib meant building a ``POFile`` and a fresh ``POEntry`` per entry only to
@@ -14,6 +16,11 @@ compare the bytes with polib's on every catalog we have, and GNU ``msgunfmt`` re
   (the plural forms joined by NUL in index order), each NUL-terminated,
 * entries sorted by the UTF-8 bytes of ``context\\x04msgid`` (stable), after the header
   entry (empty msgid) built from the metadata in polib's order.
+
+Reading (:func:`read_mo`) gives the messages as :class:`gettext.GNUTranslations` holds them
+(tests compare the two). A build reads 2,000+ small ``.mo`` files: ``GNUTranslations`` compiles
+the plural rule of each one again (``gettext.c2py``, a third of its time), so the reader only
+returns the header's ``Plural-Forms`` and the caller compiles each distinct rule once.
 """
 
 from __future__ import annotations
@@ -21,11 +28,11 @@ from __future__ import annotations
 import array
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import polib
 
-__all__ = ["MoEntry", "mo_bytes", "mo_header"]
+__all__ = ["MoContents", "MoEntry", "mo_bytes", "mo_header", "read_mo"]
 
 
 class MoEntry(Protocol):
@@ -125,3 +132,70 @@ def _layout(keys: Sequence[bytes], values: Sequence[bytes]) -> bytes:
             b"\x00",
         )
     )
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+_MAGIC_SWAPPED = 0xDE120495  # the magic number of a .mo written on a machine of the other byte order
+
+
+class MoContents(NamedTuple):
+    """What a ``.mo`` holds, keyed as :class:`gettext.GNUTranslations` keys its ``_catalog``."""
+
+    messages: dict[object, str]
+    """``msgid`` (``ctxt\\x04msgid`` with a context) → text; plural entries as
+    ``(msgid, form index)`` → text. The header entry is left out."""
+    plural_forms: str | None
+    """The header's ``Plural-Forms`` value, if it has one."""
+
+
+def read_mo(data: bytes) -> MoContents:
+    """The messages of a UTF-8 ``.mo`` (either byte order); ValueError when it is damaged.
+
+    UnicodeDecodeError (a ValueError) when a string is not UTF-8: every ``.mo`` pubflow reads
+    is one it wrote, always UTF-8.
+    """
+    if len(data) < 28:
+        raise ValueError("file is too short to be a .mo")
+    (magic,) = struct.unpack_from("<I", data)
+    if magic == polib.MOFile.MAGIC:
+        order = "<"
+    elif magic == _MAGIC_SWAPPED:
+        order = ">"
+    else:
+        raise ValueError("not a .mo file (wrong magic number)")
+    revision, count, keys_at, values_at = struct.unpack_from(f"{order}4I", data, 4)
+    if revision >> 16 not in (0, 1):
+        raise ValueError(f"unknown .mo format revision {revision >> 16}")
+    size = len(data)
+    if keys_at + 8 * count > size or values_at + 8 * count > size:
+        raise ValueError("the string tables run past the end of the file")
+    key_table = struct.unpack_from(f"{order}{2 * count}I", data, keys_at)
+    value_table = struct.unpack_from(f"{order}{2 * count}I", data, values_at)
+    messages: dict[object, str] = {}
+    plural_forms: str | None = None
+    for index in range(0, 2 * count, 2):
+        key_length, key_start = key_table[index], key_table[index + 1]
+        value_length, value_start = value_table[index], value_table[index + 1]
+        key_end, value_end = key_start + key_length, value_start + value_length
+        if key_end > size or value_end > size:
+            raise ValueError("a string runs past the end of the file")
+        key, value = data[key_start:key_end], data[value_start:value_end]
+        if not key:
+            plural_forms = _plural_forms_of(value.decode())
+        elif b"\x00" in key:
+            singular = key.split(b"\x00", 1)[0].decode()
+            for form, text in enumerate(value.split(b"\x00")):
+                messages[(singular, form)] = text.decode()
+        else:
+            messages[key.decode()] = value.decode()
+    return MoContents(messages, plural_forms)
+
+
+def _plural_forms_of(header: str) -> str | None:
+    """The ``Plural-Forms`` field of a header entry (field names are not case-sensitive)."""
+    for line in header.split("\n"):
+        name, colon, value = line.partition(":")
+        if colon and name.strip().lower() == "plural-forms":
+            return value.strip()
+    return None
