@@ -14,7 +14,7 @@ import pytest
 from pubflow.config import Settings, load_settings
 from pubflow.errors import ConfigError
 from pubflow.i18n.compile import compile_catalogs, ensure_compiled
-from pubflow.i18n.runtime import compiled_paths
+from pubflow.i18n.runtime import compiled_paths, load_translations
 from pubflow.i18n.states import State
 
 DE_PLURAL = "nplurals=2; plural=(n != 1);"
@@ -149,6 +149,30 @@ def test_machine_mo_holds_valid_machine_suggestions_only(settings: Settings) -> 
     assert machine.gettext("Read more about {topic}") == "Mehr über {topic} lesen"
     assert machine.gettext("Hello") == "Hello"  # reviewed entries live in the main .mo
     assert machine.gettext("New title") == "New title"
+
+
+def test_machine_mo_exists_only_while_there_are_machine_suggestions(settings: Settings) -> None:
+    paths = compiled_paths(settings, "de", "messages")
+    compile_catalogs(settings, ["de"])
+    assert paths.machine_mo.is_file()
+    paths.machine_mo.unlink()  # lost: the same catalog compiles again to bring it back
+    again = compile_catalogs(settings, ["de"])
+    assert [r.status for r in again.results] == ["compiled"]
+    assert again.written == [paths.machine_mo]
+    po = settings.locales_path / "de" / "LC_MESSAGES" / "messages.po"
+    # A translator reviews both suggestions (drops their fuzzy flags).
+    reviewed = po.read_text().replace(
+        "2026-11-25\n#, fuzzy\n", "2026-11-25\n"
+    ).replace("#, fuzzy, python-brace-format", "#, python-brace-format")
+    assert reviewed.count("fuzzy") == po.read_text().count("fuzzy") - 2
+    po.write_text(reviewed)
+    report = compile_catalogs(settings, ["de"])
+    assert report.results[0].counts[State.MACHINE] == 0
+    assert paths.machine_mo in report.written and not paths.machine_mo.exists()
+    assert [r.status for r in compile_catalogs(settings, ["de"]).results] == ["unchanged"]
+    reader = load_translations(settings, "de", "messages", policy="machine")
+    assert reader.gettext("Good morning").text == "Guten Morgen"  # reviewed now
+    assert reader.gettext("Hello").text == "Hallo"
 
 
 def test_invalid_entries_are_reported_with_file_and_line(settings: Settings) -> None:
@@ -308,9 +332,8 @@ def test_compiled_files_of_a_removed_domain_are_removed(settings: Settings) -> N
     (settings.locales_path / "de" / "LC_MESSAGES" / "old-article.po").unlink()
     report = compile_catalogs(settings, ["de"])
     assert not old.mo.exists() and not old.machine_mo.exists() and not old.states.exists()
-    assert {path.name for path in report.written} == {
-        "old-article.mo", "old-article.machine.mo", "old-article.states.json"
-    }
+    # It had no machine suggestions, so there was no machine .mo to remove.
+    assert {path.name for path in report.written} == {"old-article.mo", "old-article.states.json"}
 
 
 def test_explicit_domains_and_locales_limit_the_work(settings: Settings) -> None:

@@ -7,7 +7,8 @@ For each target locale and domain, under ``build/locales/<lang>/LC_MESSAGES/``:
     check, so any gettext consumer publishes only safe, reviewed text;
 ``<domain>.machine.mo``
     a standard ``.mo`` with the valid **machine** suggestions (read only under the ``machine``
-    publish policy);
+    publish policy); absent when there are none, as in a fully reviewed catalog (readers take
+    a missing file as empty: not writing 1,000+ empty files is a tenth of a cold compile);
 ``<domain>.states.json``
     the sidecar: a fingerprint of the input, per-state counts, the stale and invalid msgids
     (so pages can say "being updated"), and the error diagnostics of left-out entries.
@@ -351,13 +352,12 @@ def compile_catalog(
 
     fingerprint = _fingerprint(kind, locale, raw)
     previous = _read_sidecar(paths.states)
-    expected = (paths.mo, paths.machine_mo, paths.states) if kind == "po" else (paths.states,)
     recorded = _recorded_counts(previous)
     if (
         not force
         and previous.get("fingerprint") == fingerprint
         and recorded is not None
-        and all(path.exists() for path in expected)
+        and all(path.exists() for path in _expected_outputs(paths, kind, recorded))
     ):
         replayed = [diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
         return CatalogResult(
@@ -410,7 +410,9 @@ def compile_catalog(
         paths,
         {
             paths.mo: _mo_bytes(locale, plural_forms, compiled.reviewed),
-            paths.machine_mo: _mo_bytes(locale, plural_forms, compiled.machine),
+            paths.machine_mo: (
+                _mo_bytes(locale, plural_forms, compiled.machine) if compiled.machine else None
+            ),
             paths.states: sidecar,
         },
     )
@@ -418,6 +420,15 @@ def compile_catalog(
         CatalogResult(locale, domain, "compiled", compiled.counts, written, source_sha256),
         compiled.diagnostics,
     )
+
+
+def _expected_outputs(paths: CompiledPaths, kind: str, counts: Mapping[State, int]) -> tuple[Path, ...]:
+    """The compiled files a compile of this kind with these counts leaves behind."""
+    if kind != "po":
+        return (paths.states,)
+    if counts.get(State.MACHINE, 0):
+        return (paths.mo, paths.machine_mo, paths.states)
+    return (paths.mo, paths.states)
 
 
 def _sidecar(
