@@ -249,6 +249,35 @@ def test_a_repeated_lookup_is_recorded_every_time_in_every_render(settings: Sett
     assert env.lookup("Ok", domain="article") is env.lookup("Ok", domain="article")
 
 
+def test_an_environment_is_freed_without_the_cyclic_collector(settings: Settings) -> None:
+    # Its memo of shown messages is large in a real build: it must go when the build drops
+    # the environment, not wait for a pass of the cyclic garbage collector.
+    import datetime as dt
+    import gc
+    import weakref
+
+    env = make_env(
+        settings,
+        {"p.html": "{{ tr('Ok') }} {{ _('Hi') }} {{ format_date(d) }} {{ format_number(3) }}"
+                   " {{ language_name('de') }}"},
+        ui={"Hi": ("Hallo", State.REVIEWED)},
+        content={"Ok": ("Gut", State.REVIEWED)},
+    )
+    template = env.get_template("p.html")
+    assert env.render("p.html", content_domain="article", d=dt.date(2026, 1, 2)).text == (
+        "Gut Hallo 2. Januar 2026 3 Deutsch"
+    )
+    gone = weakref.ref(env)
+    gc.disable()
+    try:
+        del env
+        assert gone() is None
+    finally:
+        gc.enable()
+    with pytest.raises(RenderError, match="outlived"):
+        template.render(content_domain="article", d=None)
+
+
 def test_remembered_ui_strings_keep_escaping_apart_by_value_type(settings: Settings) -> None:
     env = make_env(
         settings,
