@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import gettext
 import hashlib
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import polib
 
 from pubflow.config import Settings
@@ -131,8 +131,8 @@ def _fingerprint(kind: str, locale: str, raw: bytes) -> str:
 
 def _read_sidecar(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = orjson.loads(path.read_bytes())
+    except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
         return {}  # missing or damaged: recompile
     return data if isinstance(data, dict) else {}
 
@@ -318,7 +318,12 @@ def _write_outputs(
 
 
 def _sidecar_bytes(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    # orjson, not json.dumps(indent=...): json's indenting encoder is pure Python and leaves
+    # a cycle of closures behind per call (1,000+ catalogs: ~40,000 objects for the cyclic
+    # collector); indented and sorted all the same, for people reading it.
+    return orjson.dumps(
+        data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+    )
 
 
 def compile_catalog(
