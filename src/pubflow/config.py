@@ -7,6 +7,7 @@ root (the folder holding the pyproject.toml with a ``[tool.pubflow]`` table).
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from pathlib import Path
@@ -25,6 +26,15 @@ from pubflow.locales import validate_locale
 
 PublishPolicy = Literal["reviewed", "machine"]
 SmtpSecurity = Literal["none", "starttls", "ssl"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _project_path(root: Path, relative: Path, child: str | None) -> Path:
+    """A configured path resolved against the root: remembered, because a build asks for the
+    same few folders tens of thousands of times (a catalog's compiled files, a page's
+    folder) and each pathlib join costs more than the lookup that needs it."""
+    path = relative if relative.is_absolute() else root / relative
+    return path / child if child else path
 
 
 class Settings(BaseSettings):
@@ -148,9 +158,9 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, pyproject)
 
     # Derived paths -------------------------------------------------------------------------
-    def path(self, relative: Path) -> Path:
-        """Resolve a configured path against the project root."""
-        return relative if relative.is_absolute() else self.root / relative
+    def path(self, relative: Path, child: str | None = None) -> Path:
+        """Resolve a configured path against the project root (then ``child`` under it)."""
+        return _project_path(self.root, relative, child)
 
     @property
     def all_locales(self) -> list[str]:
@@ -159,15 +169,15 @@ class Settings(BaseSettings):
 
     @property
     def sources_path(self) -> Path:
-        return self.path(self.content_dir) / "sources"
+        return self.path(self.content_dir, "sources")
 
     @property
     def articles_path(self) -> Path:
-        return self.path(self.content_dir) / "articles"
+        return self.path(self.content_dir, "articles")
 
     @property
     def newsletters_path(self) -> Path:
-        return self.path(self.content_dir) / "newsletters"
+        return self.path(self.content_dir, "newsletters")
 
     @property
     def locales_path(self) -> Path:
@@ -183,14 +193,14 @@ class Settings(BaseSettings):
 
     @property
     def compiled_locales_path(self) -> Path:
-        return self.build_path / "locales"
+        return self.path(self.build_dir, "locales")
 
     @property
     def cache_path(self) -> Path:
         """Caches that only save work (``templates/``: compiled Jinja templates;
         ``locale-facts.json``: autonyms and text directions; ``articles.pickle``: parsed
         articles)."""
-        return self.build_path / "cache"
+        return self.path(self.build_dir, "cache")
 
     @property
     def dist_path(self) -> Path:
