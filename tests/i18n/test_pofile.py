@@ -346,3 +346,11 @@ def test_break_opportunities_match_libunistring(text: str) -> None:
 def test_fast_line_layout_equals_the_full_one(text: str, width: int, start: int, rng: random.Random) -> None:
     overrides = [rng.random() < 0.05 for _ in text]
     assert _wrap_points_local(text, width, start, overrides) == _wrap_points_full(text, width, start, overrides)
+
+
+def test_fast_line_layout_classifies_characters_it_has_not_seen() -> None:
+    from pubflow.i18n import linebreak
+
+    text = "ꙮꙮꙮ ꙮꙮ ꙮꙮꙮꙮ " * 4  # U+A66E: classified by no other test
+    linebreak._CLASS_CACHE.pop("ꙮ", None)
+    assert _wrap_points_local(text, 10, 0, None) == _wrap_points_full(text, 10, 0, None) != []

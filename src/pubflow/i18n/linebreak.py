@@ -278,6 +278,8 @@ def _wrap_points_local(
     the character before those, so each line costs a short backward scan.
     """
     cache = _CLASS_CACHE
+    for char in set(text).difference(cache):  # classified once per process, before the scans
+        line_break_class(char)
     action = _ACTION
     size = len(text)
     prefix: list[int] | None = None
