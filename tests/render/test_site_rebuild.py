@@ -187,7 +187,8 @@ def test_one_locales_pages_split_over_the_workers_make_the_same_site(
     whole = render_site(load_settings(twin))
 
     assert jobs[0] == [("de", 0, 2), ("de", 1, 2)]
-    assert jobs[1] == [(locale, 0, 1) for locale in load_settings(twin).all_locales]
+    # From scratch: every language, then the chooser and sitemap ("*"), the smallest job, last.
+    assert jobs[1] == [(locale, 0, 1) for locale in load_settings(twin).all_locales] + [("*", 0, 1)]
     assert [p.site_path for p in split.pages] == [p.site_path for p in whole.pages]
     assert sorted(str(p.relative_to(split.out_dir)) for p in split.written) == [
         "de/calm-mornings/index.html", "de/feed.xml", "de/index.html"

@@ -329,8 +329,13 @@ def _render_site(
     staging = StagedWrites.new()
     jobs = _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
     split = len(jobs) > len(to_render)  # some language's pages go to several workers
+    # The language chooser and the sitemap are one more job, the last (it is the smallest):
+    # the first worker to run out of languages takes it, instead of every core but this
+    # process's waiting for it after the pool (its outputs come last, as they are reported).
+    if SITE_WIDE not in up_to_date:
+        jobs.append((SITE_WIDE, 0, 1))
     load_locale_facts(settings.cache_path / LOCALE_FACTS_NAME)
-    if to_render and (SITE_WIDE not in up_to_date or split):
+    if to_render:
         _load_before_forking(settings, plan, to_render if split else [])
     try:
         results = run_jobs(
@@ -341,9 +346,9 @@ def _render_site(
             on_done=locale_done,
         )
     except BaseException:
-        staging.discard(*(site_dir / page_dir(locale) for locale in to_render))
+        staging.discard(site_dir)
         raise
-    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in to_render}
+    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *to_render]}
     for (locale, _part, _parts), outputs in zip(jobs, results, strict=True):
         rendered[locale].extend(outputs)  # the parts in order: the pages as one job renders them
     for locale in requested:
@@ -358,14 +363,7 @@ def _render_site(
         pending.extend(replayed)
         step("site-wide files (up to date)", len(replayed))
     else:
-        from pubflow.render.environment import LocaleEnvironment
-
-        source_env = LocaleEnvironment(settings, settings.source_locale)
-        pending.append(render_chooser(source_env, plan))
-        step(pending[-1].site_path)
-        sitemap = build_sitemap(settings, plan, articles)
-        pending.append(SiteOutput(SITEMAP_NAME, "sitemap", None, None, sitemap))
-        step(pending[-1].site_path)
+        pending.extend(rendered[SITE_WIDE])  # reported as its job finished
 
     report = SiteReport(
         out_dir=site_dir,
@@ -380,7 +378,7 @@ def _render_site(
         _write(site_dir, pending, problems, report, new_groups, staging)
     except BaseException:
         # What was not renamed (an error while writing) must not linger as a leftover.
-        staging.discard(*(site_dir / page_dir(locale) for locale in to_render))
+        staging.discard(site_dir)
         raise
     current = {
         page.site_path: {"kind": page.kind, "locale": page.locale, "slug": page.slug}
@@ -466,10 +464,9 @@ def _page_jobs(plan: PublishPlan, to_render: Sequence[str], workers: int) -> lis
 
 
 def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[str]) -> None:
-    """What this process needs after the workers anyway (the chooser page): loaded now, the
-    workers forked next inherit it instead of each loading it again (the template engine, and
-    the autonyms and directions of the switchers: from the locale facts file, or else from
-    every language's CLDR data, ~0.3 s per worker).
+    """What every worker needs: loaded now, the workers forked next inherit it instead of each
+    loading it again (the template engine, and the autonyms and directions of the switchers:
+    from the locale facts file, or else from every language's CLDR data, ~0.3 s per worker).
 
     For each locale in ``split`` (rendered by several workers), also its CLDR data, page
     templates and UI catalog, which every part would otherwise load again."""
@@ -489,10 +486,14 @@ def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[
 def _render_locale_outputs(
     inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1
 ) -> list[StagedOutput]:
-    """One locale's article pages, index and feed (or part ``part`` of ``parts`` of them):
-    rendered, then staged (a job of :func:`run_jobs`; a render error stops the job before it
-    stages anything)."""
-    outputs = _render_locale(inputs, locale, part, parts)
+    """One locale's article pages, index and feed (or part ``part`` of ``parts`` of them), or
+    with ``locale`` :data:`SITE_WIDE` the language chooser and the sitemap: rendered, then
+    staged (a job of :func:`run_jobs`; a render error stops the job before it stages
+    anything)."""
+    if locale == SITE_WIDE:
+        outputs = _render_site_wide(inputs)
+    else:
+        outputs = _render_locale(inputs, locale, part, parts)
     return [
         StagedOutput(
             output.site_path,
@@ -505,6 +506,16 @@ def _render_locale_outputs(
         )
         for output in outputs
     ]
+
+
+def _render_site_wide(inputs: _LocaleInputs) -> list[SiteOutput]:
+    """The files of no language: the language chooser (in the source locale) and the sitemap."""
+    from pubflow.render.environment import LocaleEnvironment
+
+    settings, plan = inputs.settings, inputs.plan
+    chooser = render_chooser(LocaleEnvironment(settings, settings.source_locale), plan)
+    sitemap = build_sitemap(settings, plan, inputs.articles)
+    return [chooser, SiteOutput(SITEMAP_NAME, "sitemap", None, None, sitemap)]
 
 
 def _render_locale(inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1) -> list[SiteOutput]:
