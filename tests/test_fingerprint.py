@@ -66,6 +66,27 @@ def test_a_hash_computed_earlier_in_the_process_is_reused_while_the_stat_is_unch
     assert FileHashes(tmp_path).sha256(old) == _sha(b"two")
 
 
+def test_files_a_worker_wrote_are_known_without_reading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fingerprint, "_SEEN", {})
+    path = tmp_path / "de.mo"
+    path.write_bytes(b"compiled")
+    told = fingerprint.written_file(path, b"compiled")
+    assert told == (str(path), 8, path.stat().st_mtime_ns, path.stat().st_ino, _sha(b"compiled"))
+    assert fingerprint.written_file(path, b"other bytes") is None  # not what is on disk
+    assert fingerprint.written_file(tmp_path / "missing", b"") is None
+    fingerprint.remember_written_files([told])
+    hashes = FileHashes(tmp_path)
+    # Trusted although just written (it is this build's own output), so not read.
+    assert hashes.sha256(path) == _sha(b"compiled") and hashes.hashed == 0
+    assert hashes.tree(tmp_path) == {"de.mo": _sha(b"compiled")} and hashes.hashed == 0
+    # Saved records still leave out what is racy.
+    assert hashes.records(path.stat().st_mtime_ns + RACY_NS // 2) == {}
+    path.write_bytes(b"changed!")  # a new mtime: hashed again
+    assert FileHashes(tmp_path).sha256(path) == _sha(b"changed!")
+
+
 def test_a_recently_modified_file_is_not_trusted_by_its_stat(tmp_path: Path) -> None:
     path = tmp_path / "a.po"
     path.write_bytes(b"one")

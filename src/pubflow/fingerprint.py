@@ -128,6 +128,35 @@ def _ignored(name: str) -> bool:
 _SEEN: dict[str, tuple[int, int, int, str]] = {}
 
 
+WrittenFile = tuple[str, int, int, int, str]
+"""A file a build wrote itself: path, size, mtime_ns, inode and the SHA-256 of what it wrote."""
+
+
+def written_file(path: Path | str, data: bytes) -> WrittenFile | None:
+    """What to tell :func:`remember_written_files` of ``path``, just written with ``data``
+    (None when its stat does not match: then it is hashed as usual)."""
+    name = os.fspath(path)
+    try:
+        status = os.stat(name)
+    except OSError:
+        return None
+    if status.st_size != len(data):
+        return None
+    return (name, status.st_size, status.st_mtime_ns, status.st_ino, hashlib.sha256(data).hexdigest())
+
+
+def remember_written_files(files: Iterable[WrittenFile]) -> None:
+    """Let this process know the hashes of files a worker of this build has just written.
+
+    Unlike files it reads, they are trusted even when written moments ago (the "racy" rule
+    above): nobody else writes a build's outputs while it runs (the run lock), and ours are
+    always replaced whole, with a new inode. Saved records still leave out racy files.
+    A cold sync's parent process otherwise read again the 2,000+ files its workers compiled.
+    """
+    for name, size, mtime, inode, sha in files:
+        _SEEN[name] = (size, mtime, inode, sha)
+
+
 class FileHashes:
     """SHA-256 of files, reusing a hash recorded earlier while the file's stat is unchanged.
 

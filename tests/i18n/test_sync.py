@@ -227,6 +227,29 @@ def test_workers_give_the_same_catalogs_outputs_and_report_as_one_process(tmp_pa
     assert len(outputs[1][0]) > 20 and len(outputs[1][3]) == len(LOCALES)
 
 
+def test_the_build_process_learns_the_compiled_files_from_its_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pubflow.fingerprint as fingerprint
+
+    monkeypatch.setattr(fingerprint, "_SEEN", {})
+    read: list[str] = []
+    real_hash = fingerprint.FileHashes._hash
+
+    def recording(self: fingerprint.FileHashes, path: str) -> str:
+        read.append(path)
+        return real_hash(self, path)
+
+    monkeypatch.setattr(fingerprint.FileHashes, "_hash", recording)
+    settings = load_settings(make_project(tmp_path)).model_copy(update={"workers": 2})
+    report = sync_catalogs(settings)
+    compiled = [path for result in report.compiled.results for path in result.written]
+    assert compiled and all(path.is_file() for path in compiled if path.suffix == ".mo")
+    build = str(settings.compiled_locales_path)
+    assert [path for path in read if path.startswith(build)] == []
+    assert any(path.endswith(".po") for path in read)  # the inputs are still read
+
+
 def test_compiling_the_catalogs_sync_just_read_gives_the_same_files_as_reading_them_again(
     tmp_path: Path,
 ) -> None:

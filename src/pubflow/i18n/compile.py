@@ -44,7 +44,7 @@ import polib
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError, ConfigError
-from pubflow.fingerprint import FileHashes
+from pubflow.fingerprint import FileHashes, WrittenFile, written_file
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
     EntryChecker,
@@ -306,15 +306,27 @@ def _write_outputs(
     paths: CompiledPaths, outputs: dict[Path, bytes | None]
 ) -> tuple[Path, ...]:
     """Write (bytes) or remove (None) each output; return the paths that changed."""
+    return _write_and_describe(outputs)[0]
+
+
+def _write_and_describe(
+    outputs: dict[Path, bytes | None],
+) -> tuple[tuple[Path, ...], tuple[WrittenFile, ...]]:
+    """:func:`_write_outputs`, and each file now on disk as :func:`written_file` tells it."""
     changed: list[Path] = []
+    described: list[WrittenFile] = []
     for path, data in outputs.items():
         if data is None:
             if path.exists():
                 path.unlink()
                 changed.append(path)
-        elif atomic_write_bytes(path, data, durable=False):  # build/: regenerated if lost
+            continue
+        if atomic_write_bytes(path, data, durable=False):  # build/: regenerated if lost
             changed.append(path)
-    return tuple(changed)
+        found = written_file(path, data)
+        if found is not None:
+            described.append(found)
+    return tuple(changed), tuple(described)
 
 
 def _sidecar_bytes(data: dict[str, Any]) -> bytes:
@@ -411,8 +423,7 @@ def compile_catalog(
     )
     plural_forms = mo_plural_forms(po, locale)
     # The sidecar goes last: if we stop half-way, its old fingerprint forces a recompile.
-    written = _write_outputs(
-        paths,
+    written, outputs = _write_and_describe(
         {
             paths.mo: _mo_bytes(locale, plural_forms, compiled.reviewed),
             paths.machine_mo: (
@@ -422,7 +433,9 @@ def compile_catalog(
         },
     )
     return (
-        CatalogResult(locale, domain, "compiled", compiled.counts, written, source_sha256),
+        CatalogResult(
+            locale, domain, "compiled", compiled.counts, written, source_sha256, outputs
+        ),
         compiled.diagnostics,
     )
 

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pubflow.i18n.states import State
+
+if TYPE_CHECKING:  # not imported at run time: this module stays light (see above)
+    from pubflow.fingerprint import WrittenFile
 
 __all__ = [
     "CatalogResult",
@@ -99,6 +102,9 @@ class CatalogResult:
     # SHA-256 of the .po (or .pot) bytes this result is about: lets a later build in the same
     # process trust these compiled files without reading the catalog again (catalog_inputs).
     source_sha256: str | None = None
+    # The compiled files as this compile left them (see fingerprint.written_file): the build
+    # process learns their hashes from the worker that wrote them instead of reading them.
+    outputs: tuple[WrittenFile, ...] = ()
 
     @property
     def total(self) -> int:

@@ -48,6 +48,7 @@ from pubflow.fingerprint import (
     digest,
     now_ns,
     read_state,
+    remember_written_files,
     settings_fingerprint,
     state_path,
     write_state,
@@ -444,6 +445,11 @@ def sync_catalogs(
         )
     )
     compiled = CompileReport()
+    for outcome in outcomes.values():
+        if outcome.compiled is not None:
+            remember_written_files(
+                found for result in outcome.compiled.results for found in result.outputs
+            )
     every_locale = set(chosen) == set(target_locales(settings, None))
     # What the catalogs hash to now, keyed as the site and newsletter builds look them up:
     # read once for both uses below (each is a stat of every catalog).
