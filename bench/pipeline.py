@@ -66,7 +66,13 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
     sources = sorted(path for path in settings.sources_path.iterdir() if path.is_file())
     timed(
         "ingest",
-        lambda: ingest(sources, settings.articles_path, keep_edited=True, lang=settings.source_locale),
+        lambda: ingest(
+            sources,
+            settings.articles_path,
+            keep_edited=True,
+            lang=settings.source_locale,
+            workers=settings.workers,
+        ),
     )
     timed("sync+compile", lambda: sync_catalogs(settings))
     timed("site", lambda: render_site(settings))

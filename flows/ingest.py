@@ -34,6 +34,7 @@ def ingest_sources(sources: list[str] | None, force: bool) -> list[dict[str, str
             force=force,
             keep_edited=not force,
             lang=cfg.source_locale,
+            workers=cfg.workers,
         )
     return [
         {"slug": r.article.slug, "status": r.status, "file": str(r.path.relative_to(cfg.root))}

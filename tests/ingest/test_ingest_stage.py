@@ -191,3 +191,45 @@ def test_an_article_read_again_is_parsed_once_and_an_edit_always_shows(
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert read_canonical(path).article.title == title[::-1]
     assert len(parses) == 2
+
+
+def _many_sources(folder: Path, count: int) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for number in range(count):
+        path = folder / f"post-{number:03d}.txt"
+        path.write_text(SECOND.replace("A Second Post", f"Post number {number}"), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_many_sources_read_by_workers_give_what_one_process_gives(tmp_path: Path) -> None:
+    paths = _many_sources(tmp_path / "sources", 70)
+    outcomes = {}
+    for workers in (1, 2):
+        articles = tmp_path / f"articles-{workers}"
+        read: list[Path] = []
+        results = ingest(paths, articles, date=DAY, workers=workers, on_read=read.append)
+        files = {p.name: p.read_bytes() for p in sorted(articles.iterdir())}
+        outcomes[workers] = ([(r.source, r.article, r.status) for r in results], files, sorted(read))
+    assert outcomes[1] == outcomes[2]
+    assert len(outcomes[2][1]) == 70 and outcomes[2][2] == paths
+
+
+def test_with_workers_the_first_bad_source_in_order_is_the_one_reported(tmp_path: Path) -> None:
+    paths = _many_sources(tmp_path / "sources", 70)
+    for late in (paths[5], paths[60]):  # two bad sources, read by different workers
+        late.write_bytes(b"Title\n\n\xff\xfe broken\n")
+    twin = tmp_path / "elsewhere" / "post-030.txt"  # a file name that is a slug is the slug
+    twin.parent.mkdir()
+    twin.write_text(SECOND, encoding="utf-8")
+    for workers in (1, 2):
+        articles = tmp_path / f"articles-{workers}"
+        with pytest.raises(IngestError) as caught:
+            ingest(paths, articles, date=DAY, workers=workers)
+        assert caught.value.path == paths[5]
+        assert not articles.exists()
+        paths_without_bad = [p for p in paths if p not in (paths[5], paths[60])] + [twin]
+        with pytest.raises(IngestError, match="same slug 'post-030'"):
+            ingest(paths_without_bad, articles, date=DAY, workers=workers)
+        assert not articles.exists()

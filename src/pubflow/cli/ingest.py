@@ -121,6 +121,7 @@ def ingest_command(
                 results = ingest(
                     paths, articles_dir, force=force, keep_edited=keep_edited,
                     date=publication_date, lang=settings.source_locale, on_read=advance,
+                    workers=settings.workers,
                 )
     except PubflowError as exc:
         if exc.path is not None:
