@@ -31,7 +31,7 @@ from pubflow.fsutil import atomic_write_bytes
 from pubflow.ingest.canonical import canonical_path, dump_article, read_canonical
 from pubflow.ingest.sources import read_source
 from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
-from pubflow.parallel import worker_count
+from pubflow.parallel import run_jobs, worker_count
 
 Status = Literal["written", "unchanged", "kept"]
 """``kept``: the canonical file was edited by hand and left as it is (``keep_edited``)."""
@@ -158,8 +158,6 @@ def _plan(
                 on_read(source)
 
     if len(chunks) > 1:
-        from pubflow.parallel import run_jobs
-
         run_jobs(_read_chunk, shared, [(chunk,) for chunk in chunks], workers=count, on_done=chunk_done)
     planned: list[PlannedArticle] = []
     by_slug = taken
