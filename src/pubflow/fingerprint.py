@@ -142,7 +142,7 @@ def written_file(path: Path | str, data: bytes) -> WrittenFile | None:
         return None
     if status.st_size != len(data):
         return None
-    return (name, status.st_size, status.st_mtime_ns, status.st_ino, hashlib.sha256(data).hexdigest())
+    return (name, *_stamp(status), hashlib.sha256(data).hexdigest())
 
 
 def remember_written_files(files: Iterable[WrittenFile]) -> None:

@@ -303,16 +303,10 @@ def classify_catalog(
 
 
 def _write_outputs(
-    paths: CompiledPaths, outputs: dict[Path, bytes | None]
-) -> tuple[Path, ...]:
-    """Write (bytes) or remove (None) each output; return the paths that changed."""
-    return _write_and_describe(outputs)[0]
-
-
-def _write_and_describe(
     outputs: dict[Path, bytes | None],
 ) -> tuple[tuple[Path, ...], tuple[WrittenFile, ...]]:
-    """:func:`_write_outputs`, and each file now on disk as :func:`written_file` tells it."""
+    """Write (bytes) or remove (None) each output; return the paths that changed, and each
+    file now on disk as :func:`written_file` tells it."""
     changed: list[Path] = []
     described: list[WrittenFile] = []
     for path, data in outputs.items():
@@ -361,7 +355,7 @@ def compile_catalog(
         raw = source.read_bytes()
     except FileNotFoundError:
         # Neither a catalog nor a template (domain gone): drop stale compiled files.
-        removed = _write_outputs(paths, {path: None for path in paths.all()})
+        removed, _ = _write_outputs({path: None for path in paths.all()})
         return CatalogResult(locale, domain, "removed", written=removed), []
     except OSError as exc:
         error = CatalogError(f"cannot read catalog: {exc.strerror}", path=source)
@@ -394,11 +388,17 @@ def compile_catalog(
         live = sum(1 for entry in po if not entry.obsolete)
         counts = {state: 0 for state in State} | {State.MISSING: live}
         sidecar = _sidecar(locale, domain, kind, fingerprint, counts, [], [], [])
-        written = _write_outputs(
-            paths, {paths.mo: None, paths.machine_mo: None, paths.states: sidecar}
+        written, outputs = _write_outputs(
+            {paths.mo: None, paths.machine_mo: None, paths.states: sidecar}
         )
         return CatalogResult(
-            locale, domain, "template-only", counts, written, hashlib.sha256(raw).hexdigest()
+            locale,
+            domain,
+            "template-only",
+            counts,
+            written,
+            hashlib.sha256(raw).hexdigest(),
+            outputs,
         ), []
 
     compiled = classify_catalog(
@@ -423,7 +423,7 @@ def compile_catalog(
     )
     plural_forms = mo_plural_forms(po, locale)
     # The sidecar goes last: if we stop half-way, its old fingerprint forces a recompile.
-    written, outputs = _write_and_describe(
+    written, outputs = _write_outputs(
         {
             paths.mo: _mo_bytes(locale, plural_forms, compiled.reviewed),
             paths.machine_mo: (
@@ -485,7 +485,7 @@ def _failed(
     """An unreadable catalog: remove its compiled files so the source shows, report it."""
     if error.path is not None:
         error.path = _relative(settings, error.path)
-    removed = _write_outputs(paths, {path: None for path in paths.all()})
+    removed, _ = _write_outputs({path: None for path in paths.all()})
     return CatalogResult(locale, domain, "failed", written=removed), [
         catalog_error_diagnostic(error)
     ]

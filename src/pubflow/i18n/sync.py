@@ -445,11 +445,6 @@ def sync_catalogs(
         )
     )
     compiled = CompileReport()
-    for outcome in outcomes.values():
-        if outcome.compiled is not None:
-            remember_written_files(
-                found for result in outcome.compiled.results for found in result.outputs
-            )
     every_locale = set(chosen) == set(target_locales(settings, None))
     # What the catalogs hash to now, keyed as the site and newsletter builds look them up:
     # read once for both uses below (each is a stat of every catalog).
@@ -469,6 +464,10 @@ def sync_catalogs(
             else:
                 state[name] = entry
         if outcome.compiled is not None:
+            # What the workers wrote is known by its hash from here on (never read back).
+            remember_written_files(
+                found for result in outcome.compiled.results for found in result.outputs
+            )
             compiled.results.extend(outcome.compiled.results)
             compiled.diagnostics.extend(outcome.compiled.diagnostics)
             report.diagnostic_locales.extend([locale] * len(outcome.compiled.diagnostics))

@@ -147,7 +147,7 @@ def _plan(
     one reported, and two sources of one slug are refused.
     """
     shared = (articles_dir, date, lang)
-    count = worker_count(workers, len(sources) // _SOURCES_PER_WORKER) if workers != 1 else 1
+    count = worker_count(workers, len(sources) // _SOURCES_PER_WORKER)
     chunks = _chunks(sources, count)
     outcomes: dict[Path, tuple[Article, str, bytes | None] | IngestError] = {}
 
