@@ -103,13 +103,16 @@ def entries(draw: st.DrawFn) -> polib.POEntry:
 metadata_keys = st.sampled_from(
     ["Language", "Plural-Forms", "X-Generator", "x-10", "X-9", "Project-Id-Version", "Last-Translator", "a"]
 )
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
+# Generated .mo contents: entries and a header (the writer's and the reader's property tests).
+generated_catalogs = given(
     st.lists(entries(), max_size=12),
     st.dictionaries(metadata_keys, st.one_of(plain, texts), max_size=5),
 )
+many_examples = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@many_examples
+@generated_catalogs
 def test_generated_entries_give_polibs_bytes(
     chosen: Sequence[polib.POEntry], metadata: dict[str, str]
 ) -> None:
@@ -188,11 +191,8 @@ def test_every_repo_catalog_reads_back_as_gettext_reads_it(path: Path) -> None:
     assert contents.plural_forms == METADATA["Plural-Forms"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(entries(), max_size=12),
-    st.dictionaries(metadata_keys, st.one_of(plain, texts), max_size=5),
-)
+@many_examples
+@generated_catalogs
 def test_generated_files_read_back_as_gettext_reads_them(
     chosen: Sequence[polib.POEntry], metadata: dict[str, str]
 ) -> None:
