@@ -87,6 +87,29 @@ def test_files_a_worker_wrote_are_known_without_reading_them(
     assert FileHashes(tmp_path).sha256(path) == _sha(b"changed!")
 
 
+def test_files_a_worker_read_are_known_only_when_their_stat_can_vouch_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fingerprint, "_SEEN", {})
+    old, recent = tmp_path / "old.po", tmp_path / "recent.po"
+    old.write_bytes(b"catalog")
+    _age(old)
+    recent.write_bytes(b"just saved")
+    data, told = fingerprint.read_known(old)
+    assert data == b"catalog"
+    assert told == (str(old), 7, old.stat().st_mtime_ns, old.stat().st_ino, _sha(b"catalog"))
+    # Saved moments ago: a same-size rewrite within the clock tick would keep this stat.
+    assert fingerprint.read_known(recent) == (b"just saved", None)
+    with pytest.raises(FileNotFoundError):
+        fingerprint.read_known(tmp_path / "missing.po")
+    fingerprint.remember_written_files([told])
+    hashes = FileHashes(tmp_path)
+    assert hashes.sha256(old) == _sha(b"catalog") and hashes.hashed == 0
+    assert hashes.sha256(recent) == _sha(b"just saved") and hashes.hashed == 1
+    old.write_bytes(b"edited")  # a new stat: hashed again
+    assert FileHashes(tmp_path).sha256(old) == _sha(b"edited")
+
+
 def test_a_recently_modified_file_is_not_trusted_by_its_stat(tmp_path: Path) -> None:
     path = tmp_path / "a.po"
     path.write_bytes(b"one")

@@ -145,6 +145,24 @@ def written_file(path: Path | str, data: bytes) -> WrittenFile | None:
     return (name, *_stamp(status), hashlib.sha256(data).hexdigest())
 
 
+def read_known(path: Path | str) -> tuple[bytes, WrittenFile | None]:
+    """``path``'s bytes, and what to tell :func:`remember_written_files` of it (None when
+    its stat cannot vouch for those bytes: changed while read, or too recently, see
+    :func:`is_racy`).
+
+    For a worker that reads an input anyway (a compile reads every catalog): its parent then
+    knows the file's hash from the worker instead of reading and hashing it a second time.
+    The stat is taken from the open file after reading, so it describes the file that was
+    read; a write during the read leaves a recent mtime, which is racy and not vouched for.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+        status = os.fstat(handle.fileno())
+    if status.st_size != len(data) or is_racy(status.st_mtime_ns):
+        return data, None
+    return data, (os.fspath(path), *_stamp(status), hashlib.sha256(data).hexdigest())
+
+
 def remember_written_files(files: Iterable[WrittenFile]) -> None:
     """Let this process know the hashes of files a worker of this build has just written.
 
@@ -152,6 +170,8 @@ def remember_written_files(files: Iterable[WrittenFile]) -> None:
     above): nobody else writes a build's outputs while it runs (the run lock), and ours are
     always replaced whole, with a new inode. Saved records still leave out racy files.
     A cold sync's parent process otherwise read again the 2,000+ files its workers compiled.
+    Files a worker only read are told by :func:`read_known`, which vouches only for files
+    not changed recently.
     """
     for name, size, mtime, inode, sha in files:
         _SEEN[name] = (size, mtime, inode, sha)

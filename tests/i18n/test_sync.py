@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -247,7 +248,19 @@ def test_the_build_process_learns_the_compiled_files_from_its_workers(
     assert compiled and all(path.is_file() for path in compiled if path.suffix == ".mo")
     build = str(settings.compiled_locales_path)
     assert [path for path in read if path.startswith(build)] == []
-    assert any(path.endswith(".po") for path in read)  # the inputs are still read
+    assert any(path.endswith(".po") for path in read)  # just saved: the inputs are still read
+
+    # A cold build of catalogs saved long ago (a fresh clone): the workers that compiled them
+    # vouch for the catalogs they read too, so this process reads none of them again.
+    shutil.rmtree(tmp_path / "build")
+    for catalog in settings.locales_path.rglob("*.po"):
+        stamp = catalog.stat().st_mtime_ns - 3600 * 10**9
+        os.utime(catalog, ns=(stamp, stamp))
+    monkeypatch.setattr(fingerprint, "_SEEN", {})
+    read.clear()
+    again = sync_catalogs(settings)
+    assert len(again.compiled.compiled) == len(report.compiled.compiled)
+    assert [path for path in read if path.endswith(".po")] == []
 
 
 def test_compiling_the_catalogs_sync_just_read_gives_the_same_files_as_reading_them_again(

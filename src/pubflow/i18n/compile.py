@@ -44,7 +44,7 @@ import polib
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError, ConfigError
-from pubflow.fingerprint import FileHashes, WrittenFile, written_file
+from pubflow.fingerprint import FileHashes, WrittenFile, read_known, written_file
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
     EntryChecker,
@@ -352,7 +352,7 @@ def compile_catalog(
     template = pot_path(settings, domain)
     kind, source = ("po", po_file) if po_file.is_file() else ("pot", template)
     try:
-        raw = source.read_bytes()
+        raw, source_file = read_known(source)
     except FileNotFoundError:
         # Neither a catalog nor a template (domain gone): drop stale compiled files.
         removed, _ = _write_outputs({path: None for path in paths.all()})
@@ -372,7 +372,12 @@ def compile_catalog(
     ):
         replayed = [diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
         return CatalogResult(
-            locale, domain, "unchanged", recorded, source_sha256=hashlib.sha256(raw).hexdigest()
+            locale,
+            domain,
+            "unchanged",
+            recorded,
+            source_sha256=hashlib.sha256(raw).hexdigest(),
+            source_file=source_file,
         ), replayed
 
     shown = _relative(settings, source)
@@ -399,6 +404,7 @@ def compile_catalog(
             written,
             hashlib.sha256(raw).hexdigest(),
             outputs,
+            source_file,
         ), []
 
     compiled = classify_catalog(
@@ -409,7 +415,7 @@ def compile_catalog(
         raw=raw,
         checker=checker,
     )
-    source_sha256 = hashlib.sha256(raw).hexdigest()
+    source_sha256 = source_file[4] if source_file is not None else hashlib.sha256(raw).hexdigest()
     sidecar = _sidecar(
         locale,
         domain,
@@ -434,7 +440,7 @@ def compile_catalog(
     )
     return (
         CatalogResult(
-            locale, domain, "compiled", compiled.counts, written, source_sha256, outputs
+            locale, domain, "compiled", compiled.counts, written, source_sha256, outputs, source_file
         ),
         compiled.diagnostics,
     )

@@ -105,6 +105,8 @@ class CatalogResult:
     # The compiled files as this compile left them (see fingerprint.written_file): the build
     # process learns their hashes from the worker that wrote them instead of reading them.
     outputs: tuple[WrittenFile, ...] = ()
+    # The catalog this result was compiled from, as it was read (see fingerprint.read_known).
+    source_file: WrittenFile | None = None
 
     @property
     def total(self) -> int:

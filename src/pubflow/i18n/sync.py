@@ -444,6 +444,15 @@ def sync_catalogs(
             strict=True,
         )
     )
+    # The catalogs the workers compiled are known by their hashes from here on: hashing
+    # them all again below would read 1,000+ files in this process alone.
+    remember_written_files(
+        result.source_file
+        for outcome in outcomes.values()
+        if outcome.compiled is not None
+        for result in outcome.compiled.results
+        if result.source_file is not None
+    )
     compiled = CompileReport()
     every_locale = set(chosen) == set(target_locales(settings, None))
     # What the catalogs hash to now, keyed as the site and newsletter builds look them up:
