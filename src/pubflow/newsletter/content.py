@@ -10,7 +10,7 @@ The web archive copy gets the same content with untagged links and no unsubscrib
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pubflow.config import Settings
@@ -173,7 +173,7 @@ def _build(env: LocaleEnvironment, loaded: LoadedIssue, plan: PublishPlan, *, ar
             TipItem(
                 number=number,
                 heading=heading,
-                excerpt=replace(first, text=text),
+                excerpt=first._replace(text=text),
                 link=link(f"{article_url}#tip-{number}", f"tip-{position}"),
                 anchor=f"tip-{number}",
             )
