@@ -233,3 +233,29 @@ def test_with_workers_the_first_bad_source_in_order_is_the_one_reported(tmp_path
         with pytest.raises(IngestError, match="same slug 'post-030'"):
             ingest(paths_without_bad, articles, date=DAY, workers=workers)
         assert not articles.exists()
+
+
+def test_the_articles_ingest_wrote_are_read_back_without_parsing_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pubflow.ingest.canonical as canonical
+
+    paths = _many_sources(tmp_path / "sources", 40)
+    articles = tmp_path / "articles"
+    ingest(paths[:1], articles, date=DAY)
+    kept = articles / "post-000.md"
+    kept.write_text(kept.read_text(encoding="utf-8").replace("Its text.", "Edited by hand."), encoding="utf-8")
+    parses: list[Path] = []
+    real_parse = canonical.parse_canonical
+    monkeypatch.setattr(canonical, "_PARSED", {})
+    monkeypatch.setattr(
+        canonical, "parse_canonical", lambda text, where: parses.append(where) or real_parse(text, where)
+    )
+    results = ingest(paths, articles, date=DAY, workers=2, keep_edited=True)
+    assert sorted({r.status for r in results}) == ["kept", "written"]
+    parses.clear()  # what the build process parsed while ingesting (nothing, with workers)
+    for result in results:
+        read = read_canonical(result.path)
+        assert read == real_parse(result.path.read_text(encoding="utf-8"), result.path)
+    # Only the hand-edited file is parsed: it holds other bytes than the worker read back.
+    assert parses == [kept]

@@ -533,6 +533,12 @@ def load_articles(articles_dir: Path, cache: Path | None = None) -> list[Canonic
     return articles
 
 
+def remember_parsed(path: Path, raw: bytes, parsed: CanonicalArticle) -> None:
+    """Let this process's readers of ``path`` take ``parsed`` while the file holds ``raw``
+    (what ingest wrote, parsed by the worker that produced it)."""
+    _remember(path, raw, parsed)
+
+
 def _remember(path: Path, raw: bytes, parsed: CanonicalArticle) -> None:
     if len(_PARSED) >= _PARSED_LIMIT:
         del _PARSED[next(iter(_PARSED))]  # the oldest: a long-lived process stays bounded
