@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pubflow.errors import CatalogError
-from pubflow.parallel import WorkerCrashed, run_jobs, worker_count
+from pubflow.parallel import WorkerCrashed, run_jobs, side_job, worker_count
 
 
 def square_with_pid(shared: dict[str, int], number: int) -> tuple[int, int]:
@@ -102,3 +102,24 @@ def test_workers_die_with_a_killed_build(tmp_path: Path) -> None:
         alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
         time.sleep(0.05)
     assert alive == [], f"workers outlived the killed build: {alive}"
+
+
+def pid_of_worker(shared: str, suffix: str) -> tuple[str, int]:
+    return shared + suffix, os.getpid()
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_side_job_runs_while_the_caller_works_and_gives_its_result_once(background: bool) -> None:
+    with side_job(pid_of_worker, "messages", ".pot", background=background) as result:
+        text, pid = result()
+        assert result() == (text, pid)  # asked twice: one job
+    assert text == "messages.pot"
+    assert (pid != os.getpid()) is background
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_side_jobs_error_reaches_the_caller_unchanged(background: bool) -> None:
+    with side_job(fail_on, "templates/site/page.html", 3, background=background) as result:
+        with pytest.raises(CatalogError) as caught:
+            result()
+    assert (caught.value.path, caught.value.line) == (Path("templates/site/page.html"), 7)

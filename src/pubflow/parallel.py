@@ -22,9 +22,10 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pubflow.collector import frozen_for_fork
@@ -92,7 +93,6 @@ def run_jobs(
     ``on_done(index, result)`` is called in this process as each job finishes (progress).
     The first error stops the jobs not yet started and is raised here.
     """
-    global _CONTEXT
     if workers <= 1 or len(jobs) <= 1:
         results = []
         for index, job in enumerate(jobs):
@@ -103,6 +103,28 @@ def run_jobs(
         return results
 
     done: list[Any] = [None] * len(jobs)
+    pool, first = _fork_pool(function, shared, jobs, workers)
+    try:
+        futures: dict[Future[Any], int] = {first: 0}
+        futures.update({pool.submit(_run_one, index): index for index in range(1, len(jobs))})
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                index = futures[future]
+                done[index] = _result(future)
+                if on_done is not None:
+                    on_done(index, done[index])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+def _fork_pool(
+    function: Callable[..., Any], shared: Any, jobs: Sequence[tuple[Any, ...]], workers: int
+) -> tuple[ProcessPoolExecutor, Future[Any]]:
+    """A pool of ``workers`` forked processes that run ``jobs``, and the future of job 0."""
+    global _CONTEXT
     _prctl()
     pool = ProcessPoolExecutor(
         max_workers=workers,
@@ -115,28 +137,51 @@ def run_jobs(
             try:
                 # The first submit forks every worker (the fork start method starts them all
                 # at once), so the context they copy is ours.
-                futures: dict[Future[Any], int] = {pool.submit(_run_one, 0): 0}
+                return pool, pool.submit(_run_one, 0)
             finally:
                 _CONTEXT = None
-        futures.update({pool.submit(_run_one, index): index for index in range(1, len(jobs))})
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                index = futures[future]
-                try:
-                    done[index] = future.result()
-                except BrokenProcessPool:
-                    raise WorkerCrashed(
-                        "a worker process died before finishing its job (killed, or out of memory)",
-                        hint="run again; if it keeps happening, set workers = 1 in [tool.pubflow] "
-                        "or PUBFLOW_WORKERS=1 to build in one process",
-                    ) from None
-                if on_done is not None:
-                    on_done(index, done[index])
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
+def _result(future: Future[R]) -> R:
+    """A finished job's result (its error raised here; a dead worker as WorkerCrashed)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise WorkerCrashed(
+            "a worker process died before finishing its job (killed, or out of memory)",
+            hint="run again; if it keeps happening, set workers = 1 in [tool.pubflow] "
+            "or PUBFLOW_WORKERS=1 to build in one process",
+        ) from None
+
+
+@contextmanager
+def side_job(
+    function: Callable[..., R], shared: Any, *job: Any, background: bool
+) -> Iterator[Callable[[], R]]:
+    """``function(shared, *job)`` in a forked worker while the caller does other work.
+
+    Gives a callable that waits for the job and returns its result (or raises its error,
+    as :func:`run_jobs` does). Without ``background`` the job runs in this process when its
+    result is first asked for. Leaving the block waits for a job still running.
+    """
+    if not background:
+        computed: list[R] = []
+
+        def inline() -> R:
+            if not computed:
+                computed.append(function(shared, *job))
+            return computed[0]
+
+        yield inline
+        return
+    pool, future = _fork_pool(function, shared, [job], 1)
+    try:
+        yield lambda: _result(future)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return done
 
 
-__all__ = ["WorkerCrashed", "run_jobs", "worker_count"]
+__all__ = ["WorkerCrashed", "run_jobs", "side_job", "worker_count"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
@@ -193,3 +194,38 @@ def test_content_extractors_plug_in_more_domains(tmp_path: Path) -> None:
         extract_messages(settings, extractors=[lambda _s: {UI_DOMAIN: []}])
     with pytest.raises(CatalogError, match="two sources"):
         extract_messages(settings, extractors=[newsletter, newsletter])
+
+
+def _many_articles(root: Path, count: int) -> None:
+    for number in range(count):
+        write_article(sample_article(f"guide-{number:02d}"), root / "content" / "articles")
+
+
+def test_with_workers_the_ui_strings_are_extracted_alongside_the_same_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pubflow.i18n.extract as extract
+
+    root = make_project(tmp_path)
+    _many_articles(root, 20)
+    settings = load_settings(root)
+    write_templates(settings, extract_messages(settings))  # the second run finds them on disk
+    pids: list[int] = []
+    real = extract.extract_ui_messages
+    monkeypatch.setattr(extract, "extract_ui_messages", lambda s: pids.append(os.getpid()) or real(s))
+    alone = extract_messages(settings)
+    together = extract_messages(settings, workers=2)
+    assert pids[0] == os.getpid() and len(pids) == 1  # in the worker: not seen here
+    assert {d: dump_catalog(p) for d, p in together.items()} == {d: dump_catalog(p) for d, p in alone.items()}
+    assert together.on_disk == alone.on_disk == frozenset(together)
+    assert len(together) == 21 and UI_DOMAIN in together
+
+
+def test_with_workers_a_broken_template_is_still_the_error_reported_first(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"site/broken.html": "<p>ok</p>\n{% trans %}Hello{% endtrnas %}\n"})
+    _many_articles(root, 20)
+    (root / "content" / "articles" / "guide-03.md").write_bytes(b"\xff\xfe not UTF-8")
+    for workers in (1, 2):
+        with pytest.raises(CatalogError) as caught:
+            extract_messages(load_settings(root), workers=workers)
+        assert (caught.value.path, caught.value.line) == (root / "templates" / "site" / "broken.html", 2)

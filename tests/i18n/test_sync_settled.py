@@ -240,7 +240,9 @@ def test_a_translators_save_reads_the_templates_back_instead_of_extracting(
     sync_catalogs(settings)  # settles: its record says which sources made which templates
     extracted: list[int] = []
     real_extract = sync_module.extract_messages
-    monkeypatch.setattr(sync_module, "extract_messages", lambda s: extracted.append(1) or real_extract(s))
+    monkeypatch.setattr(
+        sync_module, "extract_messages", lambda s, **options: extracted.append(1) or real_extract(s, **options)
+    )
     templates_read: list[str] = []
     real_read = sync_module.read_catalog
     monkeypatch.setattr(

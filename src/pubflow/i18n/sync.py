@@ -667,7 +667,7 @@ def _current_templates(settings: Settings, keys: _InputKeys | None, previous: di
         # when a catalog of its domain needs a merge (one save: one template of 100+).
         paths = {name.removesuffix(".pot"): settings.locales_path / name for name in sorted(recorded)}
         return Templates(paths, set(paths))  # type: ignore[arg-type]
-    return extract_messages(settings)
+    return extract_messages(settings, workers=settings.workers)
 
 
 def _report_data(report: SyncReport) -> dict[str, Any]:
