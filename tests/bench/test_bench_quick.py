@@ -82,6 +82,9 @@ def test_floor_renders_exactly_our_pages(quick_run) -> None:
     same = floor_row["note"].split("byte-identical to ours: ")[1].split(";")[0]
     done, total = (int(part) for part in same.split("/"))
     assert total == 20 and done == total
+    # Timed right after each cold build (the machine in the same state for both sides).
+    assert "each followed by a floor run" in floor_row["note"]
+    assert len(floor_row["runs"]["baseline"]) == len(floor_row["runs"]["ours"]) == 1
 
 
 def test_quick_mode_skips_hugo_and_node_with_a_note(quick_run) -> None:
