@@ -394,19 +394,35 @@ class LocaleEnvironment:
         if known is None:
             # An environment's catalogs never change once loaded, so the same message always
             # shows the same way: pages, indexes, feeds and JSON-LD repeat many lookups.
-            found = self.translations(domain).gettext(msgid, context=context)
-            problems = tuple(self._problems_of(found, msgid, domain))
-            shown = Shown(
-                text=found.text,
-                state=found.state,
-                lang=html_lang(found.lang),
-                page_lang=self.lang,
-                fallback=found.fallback,
-            )
-            known = (shown, ShownMessage(domain, msgid, context, found.state, found.fallback), problems)
-            self._shown[key] = known
-        _record(known[1], known[2])
+            known = self._shown[key] = self._first_lookup(msgid, domain, context)
+        record = _current_record.get()
+        if record is not None:  # _record(), inlined: a site build makes ~70,000 lookups
+            record.shown.append(known[1])
+            for problem in known[2]:
+                record.report(problem)
         return known[0]
+
+    def _first_lookup(
+        self, msgid: str, domain: str, context: str | None
+    ) -> tuple[Shown, ShownMessage, tuple[RenderProblem, ...]]:
+        """What :meth:`lookup` shows and records for a message it has not shown before.
+
+        Most content strings of a site are shown once per language (~50,000 per site build),
+        so this path is kept short: the checks of :meth:`_problems_of` only run for what can
+        have a problem (an invalid entry, a translation with ``<`` or ``&`` in it)."""
+        found = self.translations(domain).gettext(msgid, context=context)
+        state, text = found.state, found.text
+        fallback = state is not State.REVIEWED and state is not State.MACHINE  # Lookup.fallback
+        if state is State.INVALID or (not fallback and ("<" in text or "&" in text)):
+            problems = tuple(self._problems_of(found, msgid, domain))
+        else:
+            problems = ()
+        lang = self.lang if found.lang == self.locale else html_lang(found.lang)
+        return (
+            Shown(text, state, lang, self.lang, fallback),
+            ShownMessage(domain, msgid, context, state, fallback),
+            problems,
+        )
 
     def _problems_of(self, found: Lookup, msgid: str, domain: str) -> list[RenderProblem]:
         problems: list[RenderProblem] = []
