@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,39 @@ def test_sidecar_counts_equal_the_loaded_catalog_counts(settings: Settings, poli
         assert compiled_state_counts(settings, locale, "messages") == loaded
         assert sum(loaded.values()) > 0
     assert set(compiled_state_counts(settings, "en", "messages").values()) == {0}
+
+
+def test_sidecar_counts_are_read_once_while_the_sidecar_keeps_its_stat(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orjson
+
+    import pubflow.i18n.runtime as runtime
+
+    monkeypatch.setattr(runtime, "_KNOWN_COUNTS", {})
+    read: list[Path] = []
+    real_read = runtime._read_states
+    monkeypatch.setattr(runtime, "_read_states", lambda path: read.append(path) or real_read(path))
+    sidecar = compiled_paths(settings, "de", "messages").states
+    stamp = sidecar.stat().st_mtime_ns - 3600 * 10**9  # compiled long ago
+    os.utime(sidecar, ns=(stamp, stamp))
+    first = compiled_state_counts(settings, "de", "messages")
+    assert compiled_state_counts(settings, "de", "messages") == first and read == [sidecar]
+    # Rewritten (a recompile): read again, whatever it now says.
+    data = orjson.loads(sidecar.read_bytes())
+    data["counts"] = {"reviewed": 7}
+    sidecar.write_bytes(orjson.dumps(data))
+    assert compiled_state_counts(settings, "de", "messages")[State.REVIEWED] == 7 and len(read) == 2
+    # Just written: not trusted by its stat (a same-size rewrite within the clock tick).
+    assert compiled_state_counts(settings, "de", "messages")[State.REVIEWED] == 7 and len(read) == 3
+    # Counts a compile tells (its own output) are trusted while the stat holds.
+    status = sidecar.stat()
+    told = (str(sidecar), status.st_size, status.st_mtime_ns, status.st_ino, "sha")
+    runtime.remember_compiled_counts([(told, {State.REVIEWED: 5, State.MISSING: 1})])
+    counts = compiled_state_counts(settings, "de", "messages")
+    assert counts[State.REVIEWED] == 5 and counts[State.MISSING] == 1 and len(read) == 3
+    counts[State.REVIEWED] = 0  # a caller's copy
+    assert compiled_state_counts(settings, "de", "messages")[State.REVIEWED] == 5
 
 
 def test_context_selects_the_entry(settings: Settings) -> None:

@@ -258,9 +258,20 @@ def test_the_build_process_learns_the_compiled_files_from_its_workers(
         os.utime(catalog, ns=(stamp, stamp))
     monkeypatch.setattr(fingerprint, "_SEEN", {})
     read.clear()
+    import pubflow.i18n.runtime as runtime
+
+    monkeypatch.setattr(runtime, "_KNOWN_COUNTS", {})
     again = sync_catalogs(settings)
     assert len(again.compiled.compiled) == len(report.compiled.compiled)
     assert [path for path in read if path.endswith(".po")] == []
+    # Nor does it read a states sidecar to plan what to publish: the compiles told the counts.
+    sidecars: list[Path] = []
+    real_read_states = runtime._read_states
+    monkeypatch.setattr(runtime, "_read_states", lambda path: sidecars.append(path) or real_read_states(path))
+    for result in again.compiled.compiled:
+        counts = runtime.compiled_state_counts(settings, result.locale, result.domain)
+        assert counts == {state: result.counts.get(state, 0) for state in counts}
+    assert sidecars == []
 
 
 def test_compiling_the_catalogs_sync_just_read_gives_the_same_files_as_reading_them_again(

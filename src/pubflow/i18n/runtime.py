@@ -41,6 +41,7 @@ import orjson
 
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import CatalogError, ConfigError
+from pubflow.fingerprint import WrittenFile, is_racy
 from pubflow.fsutil import validate_slug
 from pubflow.i18n.mo import read_mo
 from pubflow.i18n.states import State
@@ -329,7 +330,38 @@ def compiled_state_counts(settings: Settings, locale: str, domain: str) -> dict[
     gives, without reading the ``.mo`` files: publication planning needs only the counts."""
     if locale == settings.source_locale:
         return {state: 0 for state in State}
-    return _counts_of(_read_states(compiled_paths(settings, locale, domain).states))
+    path = os.fspath(compiled_paths(settings, locale, domain).states)
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return {state: 0 for state in State}
+    except OSError:
+        status = None  # reading it names the problem
+    known = _KNOWN_COUNTS.get(path)
+    if known is not None and status is not None and known[0] == _stamp(status):
+        return dict(known[1])
+    counts = _counts_of(_read_states(Path(path)))
+    if status is not None and not is_racy(status.st_mtime_ns):
+        _KNOWN_COUNTS[path] = (_stamp(status), counts)
+    return dict(counts)
+
+
+# Counts of the states sidecars this process read, or compiled itself (a sync tells them, see
+# remember_compiled_counts), by path, with the sidecar's size, mtime and inode: a build plans
+# its publication twice (site, newsletters), each time from every sidecar of every language.
+_KNOWN_COUNTS: dict[str, tuple[tuple[int, int, int], dict[State, int]]] = {}
+
+
+def _stamp(status: os.stat_result) -> tuple[int, int, int]:
+    return (status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+def remember_compiled_counts(sidecars: Iterable[tuple[WrittenFile, Mapping[State, int]]]) -> None:
+    """Let :func:`compiled_state_counts` take these counts while each sidecar keeps the stat
+    it was written with (the compile that wrote it computed them; see
+    :func:`pubflow.fingerprint.remember_written_files` for why recent files are trusted)."""
+    for (name, size, mtime, inode, _sha), counts in sidecars:
+        _KNOWN_COUNTS[name] = ((size, mtime, inode), {state: int(counts.get(state, 0)) for state in State})
 
 
 def _counts_of(states: Mapping[str, object]) -> dict[State, int]:

@@ -32,6 +32,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -444,6 +445,8 @@ def sync_catalogs(
             strict=True,
         )
     )
+    from pubflow.i18n.runtime import compiled_paths, remember_compiled_counts
+
     # The catalogs the workers compiled are known by their hashes from here on: hashing
     # them all again below would read 1,000+ files in this process alone.
     remember_written_files(
@@ -473,9 +476,16 @@ def sync_catalogs(
             else:
                 state[name] = entry
         if outcome.compiled is not None:
-            # What the workers wrote is known by its hash from here on (never read back).
+            # What the workers wrote is known by its hash from here on (never read back), and
+            # each states sidecar by its counts (publication planning reads them all).
             remember_written_files(
                 found for result in outcome.compiled.results for found in result.outputs
+            )
+            remember_compiled_counts(
+                (found, result.counts)
+                for result in outcome.compiled.results
+                for found in result.outputs
+                if found[0] == os.fspath(compiled_paths(settings, locale, result.domain).states)
             )
             compiled.results.extend(outcome.compiled.results)
             compiled.diagnostics.extend(outcome.compiled.diagnostics)
