@@ -211,6 +211,15 @@ def test_damaged_catalogs_give_the_same_result_both_ways(text: str, data: st.Dat
         'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n"\n',
         'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr "x"\n""\n',
         'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgid_plural "as"\n"more"\nmsgstr[0] "b"\n"c"\nmsgstr[1] "d"\n',
+        # runs of continuation lines (read at once when all plain): plain, an escape or a
+        # quote inside one line, a blank after a closing quote, a lone quote, empty strings
+        'msgid ""\nmsgstr ""\n\nmsgid ""\n"one "\n"two "\n"three"\nmsgstr ""\n"eins "\n"zwei"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr ""\n"one "\n"t\\"wo "\n"three\\n"\n"four"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr ""\n"one "\n"t"wo "\n"three"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr ""\n"one" \n"two"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr ""\n"one"\n"\n"two"\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr ""\n""\n""\n"two"x\n',
+        'msgid ""\nmsgstr ""\n\nmsgid "a"\nmsgstr ""\n"one"\n""\n"two"\n\n#~ msgid "b"\n#~ msgstr ""\n"x"\n"y"\n',
 
         # an obsolete msgid with a live msgstr, and the other way round
         'msgid ""\nmsgstr ""\n\n#~ msgid "a"\nmsgstr "b"\n',

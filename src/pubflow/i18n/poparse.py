@@ -99,8 +99,11 @@ def _parse(text: str) -> polib.POFile:  # noqa: C901 (one loop over the lines, k
     obsolete_entry = 0  # the obsolete mark of the current entry's keyword lines
     plural_index = -1
     header = ""
+    lines = text.split("\n")
+    count = len(lines)
     number = 0
-    for line in text.split("\n"):
+    while number < count:
+        line = lines[number]
         number += 1
         if not line:
             continue
@@ -110,11 +113,21 @@ def _parse(text: str) -> polib.POFile:  # noqa: C901 (one loop over the lines, k
         if first == '"':  # a continuation: the commonest line after the keywords
             if obsolete_entry != 0:
                 raise _GiveUp
-            inner = line[1:-1]
-            if len(line) > 1 and line[-1] == '"' and '"' not in inner and "\\" not in inner:
-                value = inner  # plain text: what _string gives, without the call
+            # A paragraph's msgid and msgstr run over many continuation lines: take the run at
+            # once when every line of it is plain text (what the loop below would check line
+            # by line), else this line alone.
+            end = number
+            while end < count and lines[end][:1] == '"':
+                end += 1
+            value = _plain_run(lines, number - 1, end)
+            if value is not None:
+                number = end
             else:
-                value = _string(line)
+                inner = line[1:-1]
+                if len(line) > 1 and line[-1] == '"' and '"' not in inner and "\\" not in inner:
+                    value = inner  # plain text: what _string gives, without the call
+                else:
+                    value = _string(line)
             if state == "ms":
                 entry.msgstr += value
             elif state == "mi":
@@ -206,6 +219,24 @@ def _parse(text: str) -> polib.POFile:  # noqa: C901 (one loop over the lines, k
         raise _GiveUp  # an unfinished entry or trailing comments: polib's rules are subtle there
     entries.append(entry)
     return _finish(po, entries, header)
+
+
+def _plain_run(lines: list[str], start: int, end: int) -> str | None:
+    """The text of continuation lines ``lines[start:end]`` (each starting with a quote) when
+    every one is a plain ``"…"`` (no quote or backslash inside, nothing after the closing
+    quote); None otherwise. Checked on the run joined, in C, instead of line by line."""
+    if end - start < 2:
+        return None
+    block = "\n".join(lines[start:end])
+    runs = end - start
+    if (
+        block[-1] != '"'
+        or "\\" in block
+        or block.count('"') != 2 * runs
+        or block.count('"\n"') != runs - 1
+    ):
+        return None
+    return block[1:-1].replace('"\n"', "")
 
 
 def _keyword(
