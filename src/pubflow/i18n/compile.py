@@ -376,7 +376,7 @@ def compile_catalog(
             domain,
             "unchanged",
             recorded,
-            source_sha256=hashlib.sha256(raw).hexdigest(),
+            source_sha256=_sha256(raw, source_file),
             source_file=source_file,
         ), replayed
 
@@ -402,7 +402,7 @@ def compile_catalog(
             "template-only",
             counts,
             written,
-            hashlib.sha256(raw).hexdigest(),
+            _sha256(raw, source_file),
             outputs,
             source_file,
         ), []
@@ -415,7 +415,7 @@ def compile_catalog(
         raw=raw,
         checker=checker,
     )
-    source_sha256 = source_file[4] if source_file is not None else hashlib.sha256(raw).hexdigest()
+    source_sha256 = _sha256(raw, source_file)
     sidecar = _sidecar(
         locale,
         domain,
@@ -444,6 +444,11 @@ def compile_catalog(
         ),
         compiled.diagnostics,
     )
+
+
+def _sha256(raw: bytes, read: WrittenFile | None) -> str:
+    """The SHA-256 of a catalog's bytes (already computed when :func:`read_known` vouched)."""
+    return read[4] if read is not None else hashlib.sha256(raw).hexdigest()
 
 
 def _expected_outputs(paths: CompiledPaths, kind: str, counts: Mapping[State, int]) -> tuple[Path, ...]:
