@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -248,16 +249,22 @@ def test_the_build_process_learns_the_compiled_files_from_its_workers(
     assert compiled and all(path.is_file() for path in compiled if path.suffix == ".mo")
     build = str(settings.compiled_locales_path)
     assert [path for path in read if path.startswith(build)] == []
-    assert any(path.endswith(".po") for path in read)  # just saved: the inputs are still read
 
+    def before_a_cold_sync(catalogs_saved_ago_ns: int) -> None:
+        shutil.rmtree(tmp_path / "build")
+        for catalog in settings.locales_path.rglob("*.po"):
+            stamp = time.time_ns() - catalogs_saved_ago_ns
+            os.utime(catalog, ns=(stamp, stamp))
+        monkeypatch.setattr(fingerprint, "_SEEN", {})
+        read.clear()
+
+    # Catalogs saved "now" (a translator's save racing the build): hashed here all the same.
+    before_a_cold_sync(-(10**10))
+    sync_catalogs(settings)
+    assert any(path.endswith(".po") for path in read)
     # A cold build of catalogs saved long ago (a fresh clone): the workers that compiled them
     # vouch for the catalogs they read too, so this process reads none of them again.
-    shutil.rmtree(tmp_path / "build")
-    for catalog in settings.locales_path.rglob("*.po"):
-        stamp = catalog.stat().st_mtime_ns - 3600 * 10**9
-        os.utime(catalog, ns=(stamp, stamp))
-    monkeypatch.setattr(fingerprint, "_SEEN", {})
-    read.clear()
+    before_a_cold_sync(3600 * 10**9)
     import pubflow.i18n.runtime as runtime
 
     monkeypatch.setattr(runtime, "_KNOWN_COUNTS", {})
