@@ -102,7 +102,8 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _stamp(status: os.stat_result) -> Stamp:
+def stamp(status: os.stat_result) -> Stamp:
+    """What a file is known by while unchanged: its size, mtime (ns) and inode."""
     return (status.st_size, status.st_mtime_ns, status.st_ino)
 
 
@@ -142,7 +143,7 @@ def written_file(path: Path | str, data: bytes) -> WrittenFile | None:
         return None
     if status.st_size != len(data):
         return None
-    return (name, *_stamp(status), hashlib.sha256(data).hexdigest())
+    return (name, *stamp(status), hashlib.sha256(data).hexdigest())
 
 
 def read_known(path: Path | str) -> tuple[bytes, WrittenFile | None]:
@@ -160,7 +161,7 @@ def read_known(path: Path | str) -> tuple[bytes, WrittenFile | None]:
         status = os.fstat(handle.fileno())
     if status.st_size != len(data) or is_racy(status.st_mtime_ns):
         return data, None
-    return data, (os.fspath(path), *_stamp(status), hashlib.sha256(data).hexdigest())
+    return data, (os.fspath(path), *stamp(status), hashlib.sha256(data).hexdigest())
 
 
 def remember_written_files(files: Iterable[WrittenFile]) -> None:
@@ -351,7 +352,7 @@ def output_record_of(path: Path | str, sha256: str, size: int) -> dict[str, Any]
         return record
     # A file that is not exactly what we wrote is never trusted by its stat.
     if status.st_size == size:
-        record["stat"] = list(_stamp(status))
+        record["stat"] = list(stamp(status))
     return record
 
 
@@ -375,7 +376,7 @@ def output_intact(path: Path | str, record: dict[str, Any]) -> bool:
     if not stat.S_ISREG(status.st_mode) or status.st_size != record.get("bytes"):
         return False
     known = record.get("stat")
-    if isinstance(known, list) and tuple(known) == _stamp(status):
+    if isinstance(known, list) and tuple(known) == stamp(status):
         return True
     try:
         with open(path, "rb") as handle:
@@ -383,7 +384,7 @@ def output_intact(path: Path | str, record: dict[str, Any]) -> bool:
     except OSError:
         return False
     if same:
-        record["stat"] = list(_stamp(status))
+        record["stat"] = list(stamp(status))
     return same
 
 

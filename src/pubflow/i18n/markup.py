@@ -32,6 +32,7 @@ __all__ = [
     "FORBIDDEN_TAGS",
     "MarkupIssue",
     "has_markup",
+    "might_have_markup",
     "markup_issues",
     "safe_translation",
     "tags_of",
@@ -199,7 +200,8 @@ def _tokenize(text: str) -> tuple[_Token, ...] | None:
     return tuple(tokenizer.tokens)
 
 
-def _might_have_markup(text: str) -> bool:
+def might_have_markup(text: str) -> bool:
+    """False for text that holds neither a tag nor a character reference (a cheap first test)."""
     return "<" in text or "&" in text
 
 
@@ -209,7 +211,7 @@ def has_markup(text: str) -> bool:
     Character references count because a msgid like ``Tom &amp; Jerry`` was written as HTML and
     is rendered unescaped; its translation must be treated the same way.
     """
-    if not _might_have_markup(text):
+    if not might_have_markup(text):
         return False
     if _CHAR_REFERENCE.search(text):
         return True
@@ -289,7 +291,7 @@ class _SourceMarkup:
 @lru_cache(maxsize=4096)
 def _source_markup_of(msgid: str) -> _SourceMarkup:
     """What the msgid allows (cached; callers must not change the result)."""
-    tokens = _tokenize(msgid) if _might_have_markup(msgid) else ()
+    tokens = _tokenize(msgid) if might_have_markup(msgid) else ()
     return _source_markup(tokens or (), references=bool(_CHAR_REFERENCE.search(msgid)))
 
 
@@ -419,7 +421,7 @@ def markup_issues(msgid: str, msgstr: str) -> list[MarkupIssue]:
     comments) make :func:`safe_translation` escape the translation; the others (a tag used a
     different number of times than in the source) are worth a look but render fine.
     """
-    if not _might_have_markup(msgstr):
+    if not might_have_markup(msgstr):
         return []
     tokens = _tokenize(msgstr)
     if tokens is None:
@@ -546,7 +548,7 @@ def safe_translation(msgid: str, msgstr: str) -> Markup:
 @lru_cache(maxsize=16384)
 def _safe_translation(msgid: str, msgstr: str) -> Markup:
     try:
-        if not has_markup(msgid) or not _might_have_markup(msgstr):
+        if not has_markup(msgid) or not might_have_markup(msgstr):
             return escape(msgstr)
         if any(issue.fatal for issue in markup_issues(msgid, msgstr)):
             return escape(msgstr)

@@ -41,7 +41,7 @@ import orjson
 
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import CatalogError, ConfigError
-from pubflow.fingerprint import WrittenFile, is_racy
+from pubflow.fingerprint import Stamp, WrittenFile, is_racy, stamp
 from pubflow.fsutil import validate_slug
 from pubflow.i18n.mo import read_mo
 from pubflow.i18n.states import State
@@ -338,22 +338,18 @@ def compiled_state_counts(settings: Settings, locale: str, domain: str) -> dict[
     except OSError:
         status = None  # reading it names the problem
     known = _KNOWN_COUNTS.get(path)
-    if known is not None and status is not None and known[0] == _stamp(status):
+    if known is not None and status is not None and known[0] == stamp(status):
         return dict(known[1])
     counts = _counts_of(_read_states(Path(path)))
     if status is not None and not is_racy(status.st_mtime_ns):
-        _KNOWN_COUNTS[path] = (_stamp(status), counts)
+        _KNOWN_COUNTS[path] = (stamp(status), counts)
     return dict(counts)
 
 
 # Counts of the states sidecars this process read, or compiled itself (a sync tells them, see
 # remember_compiled_counts), by path, with the sidecar's size, mtime and inode: a build plans
 # its publication twice (site, newsletters), each time from every sidecar of every language.
-_KNOWN_COUNTS: dict[str, tuple[tuple[int, int, int], dict[State, int]]] = {}
-
-
-def _stamp(status: os.stat_result) -> tuple[int, int, int]:
-    return (status.st_size, status.st_mtime_ns, status.st_ino)
+_KNOWN_COUNTS: dict[str, tuple[Stamp, dict[State, int]]] = {}
 
 
 def remember_compiled_counts(sidecars: Iterable[tuple[WrittenFile, Mapping[State, int]]]) -> None:

@@ -497,7 +497,7 @@ def _parsed(path: Path, raw: bytes) -> CanonicalArticle:
             "file is not UTF-8 text", path=path, line=line, hint="save it as UTF-8"
         ) from None
     parsed = parse_canonical(text, path)
-    _remember(path, raw, parsed)
+    remember_parsed(path, raw, parsed)
     return parsed
 
 
@@ -526,7 +526,7 @@ def load_articles(articles_dir: Path, cache: Path | None = None) -> list[Canonic
     for path, raw in raws:
         known = stored.get(keys[path])
         if known is not None and (str(path), raw) not in _PARSED:
-            _remember(path, raw, known)
+            remember_parsed(path, raw, known)
     articles = [_parsed(path, raw) for path, raw in raws]
     if set(stored) != set(keys.values()):  # an article was added, changed or removed
         _write_article_cache(cache, {keys[path]: article for path, article in zip(paths, articles)})
@@ -535,11 +535,7 @@ def load_articles(articles_dir: Path, cache: Path | None = None) -> list[Canonic
 
 def remember_parsed(path: Path, raw: bytes, parsed: CanonicalArticle) -> None:
     """Let this process's readers of ``path`` take ``parsed`` while the file holds ``raw``
-    (what ingest wrote, parsed by the worker that produced it)."""
-    _remember(path, raw, parsed)
-
-
-def _remember(path: Path, raw: bytes, parsed: CanonicalArticle) -> None:
+    (what this process parsed, or what ingest wrote, parsed by the worker that produced it)."""
     if len(_PARSED) >= _PARSED_LIMIT:
         del _PARSED[next(iter(_PARSED))]  # the oldest: a long-lived process stays bounded
     _PARSED[(str(path), raw)] = parsed

@@ -42,7 +42,7 @@ from markupsafe import Markup
 
 from pubflow.config import PublishPolicy, Settings
 from pubflow.errors import RenderError
-from pubflow.i18n.markup import markup_issues, safe_translation
+from pubflow.i18n.markup import markup_issues, might_have_markup, safe_translation
 from pubflow.i18n.placeholders import untrusted_directive
 from pubflow.i18n.runtime import Lookup, Translations, load_translations
 from pubflow.i18n.states import State
@@ -409,11 +409,11 @@ class LocaleEnvironment:
 
         Most content strings of a site are shown once per language (~50,000 per site build),
         so this path is kept short: the checks of :meth:`_problems_of` only run for what can
-        have a problem (an invalid entry, a translation with ``<`` or ``&`` in it)."""
+        have a problem (an invalid entry, a translation that may hold markup)."""
         found = self.translations(domain).gettext(msgid, context=context)
-        state, text = found.state, found.text
-        fallback = state is not State.REVIEWED and state is not State.MACHINE  # Lookup.fallback
-        if state is State.INVALID or (not fallback and ("<" in text or "&" in text)):
+        state, text, fallback = found.state, found.text, found.fallback
+        # markup_issues finds nothing in text that cannot hold markup: skip the call for it.
+        if state is State.INVALID or (not fallback and might_have_markup(text)):
             problems = tuple(self._problems_of(found, msgid, domain))
         else:
             problems = ()
