@@ -445,17 +445,7 @@ def sync_catalogs(
             strict=True,
         )
     )
-    from pubflow.i18n.runtime import compiled_paths, remember_compiled_counts
-
-    # The catalogs the workers compiled are known by their hashes from here on: hashing
-    # them all again below would read 1,000+ files in this process alone.
-    remember_written_files(
-        result.source_file
-        for outcome in outcomes.values()
-        if outcome.compiled is not None
-        for result in outcome.compiled.results
-        if result.source_file is not None
-    )
+    _learn_from_workers(settings, [outcomes.get(locale) or unchanged[locale] for locale in chosen])
     compiled = CompileReport()
     every_locale = set(chosen) == set(target_locales(settings, None))
     # What the catalogs hash to now, keyed as the site and newsletter builds look them up:
@@ -476,17 +466,6 @@ def sync_catalogs(
             else:
                 state[name] = entry
         if outcome.compiled is not None:
-            # What the workers wrote is known by its hash from here on (never read back), and
-            # each states sidecar by its counts (publication planning reads them all).
-            remember_written_files(
-                found for result in outcome.compiled.results for found in result.outputs
-            )
-            remember_compiled_counts(
-                (found, result.counts)
-                for result in outcome.compiled.results
-                for found in result.outputs
-                if found[0] == os.fspath(compiled_paths(settings, locale, result.domain).states)
-            )
             compiled.results.extend(outcome.compiled.results)
             compiled.diagnostics.extend(outcome.compiled.diagnostics)
             report.diagnostic_locales.extend([locale] * len(outcome.compiled.diagnostics))
@@ -503,6 +482,28 @@ def sync_catalogs(
         report.compile_skipped = "not requested"
     _record_inputs(settings, state_file, hashes, keys, jobs, chosen, compile, report, previous)
     return report
+
+
+def _learn_from_workers(settings: Settings, outcomes: Iterable[_LocaleOutcome]) -> None:
+    """Tell this process what the compile workers read and wrote: each catalog and compiled
+    file by its hash, each states sidecar by its counts. Hashing them here again would read
+    3,000+ files in this process alone, and publication planning reads every sidecar."""
+    from pubflow.i18n.runtime import compiled_paths, remember_compiled_counts
+
+    results = [
+        result
+        for outcome in outcomes
+        if outcome.compiled is not None
+        for result in outcome.compiled.results
+    ]
+    remember_written_files(result.source_file for result in results if result.source_file is not None)
+    remember_written_files(found for result in results for found in result.outputs)
+    remember_compiled_counts(
+        (found, result.counts)
+        for result in results
+        for found in result.outputs
+        if found[0] == os.fspath(compiled_paths(settings, result.locale, result.domain).states)
+    )
 
 
 # The whole-sync shortcut ---------------------------------------------------------------------
