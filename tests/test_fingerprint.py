@@ -34,6 +34,12 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _told(path: Path, data: bytes) -> tuple[str, int, int, int, str]:
+    """What a worker tells of ``path`` holding ``data``: path, size, mtime, inode and hash."""
+    status = path.stat()
+    return (str(path), len(data), status.st_mtime_ns, status.st_ino, _sha(data))
+
+
 def test_a_recorded_hash_is_reused_while_the_stat_is_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "a.po"
     path.write_bytes(b"one")
@@ -74,7 +80,7 @@ def test_files_a_worker_wrote_are_known_without_reading_them(
     path = tmp_path / "de.mo"
     path.write_bytes(b"compiled")
     told = fingerprint.written_file(path, b"compiled")
-    assert told == (str(path), 8, path.stat().st_mtime_ns, path.stat().st_ino, _sha(b"compiled"))
+    assert told == _told(path, b"compiled")
     assert fingerprint.written_file(path, b"other bytes") is None  # not what is on disk
     assert fingerprint.written_file(tmp_path / "missing", b"") is None
     fingerprint.remember_written_files([told])
@@ -100,7 +106,7 @@ def test_files_a_worker_read_are_known_only_when_their_stat_can_vouch_for_them(
     os.utime(recent, ns=(soon, soon))
     data, told = fingerprint.read_known(old)
     assert data == b"catalog"
-    assert told == (str(old), 7, old.stat().st_mtime_ns, old.stat().st_ino, _sha(b"catalog"))
+    assert told == _told(old, b"catalog")
     # Saved moments ago: a same-size rewrite within the clock tick would keep this stat.
     assert fingerprint.read_known(recent) == (b"just saved", None)
     with pytest.raises(FileNotFoundError):
