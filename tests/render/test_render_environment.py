@@ -249,6 +249,35 @@ def test_a_repeated_lookup_is_recorded_every_time_in_every_render(settings: Sett
     assert env.lookup("Ok", domain="article") is env.lookup("Ok", domain="article")
 
 
+def test_tr_in_a_page_of_a_content_domain_takes_that_domain_unless_told_another(
+    settings: Settings,
+) -> None:
+    # A render whose context names its content domain gets a tr() bound to that domain (the
+    # global one looks the domain up in the context on every call); both must show the same.
+    env = make_env(
+        settings,
+        {"p.html": "{{ tr('Ok') }}|{{ tr('Ok', domain='other') }}|{{ tr('Ok', msgctxt='menu') }}"
+                   "|{{ tr('Ok', 'other', 'menu') }}",
+         "macro.html": "{% macro shown(m) %}{{ tr(m) }}{% endmacro %}{{ shown('Ok') }}"},
+        content={"Ok": ("Gut", State.REVIEWED), "menu\x04Ok": ("Menü", State.REVIEWED)},
+    )
+    env._translations["other"] = FakeTranslations(  # noqa: SLF001 — a second preloaded domain
+        {"Ok": ("Prima", State.REVIEWED), "menu\x04Ok": ("Menü prima", State.REVIEWED)}
+    )
+    page = env.render("p.html", content_domain="article")
+    assert page.text == "Gut|Prima|Menü|Menü prima"
+    assert [(m.domain, m.context) for m in page.record.shown] == [
+        ("article", None), ("other", None), ("article", "menu"), ("other", "menu"),
+    ]
+    # Macros see the page's tr() too; without a content domain, tr() still asks for one.
+    assert env.render("macro.html", content_domain="article").text == "Gut"
+    with pytest.raises(RenderError, match="needs a domain"):
+        env.render("p.html")
+    # A tr() the caller passes in the context is the one used.
+    given = env.render("p.html", content_domain="article", tr=lambda *args, **kwargs: "x")
+    assert given.text == "x|x|x|x"
+
+
 def test_an_environment_is_freed_without_the_cyclic_collector(settings: Settings) -> None:
     # Its memo of shown messages is large in a real build: it must go when the build drops
     # the environment, not wait for a pass of the cyclic garbage collector.
