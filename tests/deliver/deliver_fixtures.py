@@ -235,8 +235,13 @@ def served(application: Any) -> Iterator[httpx.Client]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
+    # The client drops idle connections after 2 s, before uvicorn's 5 s keep-alive timeout, so it
+    # never sends a request on a connection the server is closing (the keep-alive race).
+    limits = httpx.Limits(keepalive_expiry=2.0)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=10, limits=limits
+        ) as client:
             yield client
     finally:
         server.should_exit = True

@@ -50,7 +50,11 @@ class Server:
         self.api = api
         self.env = env
         self.logs = logs
-        self.http = httpx.Client(base_url=api, timeout=30)
+        # Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive timeout on the
+        # server side: a request never goes out on a connection the server is closing.
+        self.http = httpx.Client(
+            base_url=api, timeout=30, limits=httpx.Limits(keepalive_expiry=2.0)
+        )
 
     def wait_for(self, predicate: Any, what: str, timeout: float = 240) -> Any:
         deadline = time.monotonic() + timeout

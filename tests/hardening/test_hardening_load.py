@@ -171,7 +171,14 @@ def _subscribers(settings: Settings, count: int) -> list[tuple[str, str]]:
 
 
 async def _hammer(base: str, plan: list[tuple[str, str, int]], concurrency: int) -> Timer:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # The client lets an idle connection go after 2 s, before uvicorn's 5 s keep-alive timeout:
+    # with both at 5 s (httpx's default), a connection the server is closing for idleness could be
+    # picked for the next request, which then fails with ReadError: the classic keep-alive race,
+    # seen in CI when a loaded machine left a pooled connection idle for 5 s. Well-behaved clients
+    # (and proxies in front of the app) keep their idle timeout below the server's.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
+    )
     timer = Timer([])
     queue: asyncio.Queue[tuple[str, str, int]] = asyncio.Queue()
     for item in plan:
@@ -213,19 +220,30 @@ def run_unsubscribe_load(root: Path, requests: int, concurrency: int = 50) -> di
             plan.append(("GET", "/healthz", 200))
     rng.shuffle(plan)
 
-    server = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(SERVER), str(root)],
-        cwd=root, env=python_env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        started = time.perf_counter()
-        timer = asyncio.run(_hammer(f"http://127.0.0.1:{port}", plan, concurrency))
-        elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        _, err = server.communicate(timeout=30)
+    # The server's log goes to a file, not to a pipe nobody reads while the load runs: a full pipe
+    # would stall the server, and the log is what explains a failure.
+    log_path = root / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(SERVER), str(root)],
+            cwd=root, env=python_env(root), stdout=subprocess.PIPE, stderr=log,
+        )  # fmt: skip
+        try:
+            assert server.stdout is not None
+            port = int(server.stdout.readline())
+            started = time.perf_counter()
+            try:
+                timer = asyncio.run(_hammer(f"http://127.0.0.1:{port}", plan, concurrency))
+            except httpx.HTTPError as exc:
+                state = "still running" if server.poll() is None else f"exited {server.returncode}"
+                log_text = log_path.read_text("utf-8", "replace")[-3000:]
+                message = f"{exc!r}; the server is {state}; its log:\n{log_text}"
+                raise AssertionError(message) from exc
+            elapsed = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.communicate(timeout=30)
+    err = log_path.read_bytes()
     assert b"Traceback" not in err and b"ERROR" not in err, err[-2000:]
     with SubscriberStore.open(settings.subscribers_db_path) as store:
         status = {s.email: s.status for s in store.iter()}
