@@ -156,7 +156,7 @@ def test_sidecar_counts_are_read_once_while_the_sidecar_keeps_its_stat(
     # Counts a compile tells (its own output) are trusted while the stat holds.
     status = sidecar.stat()
     told = (str(sidecar), status.st_size, status.st_mtime_ns, status.st_ino, "sha")
-    runtime.remember_compiled_counts([(told, {State.REVIEWED: 5, State.MISSING: 1})])
+    runtime.remember_compiled_counts([(told, {State.REVIEWED: 5, State.MISSING: 1}, "po-sha")])
     counts = compiled_state_counts(settings, "de", "messages")
     assert counts[State.REVIEWED] == 5 and counts[State.MISSING] == 1 and len(read) == 3
     counts[State.REVIEWED] = 0  # a caller's copy

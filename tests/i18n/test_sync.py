@@ -281,6 +281,47 @@ def test_the_build_process_learns_the_compiled_files_from_its_workers(
     assert sidecars == []
 
 
+def test_statistics_after_a_sync_take_the_counts_its_workers_told_until_a_catalog_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pubflow.fingerprint as fingerprint
+    import pubflow.i18n.compile as compile_module
+    import pubflow.i18n.runtime as runtime
+    import pubflow.i18n.stats as stats_module
+
+    settings = load_settings(make_project(tmp_path)).model_copy(update={"workers": 2})
+    sync_catalogs(settings)
+    # A cold build of catalogs saved long ago, in a process that has seen none of them.
+    shutil.rmtree(tmp_path / "build")
+    long_ago = time.time_ns() - 3600 * 10**9
+    for catalog in settings.locales_path.rglob("*.po"):
+        os.utime(catalog, ns=(long_ago, long_ago))
+    monkeypatch.setattr(fingerprint, "_SEEN", {})
+    monkeypatch.setattr(runtime, "_KNOWN_COUNTS", {})
+    report = sync_catalogs(settings)
+    told = {(r.locale, r.domain): r.counts for r in report.compiled.results if r.status == "compiled"}
+    assert len(told) >= 12
+
+    read: list[str] = []
+    real_sidecar, real_catalog = compile_module._read_sidecar, stats_module.read_catalog
+    monkeypatch.setattr(compile_module, "_read_sidecar", lambda path: read.append(path.name) or real_sidecar(path))
+    monkeypatch.setattr(stats_module, "read_catalog", lambda path: read.append(path.name) or real_catalog(path))
+    rows = {(row.locale, row.domain): row for row in stats_module.catalog_stats(settings)}
+    assert read == []  # neither a sidecar nor a catalog: the sync's workers told the counts
+    for key, counts in told.items():
+        assert {state.value: getattr(rows[key], state.value) for state in counts} == {
+            state.value: n for state, n in counts.items()
+        }
+    assert rows[("de", "relief-guide")].missing > 0
+    # A translator saves a catalog afterwards: its hash no longer matches what was counted.
+    with edit_catalog(po_path(settings, "de", "relief-guide")) as po:
+        for entry in po:
+            entry.msgstr = f"DE {entry.msgid}"
+    (row,) = stats_module.catalog_stats(settings, ["de"], ["relief-guide"])
+    assert read == ["relief-guide.po"]  # counted from the file itself
+    assert row.reviewed == row.total == rows[("de", "relief-guide")].total and row.missing == 0
+
+
 def test_compiling_the_catalogs_sync_just_read_gives_the_same_files_as_reading_them_again(
     tmp_path: Path,
 ) -> None:

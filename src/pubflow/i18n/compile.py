@@ -65,7 +65,7 @@ from pubflow.i18n.diagnostics import (
 )
 from pubflow.i18n.mo import mo_bytes
 from pubflow.i18n.pofile import list_domains, parse_catalog, po_path, pot_path
-from pubflow.i18n.runtime import CompiledPaths, compiled_paths, message_key
+from pubflow.i18n.runtime import CompiledPaths, compiled_paths, message_key, told_counts
 from pubflow.i18n.states import State, entry_state, is_untranslated
 from pubflow.locales import plural_count, plural_forms_header
 
@@ -144,10 +144,14 @@ def compiled_counts(
     locale unchanged); None when there is no such compile (then count from the file).
 
     ``hashes`` knows the ``.po`` files' hashes by their stat (in a build, the sync hashed them
-    moments ago): then the catalog itself is not read again, only its sidecar.
+    moments ago): then the catalog itself is not read again, only its sidecar, and not even
+    that when a compile of this process wrote it (:func:`~pubflow.i18n.runtime.told_counts`).
     """
     paths = compiled_paths(settings, locale, domain)
     source = po_path(settings, locale, domain)
+    if hashes is not None and (told := told_counts(paths.states)) is not None:
+        counts, counted_sha256 = told
+        return counts if hashes.sha256(source) == counted_sha256 else None
     sidecar = _read_sidecar(paths.states)
     recorded = sidecar.get("source_sha256")
     if (

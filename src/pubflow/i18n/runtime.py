@@ -338,26 +338,53 @@ def compiled_state_counts(settings: Settings, locale: str, domain: str) -> dict[
     except OSError:
         status = None  # reading it names the problem
     known = _KNOWN_COUNTS.get(path)
-    if known is not None and status is not None and known[0] == stamp(status):
-        return dict(known[1])
+    if known is not None and status is not None and known.stamp == stamp(status):
+        return dict(known.counts)
     counts = _counts_of(_read_states(Path(path)))
     if status is not None and not is_racy(status.st_mtime_ns):
-        _KNOWN_COUNTS[path] = (stamp(status), counts)
+        _KNOWN_COUNTS[path] = _KnownCounts(stamp(status), counts, None)
     return dict(counts)
 
 
+class _KnownCounts(NamedTuple):
+    stamp: Stamp  # the sidecar's size, mtime and inode when the counts were learnt
+    counts: dict[State, int]
+    # SHA-256 of the .po the counts are of, when a compile of this process told it (None when
+    # the counts were read from the sidecar).
+    source_sha256: str | None
+
+
 # Counts of the states sidecars this process read, or compiled itself (a sync tells them, see
-# remember_compiled_counts), by path, with the sidecar's size, mtime and inode: a build plans
-# its publication twice (site, newsletters), each time from every sidecar of every language.
-_KNOWN_COUNTS: dict[str, tuple[Stamp, dict[State, int]]] = {}
+# remember_compiled_counts), by path: a build plans its publication twice (site, newsletters),
+# each time from every sidecar of every language, and a flow's statistics read them once more.
+_KNOWN_COUNTS: dict[str, _KnownCounts] = {}
 
 
-def remember_compiled_counts(sidecars: Iterable[tuple[WrittenFile, Mapping[State, int]]]) -> None:
-    """Let :func:`compiled_state_counts` take these counts while each sidecar keeps the stat
-    it was written with (the compile that wrote it computed them; see
+def remember_compiled_counts(
+    sidecars: Iterable[tuple[WrittenFile, Mapping[State, int], str | None]],
+) -> None:
+    """Let :func:`compiled_state_counts` and :func:`told_counts` take these counts, of the
+    ``.po`` with the given SHA-256 (None: a template's), while each sidecar keeps the stat it
+    was written with (the compile that wrote it computed them; see
     :func:`pubflow.fingerprint.remember_written_files` for why recent files are trusted)."""
-    for (name, size, mtime, inode, _sha), counts in sidecars:
-        _KNOWN_COUNTS[name] = ((size, mtime, inode), {state: int(counts.get(state, 0)) for state in State})
+    for (name, size, mtime, inode, _sha), counts, source_sha256 in sidecars:
+        every_state = {state: int(counts.get(state, 0)) for state in State}
+        _KNOWN_COUNTS[name] = _KnownCounts((size, mtime, inode), every_state, source_sha256)
+
+
+def told_counts(sidecar: Path) -> tuple[dict[State, int], str] | None:
+    """The counts a compile of this process wrote to ``sidecar``, with the SHA-256 of the
+    ``.po`` they count, while the sidecar is as that compile left it; else None (read it)."""
+    known = _KNOWN_COUNTS.get(os.fspath(sidecar))
+    if known is None or known.source_sha256 is None:
+        return None
+    try:
+        status = os.stat(sidecar)
+    except OSError:
+        return None
+    if known.stamp != stamp(status):
+        return None
+    return dict(known.counts), known.source_sha256
 
 
 def _counts_of(states: Mapping[str, object]) -> dict[State, int]:

@@ -499,7 +499,7 @@ def _learn_from_workers(settings: Settings, outcomes: Iterable[_LocaleOutcome]) 
     remember_written_files(result.source_file for result in results if result.source_file is not None)
     remember_written_files(found for result in results for found in result.outputs)
     remember_compiled_counts(
-        (found, result.counts)
+        (found, result.counts, result.source_sha256 if result.status == "compiled" else None)
         for result in results
         for found in result.outputs
         if found[0] == os.fspath(compiled_paths(settings, result.locale, result.domain).states)
