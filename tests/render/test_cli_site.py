@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polib
@@ -12,9 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pubflow.cli import app
-from pubflow.config import load_settings
+from pubflow.config import Settings, load_settings
 from pubflow.errors import ConfigError
 from pubflow.render.preview import Preview
+from pubflow.runlock import project_run_lock
 from render_site_data import MORNINGS
 
 runner = CliRunner()
@@ -91,6 +94,70 @@ def test_preview_serves_the_site_and_rebuilds_when_a_po_changes(site_project: Pa
             watcher.join(10)
     assert not watcher.is_alive()
     assert any("calm-mornings.po" in line for line in logs)
+
+
+@contextmanager
+def _publish_running(settings: Settings) -> Iterator[threading.Event]:
+    """A publish holding the project run lock (in another thread) until the event is set."""
+    holding, done = threading.Event(), threading.Event()
+
+    def publish() -> None:
+        with project_run_lock(settings, "publish flow run 'crimson-fox'", wait=0):
+            holding.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=publish)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        yield done
+    finally:
+        done.set()
+        holder.join(10)
+
+
+def test_a_preview_rebuild_queues_behind_a_running_publish(site_project: Path) -> None:
+    settings = load_settings(site_project)
+    logs: list[str] = []
+    rebuilt = threading.Event()
+    stop = threading.Event()
+    with Preview(settings, port=0, log=logs.append) as preview, _publish_running(settings) as finish:
+        watcher = threading.Thread(
+            target=preview.watch, args=(stop,), kwargs={"on_rebuild": lambda r: rebuilt.set(), "debounce_ms": 100}
+        )
+        watcher.start()
+        try:
+            path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+            catalog = polib.pofile(str(path), wrapwidth=0)
+            catalog.find(MORNINGS.title).msgstr = "Ruhige Morgen: drei Tipps"
+            deadline = time.monotonic() + 30
+            while not any("waiting for" in line for line in logs) and time.monotonic() < deadline:
+                catalog.save(str(path))  # until the watcher, subscribed by now, reacts
+                time.sleep(0.5)
+            assert any("waiting for publish flow run 'crimson-fox'" in line for line in logs), logs
+            time.sleep(0.5)
+            assert not rebuilt.is_set() and not (settings.dist_path / "site").exists()
+            finish.set()  # the publish ends: the queued rebuild runs
+            assert rebuilt.wait(30), logs
+            page = settings.dist_path / "site" / "de" / "calm-mornings" / "index.html"
+            assert "<h1>Ruhige Morgen: drei Tipps</h1>" in page.read_text("utf-8")
+        finally:
+            stop.set()
+            watcher.join(10)
+    assert not watcher.is_alive()
+
+
+def test_a_preview_rebuild_still_blocked_after_its_queue_time_is_reported(site_project: Path) -> None:
+    settings = load_settings(site_project)
+    logs: list[str] = []
+    preview = Preview(settings, port=0, log=logs.append, queue_seconds=0.3)
+    with _publish_running(settings):
+        assert preview.build() is None
+    assert preview.builds == 0 and not (settings.dist_path / "site").exists()
+    assert logs[0].startswith("waiting for publish flow run 'crimson-fox'")
+    assert logs[1].startswith("rebuild skipped: publish flow run 'crimson-fox' (pid ")
+    assert "still running after 0.3 s; save again once it is done" in logs[1]
+    assert preview.build() is not None and preview.builds == 1  # free again: builds
 
 
 def test_preview_reports_a_busy_port(site_project: Path) -> None:

@@ -3,14 +3,17 @@
 A translator saves a ``.po`` in Poedit, reloads the browser, and sees the page in their
 language. Watched: ``locales/**/*.po`` (and ``.pot``), the canonical articles and the templates.
 Bursts of saves are debounced into one rebuild; a rebuild that fails (a template error, an
-unreadable catalog) is reported and the last good site stays served.
+unreadable catalog) is reported and the last good site stays served. Each build holds the
+project run lock (:mod:`pubflow.runlock`) like every other job that writes ``dist/`` and
+``build/``: a save made while a publish runs is rebuilt once that publish is done.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,13 @@ from pubflow.config import Settings
 from pubflow.errors import ConfigError, PubflowError
 from pubflow.render.publishing import requested_locales
 from pubflow.render.site import SiteReport, render_site
+from pubflow.runlock import ProjectBusyError, ProjectRunLock
 
 WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt")
 DEBOUNCE_MS = 400
+QUEUE_SECONDS = 900.0
+"""How long a rebuild waits behind another job (a publish) before it is reported as failed:
+a translator's save is queued, as the ``refresh-locale`` flow queues, not refused."""
 
 Log = Callable[[str], None]
 
@@ -37,6 +44,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
         return
+
+
+def _holder(busy: ProjectBusyError) -> str:
+    return busy.holder.describe() if busy.holder is not None else "another pubflow job"
 
 
 def _is_watched(change: Change, path: str) -> bool:
@@ -58,6 +69,7 @@ class Preview:
         port: int | None = None,
         locales: Sequence[str] | None = None,
         log: Log = print,
+        queue_seconds: float = QUEUE_SECONDS,
     ) -> None:
         self.settings = settings
         self.host = host or settings.host
@@ -68,6 +80,7 @@ class Preview:
         self.site_dir = settings.dist_path / "site"
         self.log = log
         self.builds = 0
+        self.queue_seconds = queue_seconds
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -82,12 +95,34 @@ class Preview:
     def build(self) -> SiteReport | None:
         """Rebuild the site; a user error is logged (the previous site stays served)."""
         try:
-            report = render_site(self.settings, self.locales)
+            with self._project_lock():
+                report = render_site(self.settings, self.locales)
+        except ProjectBusyError as busy:
+            self.log(
+                f"rebuild skipped: {_holder(busy)} was still running after {self.queue_seconds:g} s; "
+                "save again once it is done (the last build stays served)"
+            )
+            return None
         except PubflowError as exc:
             self.log(f"rebuild failed: {exc.describe()}")
             return None
         self.builds += 1
         return report
+
+    @contextmanager
+    def _project_lock(self) -> Iterator[None]:
+        """Hold the project run lock; when a publish or build holds it, say so and queue."""
+        lock = ProjectRunLock(self.settings, "pubflow preview", wait=0)
+        try:
+            lock.acquire()
+        except ProjectBusyError as busy:
+            self.log(f"waiting for {_holder(busy)} to finish before rebuilding")
+            lock = ProjectRunLock(self.settings, "pubflow preview", wait=self.queue_seconds)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def start(self) -> SiteReport | None:
         """Build once, then serve ``dist/site/`` in a background thread."""
