@@ -10,7 +10,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +139,13 @@ def try_flock(fd: int, *, blocking: bool = True) -> bool:
 
 
 def sweep_stale_temp_files(
-    *folders: Path, older_than: float = STALE_TEMP_AGE, left: list[Path] | None = None
+    *folders: Path,
+    older_than: float = STALE_TEMP_AGE,
+    left: list[Path] | None = None,
+    shallow: Iterable[Path] = (),
 ) -> list[Path]:
-    """Remove the temp files crashed atomic writes left under ``folders``; return what went.
+    """Remove the temp files crashed atomic writes left under ``folders``, and directly in the
+    ``shallow`` folders (not in their subfolders, which may be big: ``build/``); return what went.
 
     Only names shaped exactly like :data:`TEMP_FILE_NAME`, only regular files unchanged for
     ``older_than`` seconds, and only when no writer holds their lock (a live
@@ -152,16 +156,27 @@ def sweep_stale_temp_files(
     """
     cutoff = time.time() - older_than
     removed: list[Path] = []
+    for directory, names in _file_names(folders, shallow):
+        for name in names:
+            if TEMP_FILE_NAME.match(name):
+                path = Path(directory, name)
+                if _remove_if_abandoned(path, cutoff):
+                    removed.append(path)
+                elif left is not None and path.exists():
+                    left.append(path)
+    return removed
+
+
+def _file_names(folders: Iterable[Path], shallow: Iterable[Path]) -> Iterator[tuple[str, list[str]]]:
+    """(folder, names in it) for every folder under ``folders`` and each of ``shallow``."""
     for folder in folders:
         for directory, _dirs, names in os.walk(folder):
-            for name in names:
-                if TEMP_FILE_NAME.match(name):
-                    path = Path(directory, name)
-                    if _remove_if_abandoned(path, cutoff):
-                        removed.append(path)
-                    elif left is not None and path.exists():
-                        left.append(path)
-    return removed
+            yield directory, names
+    for folder in shallow:
+        try:
+            yield os.fspath(folder), os.listdir(folder)
+        except OSError:
+            continue  # missing (or unreadable: whoever reads it reports the problem)
 
 
 def _remove_if_abandoned(path: Path, cutoff: float) -> bool:

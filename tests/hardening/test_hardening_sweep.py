@@ -1,6 +1,7 @@
 """Crash leftovers are swept: the ``.<name>.<random>.tmp`` files a killed atomic write leaves.
 
-The site build, the newsletter build and the catalog sync sweep their folders when they start.
+The site build, the newsletter build, the catalog sync (also every build's states and
+``build/``'s own files) and ingest (the articles folder) sweep their folders when they start.
 Only files named exactly like ``atomic_write_bytes``'s temp files go, only when they are older
 than ``STALE_TEMP_AGE`` and no live writer holds their lock; everything else stays.
 """
@@ -19,8 +20,10 @@ import pytest
 
 from hardening_support import ARTICLE_SLUG, ISSUE
 from pubflow.config import Settings
+from pubflow.fingerprint import state_path
 from pubflow.fsutil import STALE_TEMP_AGE, TEMP_FILE_NAME, sweep_stale_temp_files
 from pubflow.i18n.sync import sync_catalogs
+from pubflow.ingest import ingest
 from pubflow.newsletter import render_newsletter
 from pubflow.render.site import render_site
 
@@ -70,6 +73,13 @@ def test_only_old_unlocked_files_shaped_like_our_temp_files_go(tmp_path: Path) -
     assert folder.is_dir()
     # A threshold of 0 takes the young one too (its writer is gone: nobody holds its lock).
     assert sweep_stale_temp_files(tmp_path, older_than=0) == [fresh]
+
+
+def test_a_shallow_folder_is_swept_without_its_subfolders(tmp_path: Path) -> None:
+    top = _leftover(tmp_path, "sync-state.json", age=OLD)
+    below = _leftover(tmp_path / "bench" / "corpus", "index.html", age=OLD)
+    removed = sweep_stale_temp_files(shallow=[tmp_path, tmp_path / "missing-folder"])
+    assert removed == [top] and not top.exists() and below.exists()
 
 
 WRITER = """
@@ -133,7 +143,7 @@ def test_a_killed_writers_temp_file_goes_once_it_is_old(tmp_path: Path) -> None:
     assert not target.exists()
 
 
-@pytest.mark.parametrize("stage", ["site", "newsletter", "sync"])
+@pytest.mark.parametrize("stage", ["site", "newsletter", "sync", "ingest"])
 def test_every_stage_sweeps_its_folders_when_it_starts(demo: Settings, stage: str) -> None:
     compiled = demo.compiled_locales_path / "de" / "LC_MESSAGES"
     templates = demo.cache_path / "templates"  # compiled templates kept for the next process
@@ -141,8 +151,13 @@ def test_every_stage_sweeps_its_folders_when_it_starts(demo: Settings, stage: st
         folders = [demo.dist_path / "site" / "de" / ARTICLE_SLUG, demo.dist_path / "site", compiled, templates]
     elif stage == "newsletter":
         folders = [demo.dist_path / "newsletter" / ISSUE / "de", compiled, templates]
+    elif stage == "sync":
+        folders = [
+            demo.locales_path / "de" / "LC_MESSAGES", demo.locales_path, compiled,
+            state_path(demo), state_path(demo, "writers"), demo.build_path,
+        ]  # fmt: skip
     else:
-        folders = [demo.locales_path / "de" / "LC_MESSAGES", demo.locales_path, compiled]
+        folders = [demo.articles_path]
     stale = [_leftover(folder, "index.html", age=OLD) for folder in folders]
     fresh = [_leftover(folder, "page.html", age=10, random_part="fresh_01") for folder in folders]
 
@@ -150,8 +165,12 @@ def test_every_stage_sweeps_its_folders_when_it_starts(demo: Settings, stage: st
         render_site(demo)
     elif stage == "newsletter":
         render_newsletter(demo, ISSUE)
-    else:
+    elif stage == "sync":
         sync_catalogs(demo)
+    else:
+        source = demo.root / "source.md"  # the canonical text is a valid source too
+        source.write_bytes((demo.articles_path / f"{ARTICLE_SLUG}.md").read_bytes())
+        ingest([source], demo.articles_path, keep_edited=True, lang=demo.source_locale)
 
     assert [p for p in stale if p.exists()] == []
     assert all(p.exists() for p in fresh)

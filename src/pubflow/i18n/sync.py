@@ -385,8 +385,14 @@ def sync_catalogs(
 
     chosen = target_locales(settings, locales)
     step = progress or (lambda _text: None)
-    # Crash leftovers go first, even when nothing else is to do (a few ms: one folder walk).
-    sweep_stale_temp_files(settings.locales_path, settings.compiled_locales_path)
+    # Crash leftovers go first, even when nothing else is to do (a few ms: one folder walk):
+    # the catalogs, the compiled files, every build's states and build/'s own files.
+    sweep_stale_temp_files(
+        settings.locales_path,
+        settings.compiled_locales_path,
+        state_path(settings),
+        shallow=[settings.build_path],
+    )
     state_file = state_path(settings, SYNC_INPUTS_NAME)
     previous = read_state(state_file, "sync")
     hashes = FileHashes(settings.root, previous.get("hashes"))

@@ -27,7 +27,7 @@ from pubflow.collector import with_fewer_collections
 from pubflow.config import load_settings
 from pubflow.errors import IngestError, PubflowError
 from pubflow.fingerprint import FileHashes, now_ns, read_state, state_path, write_state
-from pubflow.fsutil import atomic_write_bytes
+from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
 from pubflow.ingest.canonical import (
     CanonicalArticle,
     canonical_path,
@@ -283,6 +283,9 @@ def ingest(
     """
     _require(paths)
     sources = _unique(paths)
+    # Crash leftovers of earlier writes: the articles folder is committed, so a stray temp
+    # file there would end up in someone's commit.
+    sweep_stale_temp_files(shallow=[articles_dir])
     project = _project_state(articles_dir)
     state_file, root = project if project is not None else (None, articles_dir)
     previous = read_state(state_file, "ingest") if state_file is not None else {}
