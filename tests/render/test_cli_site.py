@@ -65,23 +65,40 @@ def _get(url: str) -> str:
         return response.read().decode("utf-8")
 
 
+@contextmanager
+def _watching(preview: Preview) -> Iterator[threading.Event]:
+    """``preview.watch()`` in a thread (100 ms debounce) while the block runs; the event is set
+    after each rebuild."""
+    rebuilt, stop = threading.Event(), threading.Event()
+    watcher = threading.Thread(
+        target=preview.watch, args=(stop,), kwargs={"on_rebuild": lambda r: rebuilt.set(), "debounce_ms": 100}
+    )
+    watcher.start()
+    try:
+        yield rebuilt
+    finally:
+        stop.set()
+        watcher.join(10)
+    assert not watcher.is_alive()
+
+
+def _retitled(site_project: Path) -> tuple[Path, polib.POFile]:
+    """The article's German catalog with a new title for it, not saved yet."""
+    path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    catalog.find(MORNINGS.title).msgstr = "Ruhige Morgen: drei Tipps"
+    return path, catalog
+
+
 def test_preview_serves_the_site_and_rebuilds_when_a_po_changes(site_project: Path) -> None:
     logs: list[str] = []
-    rebuilt = threading.Event()
-    stop = threading.Event()
     with Preview(load_settings(site_project), port=0, log=logs.append) as preview:
         preview.start()
         assert preview.url.startswith("http://127.0.0.1:")
         assert "<h1>Ruhige Morgen: 3 Tipps</h1>" in _get(preview.url + "de/calm-mornings/")
         assert "languages-big" in _get(preview.url)
-        watcher = threading.Thread(
-            target=preview.watch, args=(stop,), kwargs={"on_rebuild": lambda r: rebuilt.set(), "debounce_ms": 100}
-        )
-        watcher.start()
-        try:
-            path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
-            catalog = polib.pofile(str(path), wrapwidth=0)
-            catalog.find(MORNINGS.title).msgstr = "Ruhige Morgen: drei Tipps"
+        with _watching(preview) as rebuilt:
+            path, catalog = _retitled(site_project)
             catalog.save(str(path))
             # The watcher may subscribe after the first save: save again until it reacts.
             deadline = time.monotonic() + 30
@@ -89,10 +106,6 @@ def test_preview_serves_the_site_and_rebuilds_when_a_po_changes(site_project: Pa
                 catalog.save(str(path))
             assert rebuilt.is_set(), logs
             assert "<h1>Ruhige Morgen: drei Tipps</h1>" in _get(preview.url + "de/calm-mornings/")
-        finally:
-            stop.set()
-            watcher.join(10)
-    assert not watcher.is_alive()
     assert any("calm-mornings.po" in line for line in logs)
 
 
@@ -119,32 +132,23 @@ def _publish_running(settings: Settings) -> Iterator[threading.Event]:
 def test_a_preview_rebuild_queues_behind_a_running_publish(site_project: Path) -> None:
     settings = load_settings(site_project)
     logs: list[str] = []
-    rebuilt = threading.Event()
-    stop = threading.Event()
-    with Preview(settings, port=0, log=logs.append) as preview, _publish_running(settings) as finish:
-        watcher = threading.Thread(
-            target=preview.watch, args=(stop,), kwargs={"on_rebuild": lambda r: rebuilt.set(), "debounce_ms": 100}
-        )
-        watcher.start()
-        try:
-            path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
-            catalog = polib.pofile(str(path), wrapwidth=0)
-            catalog.find(MORNINGS.title).msgstr = "Ruhige Morgen: drei Tipps"
-            deadline = time.monotonic() + 30
-            while not any("waiting for" in line for line in logs) and time.monotonic() < deadline:
-                catalog.save(str(path))  # until the watcher, subscribed by now, reacts
-                time.sleep(0.5)
-            assert any("waiting for publish flow run 'crimson-fox'" in line for line in logs), logs
+    with (
+        Preview(settings, port=0, log=logs.append) as preview,
+        _publish_running(settings) as finish,
+        _watching(preview) as rebuilt,
+    ):
+        path, catalog = _retitled(site_project)
+        deadline = time.monotonic() + 30
+        while not any("waiting for" in line for line in logs) and time.monotonic() < deadline:
+            catalog.save(str(path))  # until the watcher, subscribed by now, reacts
             time.sleep(0.5)
-            assert not rebuilt.is_set() and not (settings.dist_path / "site").exists()
-            finish.set()  # the publish ends: the queued rebuild runs
-            assert rebuilt.wait(30), logs
-            page = settings.dist_path / "site" / "de" / "calm-mornings" / "index.html"
-            assert "<h1>Ruhige Morgen: drei Tipps</h1>" in page.read_text("utf-8")
-        finally:
-            stop.set()
-            watcher.join(10)
-    assert not watcher.is_alive()
+        assert any("waiting for publish flow run 'crimson-fox'" in line for line in logs), logs
+        time.sleep(0.5)
+        assert not rebuilt.is_set() and not (settings.dist_path / "site").exists()
+        finish.set()  # the publish ends: the queued rebuild runs
+        assert rebuilt.wait(30), logs
+        page = settings.dist_path / "site" / "de" / "calm-mornings" / "index.html"
+        assert "<h1>Ruhige Morgen: drei Tipps</h1>" in page.read_text("utf-8")
 
 
 def test_a_preview_rebuild_still_blocked_after_its_queue_time_is_reported(site_project: Path) -> None:
