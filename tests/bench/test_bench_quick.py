@@ -117,3 +117,16 @@ def test_the_flow_no_op_is_reported_against_an_empty_flow(quick_run) -> None:
     _, out = quick_run
     flow_noop = next(r for r in by_number(rows_of(out), 3) if "publish flow" in r["figure"])
     assert flow_noop["met"] is None and "empty flow" in flow_noop["note"]
+
+
+def test_rebuilds_are_compared_with_full_builds_timed_beside_them(quick_run) -> None:
+    _, out = quick_run
+    rows = rows_of(out)
+    noop = next(r for r in by_number(rows, 3) if "publish flow" not in r["figure"])
+    changed = by_number(rows, 4)[0]
+    for row in (noop, changed):
+        assert "then this rebuild, back to back" in row["note"], row["note"]
+        assert len(row["runs"]["baseline"]) == len(row["runs"]["ours"]) == 1
+    # One round: the same full build is the baseline of both rows.
+    assert noop["runs"]["baseline"] == changed["runs"]["baseline"]
+    assert noop["ours_s"] < noop["baseline_s"] and changed["ours_s"] < changed["baseline_s"]
