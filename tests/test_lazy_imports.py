@@ -25,6 +25,7 @@ HEAVY = (
     "pubflow.newsletter.export",
     "pubflow.newsletter.mjml_check",
     "pubflow.newsletter.plaintext",
+    "pubflow.newsletter.links",
     # Only a catalog that changed is checked and compiled.
     "pubflow.i18n.checks",
     "pubflow.i18n.compile",

@@ -25,7 +25,6 @@ from pubflow.config import Settings
 from pubflow.errors import CatalogError
 from pubflow.i18n.pofile import po_path, read_catalog
 from pubflow.i18n.states import State
-from pubflow.newsletter.links import check_links, is_https, is_mailto
 from pubflow.render.shown import RenderProblem, Shown
 
 Severity = Literal["error", "warning"]
@@ -85,6 +84,10 @@ def check_size(html: str, name: str = "email.html") -> list[Finding]:
 
 def check_html(html: str, *, name: str, unsubscribe_url: str | None, tracked: bool) -> list[Finding]:
     """Links, images and UTM tags of one HTML output (``tracked``: the email, not the archive)."""
+    # Imported here (as in check_text_part): the link checker and its HTML scanner are ~6 ms of
+    # every build process's start, and a build with nothing to render never checks a link.
+    from pubflow.newsletter.links import check_links
+
     untracked = [unsubscribe_url] if unsubscribe_url else []
     findings = [
         Finding(issue.severity, issue.check, f"{name} line {issue.line}: {issue.message}")  # type: ignore[arg-type]
@@ -97,6 +100,8 @@ def check_html(html: str, *, name: str, unsubscribe_url: str | None, tracked: bo
 
 def check_text_part(text: str, urls: Iterable[str], *, unsubscribe_url: str | None) -> list[Finding]:
     """The footnoted URLs of the plain-text part: absolute https or mailto; unsubscribe present."""
+    from pubflow.newsletter.links import is_https, is_mailto
+
     findings: list[Finding] = []
     for url in urls:
         if not (is_https(url) or is_mailto(url)):
