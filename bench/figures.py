@@ -366,7 +366,7 @@ def figure_rebuilds(ctx: Context, locale: str, domain: str = "messages") -> list
     Each round is a cold full build, then a no-op rebuild, then the catalog change and its
     rebuild, back to back: both sides of each ratio see the machine in the same state (its
     speed drifts by a fifth or more within minutes; compared with figure 1's builds, timed
-    minutes earlier, nearly the same code gave 5.3 % and 7.6 % for the no-op an hour apart).
+    minutes earlier, nearly the same code gave 5.3 % and 7.6 % for the no-op 13 minutes apart).
     """
     fulls: list[ChildRun] = []
     noops: list[ChildRun] = []
