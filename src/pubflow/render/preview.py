@@ -29,7 +29,7 @@ from pubflow.runlock import ProjectBusyError, ProjectRunLock
 WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt")
 DEBOUNCE_MS = 400
 QUEUE_SECONDS = 900.0
-"""How long a rebuild waits behind another job (a publish) before it is reported as failed:
+"""How long a rebuild waits behind another job (a publish) before it is skipped (and said so):
 a translator's save is queued, as the ``refresh-locale`` flow queues, not refused."""
 
 Log = Callable[[str], None]
