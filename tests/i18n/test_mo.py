@@ -147,26 +147,33 @@ def test_gnu_msgunfmt_reads_back_every_message(tmp_path: Path) -> None:
     assert len(found) == len(reviewed) + len(extra)
 
 
+GERMAN = "nplurals=2; plural=(n != 1);"
+
+
 @pytest.mark.parametrize(
-    "declared",
+    ("declared", "expected"),
     [
-        "nplurals=2; plural=(n != 1);",
-        "nplurals=2; plural=n != 1",
-        "nplurals=3; plural=(n != 1);",
-        "nplurals=2; plural=(n > 1 ? 2 : 0);",
-        "nplurals=2; plural=((n);",
-        "garbage",
-        "",
+        (GERMAN, GERMAN),
+        ("nplurals=2; plural=n != 1", "nplurals=2; plural=n != 1;"),  # sound: the translator's
+        ("nplurals=2; plural=(n > 1);", "nplurals=2; plural=(n > 1);"),
+        ("nplurals=3; plural=(n != 1);", GERMAN),  # German has two forms
+        ("nplurals=2; plural=(n > 1 ? 2 : 0);", GERMAN),  # picks a form that does not exist
+        ("nplurals=2; plural=(n > 500 ? 2 : 0);", GERMAN),  # … only for large n
+        ("nplurals=2; plural=((n);", GERMAN),  # does not parse
+        ("garbage", GERMAN),
+        ("", GERMAN),
     ],
 )
-def test_plural_forms_are_the_same_when_remembered(declared: str) -> None:
+def test_plural_forms_keep_a_sound_rule_and_are_the_same_when_remembered(
+    declared: str, expected: str
+) -> None:
     po = polib.POFile()
     po.metadata = {"Plural-Forms": declared} if declared else {}
     first = mo_plural_forms(po, "de")
     again = mo_plural_forms(po, "de")
     from pubflow.i18n.compile import _mo_plural_forms
 
-    assert first == again == _mo_plural_forms.__wrapped__(declared, "de")
+    assert first == again == _mo_plural_forms.__wrapped__(declared, "de") == expected
 
 
 # Reading ---------------------------------------------------------------------------------------

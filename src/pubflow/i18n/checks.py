@@ -163,7 +163,7 @@ def parse_plural_forms(value: str) -> tuple[int, str] | None:
 
 
 @lru_cache(maxsize=256)
-def _plural_indexes(expression: str) -> tuple[int, ...] | None:
+def plural_indexes(expression: str) -> tuple[int, ...] | None:
     """The form index the expression picks for n = 0…1000, or None if it does not evaluate.
 
     Cached: a project has a handful of expressions, and evaluating one 1,001 times for each
@@ -196,7 +196,7 @@ def _plural_rule(locale: str) -> _PluralRule | None:
     if parsed is None:
         return None
     count, expression = parsed
-    indexes = _plural_indexes(expression) or []
+    indexes = plural_indexes(expression) or []
     usage = Counter(indexes)
     single = frozenset(index for index in range(count) if usage[index] == 1)
     return _PluralRule(count=count, header=header, single_value_forms=single)
@@ -851,7 +851,7 @@ def _plural_forms_issues(
     if count != rule.count:
         message = f"Plural-Forms says nplurals={count} but {locale} has {rule.count}{expected}"
         return [error(message, "Plural-Forms")]
-    if _plural_indexes(expression) is None:
+    if plural_indexes(expression) is None:
         message = f"Plural-Forms has an invalid plural expression {expression!r}{expected}"
         return [error(message, "Plural-Forms")]
     outside = _first_form_outside(expression, count)
@@ -867,9 +867,9 @@ def _plural_forms_issues(
 @lru_cache(maxsize=256)
 def _first_form_outside(expression: str, count: int) -> tuple[int, int] | None:
     """The first ``(n, form)`` of the sample where a valid expression picks a form outside
-    0…count-1, or None. Cached like :func:`_plural_indexes`: scanning 1,001 forms for each
+    0…count-1, or None. Cached like :func:`plural_indexes`: scanning 1,001 forms for each
     of 1,000+ catalog headers was most of the header check."""
-    indexes = _plural_indexes(expression)
+    indexes = plural_indexes(expression)
     assert indexes is not None  # the caller has checked that it evaluates
     for n, index in zip(_PLURAL_SAMPLE, indexes, strict=True):
         if not 0 <= index < count:

@@ -30,7 +30,6 @@ reported but cannot mislead a gettext reader.
 
 from __future__ import annotations
 
-import gettext
 import hashlib
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,6 +52,7 @@ from pubflow.i18n.checks import (
     header_lines,
     header_lines_of_bytes,
     parse_plural_forms,
+    plural_indexes,
 )
 # Re-exported: CatalogResult & co. are this module's report types (defined apart, see there).
 from pubflow.i18n.diagnostics import (
@@ -198,18 +198,16 @@ def mo_plural_forms(po: polib.POFile, locale: str) -> str:
 @lru_cache(maxsize=256)
 def _mo_plural_forms(declared: str, locale: str) -> str:
     """:func:`mo_plural_forms` by header text and locale: every catalog of a locale usually
-    declares the same rule, and compiling it (``gettext.c2py``) and trying it on 201 numbers
-    for each of 1,000+ catalogs was a tenth of a cold compile."""
+    declares the same rule, and compiling it and trying it on many numbers for each of 1,000+
+    catalogs was a tenth of a cold compile (:func:`~pubflow.i18n.checks.plural_indexes`, cached
+    too, does both once per expression)."""
     standard = plural_forms_header(locale)
     parsed = parse_plural_forms(declared)
     if parsed is None or parsed[0] != plural_count(locale):
         return standard
     count, expression = parsed
-    try:
-        choose = gettext.c2py(expression)
-        sound = all(0 <= choose(n) < count for n in range(201))
-    except Exception:  # noqa: BLE001 — any unusable expression means "use the standard"
-        sound = False
+    indexes = plural_indexes(expression)  # None: unusable, so "use the standard"
+    sound = indexes is not None and all(0 <= index < count for index in indexes)
     return f"nplurals={count}; plural={expression};" if sound else standard
 
 

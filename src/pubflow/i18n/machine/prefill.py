@@ -24,7 +24,6 @@ why. Credentials never appear in results, reports, logs or files.
 
 from __future__ import annotations
 
-import gettext
 import logging
 import unicodedata
 from collections import Counter
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING
 import polib
 
 from pubflow.errors import CatalogError, ConfigError
-from pubflow.i18n.checks import EntryText, check_entry, max_length, parse_plural_forms
+from pubflow.i18n.checks import EntryText, check_entry, max_length, parse_plural_forms, plural_indexes
 from pubflow.i18n.machine.backends import (
     Backend,
     backend_language,
@@ -217,10 +216,8 @@ def _plural_layout(po: polib.POFile, locale: str) -> tuple[int, frozenset[int]]:
     if parsed is None:
         return 2, frozenset({0})
     count, expression = parsed
-    try:
-        choose = gettext.c2py(expression)
-        chosen = {n: int(choose(n)) for n in range(0, 201)}
-    except Exception:  # noqa: BLE001 — a broken header: the plural check reports it
+    chosen = plural_indexes(expression)  # the form of n = 0, 1, 2, …
+    if chosen is None:  # a broken header: the plural check reports it
         return count, frozenset({0})
     # A form gets the singular text when it serves n = 1 but not "many" (2 and 5): so French
     # form 0 (0 and 1), German form 0, Arabic form 1, Russian form 0 (1, 21, …); never the only
