@@ -151,6 +151,26 @@ def test_a_preview_rebuild_queues_behind_a_running_publish(site_project: Path) -
         assert "<h1>Ruhige Morgen: drei Tipps</h1>" in page.read_text("utf-8")
 
 
+def test_the_preview_serves_at_once_while_its_first_build_waits_for_a_publish(site_project: Path) -> None:
+    settings = load_settings(site_project)
+    logs: list[str] = []
+    with Preview(settings, port=0, log=logs.append) as preview, _publish_running(settings) as finish:
+        starter = threading.Thread(target=preview.start)
+        starter.start()
+        deadline = time.monotonic() + 30
+        while not any("waiting for" in line for line in logs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any("waiting for publish flow run 'crimson-fox'" in line for line in logs), logs
+        # `make serve` waits for this URL: it answers while the build waits (nothing built yet).
+        with urllib.request.urlopen(preview.url, timeout=10) as response:
+            assert response.status == 200
+        assert preview.builds == 0
+        finish.set()
+        starter.join(60)
+        assert not starter.is_alive() and preview.builds == 1
+        assert "<h1>Ruhige Morgen: 3 Tipps</h1>" in _get(preview.url + "de/calm-mornings/")
+
+
 def test_a_preview_rebuild_still_blocked_after_its_queue_time_is_reported(site_project: Path) -> None:
     settings = load_settings(site_project)
     logs: list[str] = []

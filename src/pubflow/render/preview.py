@@ -125,8 +125,12 @@ class Preview:
             lock.release()
 
     def start(self) -> SiteReport | None:
-        """Build once, then serve ``dist/site/`` in a background thread."""
-        report = self.build()
+        """Serve ``dist/site/`` in a background thread, then build once.
+
+        Serving comes first: a busy port fails at once, and while the build waits behind a
+        running publish (see :meth:`build`) the last site is already served (``make serve``
+        waits for this URL to answer).
+        """
         self.site_dir.mkdir(parents=True, exist_ok=True)
         handler = functools.partial(_QuietHandler, directory=str(self.site_dir))
         try:
@@ -141,7 +145,7 @@ class Preview:
             target=self._server.serve_forever, name="pubflow-preview", daemon=True
         )
         self._thread.start()
-        return report
+        return self.build()
 
     def watched_paths(self) -> list[Path]:
         """Folders whose changes trigger a rebuild (only those that exist)."""
