@@ -48,6 +48,15 @@ class ProjectBusyError(PubflowError):
         super().__init__(message, **kwargs)
         self.holder = holder
 
+    @property
+    def who(self) -> str:
+        """The holder as a user reads it (``another pubflow job`` when nobody is recorded)."""
+        return _who(self.holder)
+
+
+def _who(holder: RunHolder | None) -> str:
+    return holder.describe() if holder is not None else "another pubflow job"
+
 
 @dataclass(frozen=True)
 class RunHolder:
@@ -204,7 +213,7 @@ class ProjectRunLock:
             if "flow run" in holder.job:
                 finish += " (it shows in the Prefect UI)"
             stop = f"; if it hangs, stop pid {holder.pid} on {holder.host}: the lock is freed when it stops"
-        who = holder.describe() if holder is not None else "another pubflow job"
+        who = _who(holder)
         return ProjectBusyError(
             f"the project is busy: {who} is running{waited}",
             holder=holder,

@@ -46,10 +46,6 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return
 
 
-def _holder(busy: ProjectBusyError) -> str:
-    return busy.holder.describe() if busy.holder is not None else "another pubflow job"
-
-
 def _is_watched(change: Change, path: str) -> bool:
     name = Path(path).name
     return not name.startswith(".") and name.endswith(WATCHED_SUFFIXES)
@@ -99,7 +95,7 @@ class Preview:
                 report = render_site(self.settings, self.locales)
         except ProjectBusyError as busy:
             self.log(
-                f"rebuild skipped: {_holder(busy)} was still running after {self.queue_seconds:g} s; "
+                f"rebuild skipped: {busy.who} was still running after {self.queue_seconds:g} s; "
                 "save again once it is done (the last build stays served)"
             )
             return None
@@ -116,7 +112,7 @@ class Preview:
         try:
             lock.acquire()
         except ProjectBusyError as busy:
-            self.log(f"waiting for {_holder(busy)} to finish before rebuilding")
+            self.log(f"waiting for {busy.who} to finish before rebuilding")
             lock = ProjectRunLock(self.settings, "pubflow preview", wait=self.queue_seconds)
             lock.acquire()
         try:
