@@ -72,6 +72,7 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
             keep_edited=True,
             lang=settings.source_locale,
             workers=settings.workers,
+            settings=settings,
         ),
     )
     timed("sync+compile", lambda: sync_catalogs(settings))

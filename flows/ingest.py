@@ -35,6 +35,7 @@ def ingest_sources(sources: list[str] | None, force: bool) -> list[dict[str, str
             keep_edited=not force,
             lang=cfg.source_locale,
             workers=cfg.workers,
+            settings=cfg,
         )
     return [
         {"slug": r.article.slug, "status": r.status, "file": str(r.path.relative_to(cfg.root))}

@@ -29,6 +29,8 @@ HEAVY = (
     # Only a catalog that changed is checked and compiled.
     "pubflow.i18n.checks",
     "pubflow.i18n.compile",
+    # Only work for worker processes forks them.
+    "concurrent.futures.process",
 )
 
 

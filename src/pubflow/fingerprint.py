@@ -293,11 +293,12 @@ class FileHashes:
         return found
 
     def names(self, folder: str, names: Iterable[str]) -> dict[str, str | None]:
-        """Name → SHA-256 (None: missing) of files ``names`` in ``folder`` (one lookup per folder)."""
+        """Name → SHA-256 (None: missing) of files ``names`` (plain file names) in ``folder``."""
         known, current = self._folder(folder)
         found: dict[str, str | None] = {}
+        prefix = os.path.join(folder, "")  # joined once: thousands of names per build
         for name in names:
-            path = os.path.join(folder, name)
+            path = prefix + name
             try:
                 status = os.stat(path)
             except (FileNotFoundError, NotADirectoryError):

@@ -191,3 +191,57 @@ text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 )
 def test_recorded_articles_round_trip(article: Article) -> None:
     assert stage._article_from_dict(json.loads(json.dumps(article.to_dict()))) == article
+
+
+def test_settings_given_skip_the_search_and_agree_with_it(
+    project_settings: Settings, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ingest(project_settings)
+    state = project_settings.build_path / "incremental" / "ingest.json"
+    recorded = state.read_bytes()
+    reads.clear()
+    loaded: list[Path] = []
+    real = stage.load_settings
+    monkeypatch.setattr(stage, "load_settings", lambda root: loaded.append(root) or real(root))
+    sources, articles = _sources(project_settings), project_settings.articles_path
+    again = ingest(sources, articles, date=DAY, settings=project_settings)
+    assert reads == [] and loaded == []  # the state was found without loading settings again
+    assert {r.status for r in again} == {"unchanged"}
+    # The project's settings but another folder: no state used or written, as without them.
+    ingest(sources, project_settings.root / "drafts", date=DAY, settings=project_settings)
+    assert len(reads) == 2
+    assert state.read_bytes() == recorded
+
+
+def test_sources_are_keyed_by_their_real_path(tmp_path: Path) -> None:
+    folder = tmp_path / "real"
+    folder.mkdir()
+    post = folder / "post.txt"
+    post.write_text(SECOND, encoding="utf-8")
+    (tmp_path / "linked").symlink_to(folder)  # a symlinked folder
+    (folder / "alias.txt").symlink_to(post)  # a symlinked file
+    (tmp_path / "rel").symlink_to("real/alias.txt")  # a relative link to a link
+    named = [
+        post,
+        tmp_path / "linked" / "post.txt",
+        folder / "alias.txt",
+        tmp_path / "rel",
+        folder / ".." / "real" / "post.txt",
+        tmp_path / "linked" / ".." / "real" / "post.txt",
+        tmp_path / "missing.txt",
+    ]
+    keys = stage._unique(named)
+    assert list(keys) == [post, tmp_path / "missing.txt"]  # each file once, first name kept
+    assert keys[post] == str(post.resolve())
+    folders: dict[str, str] = {}
+    for path in named:
+        assert stage._real_path(str(path), folders) == str(path.resolve()), path
+
+
+def test_relative_source_names_resolve_from_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("post.txt").write_text(SECOND, encoding="utf-8")
+    keys = stage._unique([Path("post.txt"), Path("./post.txt"), tmp_path / "post.txt"])
+    assert list(keys.values()) == [str((tmp_path / "post.txt").resolve())]

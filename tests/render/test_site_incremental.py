@@ -398,3 +398,24 @@ def test_a_compile_is_not_trusted_when_a_catalog_changed_since(
     assert not catalog_inputs.remember_full_compile(site_settings, hashes, report)
     assert catalog_inputs._PROVEN == {}
     assert catalog_inputs.remember_full_compile(site_settings, hashes, compile_catalogs(site_settings))
+
+
+def test_compiled_fingerprints_by_listing_agree_with_a_stat_per_file(
+    site_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    render_site(site_settings)
+    mo = site_settings.compiled_locales_path / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.mo"
+    mo.unlink()  # a missing .mo must read the same both ways
+    (mo.parent / "unrelated.mo").mkdir()  # a folder named like a compiled file is no file
+    domains = [MORNINGS.slug, EVENINGS.slug, "messages", "unrelated", "never-compiled"]
+
+    def fingerprints(few: int) -> dict[str, str]:
+        monkeypatch.setattr(catalog_inputs, "_FEW_DOMAINS", few)
+        hashes = fingerprint.FileHashes(site_settings.root)
+        return catalog_inputs.compiled_fingerprints(site_settings, hashes, domains)
+
+    by_stat, by_listing = fingerprints(len(domains)), fingerprints(0)
+    assert by_listing == by_stat
+    assert by_stat[f"de/{MORNINGS.slug}"].endswith(":00")  # no .mo, no machine .mo
+    assert by_stat[f"de/{EVENINGS.slug}"].endswith(":10")
+    assert by_stat["de/unrelated"] == "None:00" and by_stat["de/never-compiled"] == "None:00"

@@ -121,7 +121,7 @@ def ingest_command(
                 results = ingest(
                     paths, articles_dir, force=force, keep_edited=keep_edited,
                     date=publication_date, lang=settings.source_locale, on_read=advance,
-                    workers=settings.workers,
+                    workers=settings.workers, settings=settings,
                 )
     except PubflowError as exc:
         if exc.path is not None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pubflow.collector import with_fewer_collections
-from pubflow.config import load_settings
+from pubflow.config import Settings, load_settings
 from pubflow.errors import IngestError, PubflowError
 from pubflow.fingerprint import FileHashes, now_ns, read_state, state_path, write_state
 from pubflow.fsutil import atomic_write_bytes, sweep_stale_temp_files
@@ -75,16 +75,33 @@ class IngestResult:
     status: Status
 
 
-def _unique(paths: Iterable[Path]) -> list[Path]:
-    """The paths in order, each file once (a shell glob may name one twice)."""
-    seen: set[Path] = set()
-    result: list[Path] = []
+def _unique(paths: Iterable[Path]) -> dict[Path, str]:
+    """The paths in order, each file once (a shell glob may name one twice), with the real
+    path of each (what identifies a source in the state file)."""
+    seen: set[str] = set()
+    result: dict[Path, str] = {}
+    folders: dict[str, str] = {}
     for path in map(Path, paths):
-        key = path.resolve()
+        key = _real_path(os.fspath(path), folders)
         if key not in seen:
             seen.add(key)
-            result.append(path)
+            result[path] = key
     return result
+
+
+def _real_path(path: str, folders: dict[str, str]) -> str:
+    """``os.path.realpath(path)``, each folder resolved once (``folders``: the cache).
+
+    Resolving walks every component of the path with an ``lstat``; a hundred sources in one
+    folder then cost one walk and an ``lstat`` each.
+    """
+    folder, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        return os.path.realpath(path)
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder or os.curdir)
+    joined = os.path.join(folders[folder], name)
+    return os.path.realpath(joined) if os.path.islink(joined) else joined
 
 
 def _existing(path: Path) -> tuple[bytes | None, dt.date | None]:
@@ -116,7 +133,7 @@ def plan_ingest(
     else ``date``, else today. Two sources giving one slug are refused.
     """
     _require(paths)
-    return _plan(_unique(paths), articles_dir, date=date, lang=lang, on_read=on_read, taken={})
+    return _plan(list(_unique(paths)), articles_dir, date=date, lang=lang, on_read=on_read, taken={})
 
 
 def _require(paths: Sequence[Path]) -> None:
@@ -270,6 +287,7 @@ def ingest(
     lang: str = "en",
     on_read: Callable[[Path], None] | None = None,
     workers: int = 1,
+    settings: Settings | None = None,
 ) -> list[IngestResult]:
     """Ingest source files into canonical articles under ``articles_dir``, all or nothing.
 
@@ -280,13 +298,14 @@ def ingest(
     ``on_read`` is called after each source is read (for progress bars). Sources unchanged
     since the last ingest into the project's articles folder are not read again (module doc).
     ``workers`` (the ``workers`` setting: 0 = one per core) reads many sources side by side.
+    ``settings``: the project's, when the caller has them (else found from ``articles_dir``).
     """
     _require(paths)
     sources = _unique(paths)
     # Crash leftovers of earlier writes: the articles folder is committed, so a stray temp
     # file there would end up in someone's commit.
     sweep_stale_temp_files(shallow=[articles_dir])
-    project = _project_state(articles_dir)
+    project = _project_state(articles_dir, settings)
     state_file, root = project if project is not None else (None, articles_dir)
     previous = read_state(state_file, "ingest") if state_file is not None else {}
     hashes = FileHashes(root, previous.get("hashes"))
@@ -299,7 +318,7 @@ def ingest(
     reused: dict[Path, IngestResult] = {}
     by_slug: dict[str, Path] = {}
     for source in sources:
-        record = known.get(_source_key(source)) if state_file else None
+        record = known.get(sources[source]) if state_file else None
         result = _reuse(source, record, source_hashes.get(source), hashes, articles_dir, lang)
         if result is not None:
             _claim(by_slug, result.article.slug, source)
@@ -334,7 +353,7 @@ def ingest(
     done = {p.source: IngestResult(p.source, p.article, p.path, p.status) for p in planned}
     results = [reused[s] if s in reused else done[s] for s in sources if s in reused or s in done]
     if state_file is not None:
-        _save_state(state_file, previous, hashes, planned, kept, source_hashes, lang)
+        _save_state(state_file, previous, hashes, planned, kept, source_hashes, sources, lang)
     return results + [IngestResult(k.source, k.article, k.path, "kept") for k in kept]
 
 
@@ -343,13 +362,17 @@ def ingest(
 STATE_NAME = "ingest.json"
 
 
-def _project_state(articles_dir: Path) -> tuple[Path, Path] | None:
+def _project_state(articles_dir: Path, settings: Settings | None) -> tuple[Path, Path] | None:
     """``build/incremental/ingest.json`` and the root of the project whose articles these are.
 
     None (no skipping) for a folder that is not a project's configured articles folder: a
-    state must never be shared by two folders or written where nobody expects it.
+    state must never be shared by two folders or written where nobody expects it. The
+    ``settings`` given are used when ``articles_dir`` is their articles folder (loading them
+    again costs more than the rest of an ingest that finds nothing new).
     """
     folder = articles_dir.resolve()
+    if settings is not None and settings.articles_path.resolve() == folder:
+        return state_path(settings, STATE_NAME), settings.root
     for candidate in (folder, *folder.parents):
         pyproject = candidate / "pyproject.toml"
         if not pyproject.is_file():
@@ -365,10 +388,6 @@ def _project_state(articles_dir: Path) -> tuple[Path, Path] | None:
             return None
         return state_path(settings, STATE_NAME), settings.root
     return None
-
-
-def _source_key(source: Path) -> str:
-    return str(source.resolve())
 
 
 def _reuse(
@@ -401,6 +420,7 @@ def _save_state(
     planned: Sequence[PlannedArticle],
     kept: Sequence[PlannedArticle],
     source_hashes: Mapping[Path, str | None],
+    keys: Mapping[Path, str],
     lang: str,
 ) -> None:
     """Record every source whose canonical file now holds exactly what it gives.
@@ -411,14 +431,14 @@ def _save_state(
     recorded = previous.get("sources")
     sources = dict(recorded) if isinstance(recorded, dict) else {}
     for item in kept:  # a hand-edited canonical file: read the source every time
-        sources.pop(_source_key(item.source), None)
+        sources.pop(keys[item.source], None)
     for item in planned:
         expected = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
         source_hash = source_hashes.get(item.source)
         if source_hash is None or hashes.sha256(item.path) != expected:
-            sources.pop(_source_key(item.source), None)
+            sources.pop(keys[item.source], None)
             continue
-        sources[_source_key(item.source)] = {
+        sources[keys[item.source]] = {
             "source": source_hash,
             "lang": lang,
             "canonical": item.path.name,

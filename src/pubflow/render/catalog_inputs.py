@@ -144,16 +144,17 @@ def compiled_fingerprints(
     mo, machine, states = (path.name[len("messages") :] for path in sample.all())
     found: dict[str, str] = {}
     if domains is not None:
-        # A few domains: a stat per file is cheaper than listing folders of thousands.
-        # Only the sidecars are hashed; of the .mo files only whether they exist counts.
+        # Only the sidecars are hashed; of the .mo files only whether they exist counts. For
+        # a few domains a stat per file is cheaper than listing folders of thousands; for
+        # many (every newsletter's articles: ~80) one listing per folder is.
         names = sorted({validate_slug(domain, where="domain") for domain in domains})
         files = [name + states for name in names]
         for locale in settings.all_locales:
             folder = os.fspath(compiled_paths(settings, locale, "messages").mo.parent)
             shas = hashes.names(folder, files)
+            exists = _exists_in(folder, len(names) > _FEW_DOMAINS)
             for name in names:
-                has_mo = os.path.isfile(os.path.join(folder, name + mo))
-                has_machine = os.path.isfile(os.path.join(folder, name + machine))
+                has_mo, has_machine = exists(name + mo), exists(name + machine)
                 found[f"{locale}/{name}"] = f"{shas[name + states]}:{has_mo:d}{has_machine:d}"
         return found
     for locale in settings.all_locales:
@@ -169,6 +170,23 @@ def compiled_fingerprints(
                 f"{shas.get(name + states)}:{name + mo in present:d}{name + machine in present:d}"
             )
     return found
+
+
+_FEW_DOMAINS = 8
+"""Up to this many domains, :func:`compiled_fingerprints` stats files instead of listing folders."""
+
+
+def _exists_in(folder: str, listing: bool) -> Callable[[str], bool]:
+    """Whether a regular file of a given name is in ``folder``: by one listing or a stat each."""
+    if not listing:
+        prefix = os.path.join(folder, "")
+        return lambda name: os.path.isfile(prefix + name)
+    try:
+        with os.scandir(folder) as entries:
+            present = {entry.name for entry in entries if entry.is_file()}
+    except OSError:
+        present = set()  # nothing compiled here (or unreadable: its reader will say)
+    return present.__contains__
 
 
 def compile_if_changed(
