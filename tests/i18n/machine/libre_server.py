@@ -83,6 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
         return params
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        # A request stops counting as in flight before its answer goes out: once the client
+        # has the answer it may send its next request, which must not find this one counted.
+        self._done_in_flight()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -113,11 +116,17 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.in_flight += 1
             state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+        self._counted = True
         try:
             self._answer(state, params)
         finally:
-            with state.lock:
-                state.in_flight -= 1
+            self._done_in_flight()  # no answer sent (a hang, or the client went away)
+
+    def _done_in_flight(self) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.server.state.lock:
+                self.server.state.in_flight -= 1
 
     def _answer(self, state: LibreState, params: dict[str, str]) -> None:
         behaviour = state.next_behaviour()
