@@ -354,3 +354,21 @@ def test_fast_line_layout_classifies_characters_it_has_not_seen() -> None:
     text = "ꙮꙮꙮ ꙮꙮ ꙮꙮꙮꙮ " * 4  # U+A66E: classified by no other test
     linebreak._CLASS_CACHE.pop("ꙮ", None)
     assert _wrap_points_local(text, 10, 0, None) == _wrap_points_full(text, 10, 0, None) != []
+
+
+def test_every_control_character_reads_back_as_written(tmp_path: Path) -> None:
+    # Found by the hardening fuzzer: BEL was written as gettext's \a, which polib's reading
+    # (and so ours) takes for a backslash and an "a": the catalog read back altered.
+    text = "bell\a back\b feed\f tab\t line\n return\r vertical\v quote\" slash\\ end"
+    catalog = polib.POFile(wrapwidth=79)
+    catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "de"}
+    catalog.append(polib.POEntry(msgid="x", msgstr=text))
+    catalog.append(polib.POEntry(msgid="old", msgstr=text, obsolete=True))
+    path = tmp_path / "de.po"
+    path.write_text(dump_catalog(catalog), encoding="utf-8")
+    again = parse_catalog(path.read_bytes(), path)
+    assert [(e.msgid, e.msgstr, e.obsolete) for e in again] == [("x", text, 0), ("old", text, 1)]
+    assert polib.pofile(str(path)).find("x").msgstr == text
+    checked = subprocess.run(["msgfmt", "-o", str(tmp_path / "de.mo"), str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert polib.mofile(str(tmp_path / "de.mo")).find("x").msgstr == text

@@ -39,19 +39,21 @@ LOCK_TIMEOUT = 30.0
 
 T = TypeVar("T")
 
-# gettext writes these control characters as backslash escapes (\a and \v included).
+# Control characters written as backslash escapes, as gettext writes them, except BEL: gettext
+# writes it as \a, but polib (and so our reader, which must read as polib does) takes \a for a
+# backslash and an "a", so a catalog we wrote would read back altered. BEL is written as the
+# character itself, which msgfmt and every reader take as it is.
 _ESCAPES = {
     "\\": "\\\\",
     '"': '\\"',
     "\n": "\\n",
     "\t": "\\t",
     "\r": "\\r",
-    "\a": "\\a",
     "\b": "\\b",
     "\f": "\\f",
     "\v": "\\v",
 }
-_NEEDS_ESCAPE = re.compile(r'[\\"\n\t\r\a\b\f\v]')
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\t\r\b\f\v]')
 _PORTIONS = re.compile(r"[^\n]*\n|[^\n]+")
 _SYNTAX_LINE = re.compile(r"\(line (\d+)\)")
 _CHARSET = re.compile(r"charset\s*=\s*([^\s;]+)", re.IGNORECASE)
