@@ -16,9 +16,9 @@ from typing import Any
 
 from pubflow.errors import ConfigError
 
-_SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
-TEMP_FILE_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
+TEMP_FILE_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp\Z")
 """Name of an :func:`atomic_write_bytes` temp file: ``.<name>.<8 random chars>.tmp`` (mkstemp's shape)."""
 
 STALE_TEMP_AGE = 300.0

@@ -21,7 +21,7 @@ PSEUDO_LOCALE = "en_XA"
 
 # Strict shape before anything touches the file system: a code becomes a directory name, so
 # "../", absolute paths and NUL bytes must never get through.
-_LOCALE_SHAPE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3}(_[A-Z]{2})?)?$")
+_LOCALE_SHAPE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3}(_[A-Z]{2})?)?\Z")
 
 
 def validate_locale(code: str, *, where: str = "locale") -> str:

@@ -34,7 +34,7 @@ EMAIL_FILE_NAME = "email.eml"
 # mail providers do not decode for that header.
 SEND_POLICY = policy.SMTP.clone(max_line_length=998)
 
-_ISSUE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_ISSUE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 
 # Headers replaced per recipient; a Bcc in a built file would leak to everyone, so it goes.
 _PER_RECIPIENT = ("To", "Cc", "Bcc", "Date", "Message-ID")
@@ -212,7 +212,7 @@ def serialise(message: EmailMessage) -> bytes:
 _PLACEHOLDER_BYTES = UNSUBSCRIBE_TOKEN_PLACEHOLDER.encode("ascii")
 _QP_LINE = 76
 _MAX_FAST_TOKEN = 70  # a token must fit on its own quoted-printable line (76 with the "=")
-_HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
+_HEADER_SAFE = re.compile(r"^[\x21-\x7e]+\Z")
 
 
 @dataclass(frozen=True)

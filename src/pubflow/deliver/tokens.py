@@ -34,7 +34,7 @@ MIN_SECRET_LENGTH = 16
 _MAC_BYTES = 16  # 128 bits: far beyond guessing, and keeps links short
 _DOMAIN = b"pubflow-unsubscribe-v1"  # binds the MAC to this use of the key
 _TOKEN_SHAPE = re.compile(
-    r"^([1-9][0-9]{0,17})\.([A-Za-z0-9][A-Za-z0-9._-]{0,99})\.([A-Za-z0-9_-]{22})$"
+    r"^([1-9][0-9]{0,17})\.([A-Za-z0-9][A-Za-z0-9._-]{0,99})\.([A-Za-z0-9_-]{22})\Z"
 )
 
 

@@ -119,8 +119,8 @@ URL_ATTRIBUTES = frozenset(
 SAFE_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 """Any other scheme in a link (``javascript:``, ``data:``, ``vbscript:``, ``file:``…) is refused."""
 
-_TAG_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-_ATTRIBUTE_NAME = re.compile(r"^[a-z_][a-z0-9_.:-]*$")
+_TAG_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z")
+_ATTRIBUTE_NAME = re.compile(r"^[a-z_][a-z0-9_.:-]*\Z")
 _CHAR_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _URL_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 # Browsers drop ASCII tab/newline anywhere in a URL and C0 controls/space at its ends, so
