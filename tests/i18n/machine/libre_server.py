@@ -67,6 +67,7 @@ class LibreState:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    _counted = False  # the request being handled is counted in ``in_flight``
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
         pass  # keep test output clean
@@ -123,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._done_in_flight()  # no answer sent (a hang, or the client went away)
 
     def _done_in_flight(self) -> None:
-        if getattr(self, "_counted", False):
+        if self._counted:
             self._counted = False
             with self.server.state.lock:
                 self.server.state.in_flight -= 1
