@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pubflow.config import load_settings
+from pubflow.config import Settings, load_settings
 
 GENERATED = ("build", "dist")
 """Folders a full build starts without (generated, never committed)."""
@@ -48,10 +48,7 @@ def empty_old_outputs(root: Path) -> None:
 
 def library_build(root: Path, on_stage: Callable[[str, float], None] | None = None) -> dict[str, float]:
     """Ingest, sync + compile, site, newsletters for the project at ``root``; seconds per stage."""
-    from pubflow.i18n.sync import sync_catalogs
-    from pubflow.ingest import ingest
-    from pubflow.newsletter.build import render_newsletters
-    from pubflow.render.site import render_site
+    from pubflow.buildview import one_build
 
     stages: dict[str, float] = {}
     settings = load_settings(root)
@@ -62,6 +59,18 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
         stages[name] = time.perf_counter() - start
         if on_stage is not None:
             on_stage(name, stages[name])
+
+    with one_build():  # as the publish flow runs them
+        _stages(settings, timed)
+    return stages
+
+
+def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], None]) -> None:
+    """The publish flow's stages, in its order, each through ``timed(name, work)``."""
+    from pubflow.i18n.sync import sync_catalogs
+    from pubflow.ingest import ingest
+    from pubflow.newsletter.build import render_newsletters
+    from pubflow.render.site import render_site
 
     sources = sorted(path for path in settings.sources_path.iterdir() if path.is_file())
     timed(
@@ -91,7 +100,6 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
                 )
 
     timed("newsletters", newsletters)
-    return stages
 
 
 class PeakMemory:

@@ -28,6 +28,7 @@ from flows.common import (
 from flows.ingest import ingest_sources
 from flows.newsletter import run_newsletter_builds
 from flows.site import run_site_build
+from pubflow.buildview import one_build
 from pubflow.locales import PSEUDO_LOCALE
 
 
@@ -89,7 +90,8 @@ def publish(
                 )
         # One whole-project job at a time: a second publish (or build) started meanwhile fails
         # with one line naming this run, instead of building into the same dist/ and build/.
-        with project_lock("Publish"):
+        # One build: the sync's check of every catalog stands for the stages after it.
+        with project_lock("Publish"), one_build():
             progress = Progress("Publishing")
             ingested = ingest_sources(sources, False)
             progress.update(15)

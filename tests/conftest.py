@@ -29,6 +29,9 @@ def _no_compile_proven_by_an_earlier_test(monkeypatch: pytest.MonkeyPatch) -> No
     """Each test starts as a new process would: no compile record another test left behind
     (they are checked by content, so sharing one would be correct, but would make what a test
     sees depend on the tests before it)."""
+    import pubflow.buildview as buildview
     import pubflow.render.catalog_inputs as catalog_inputs
 
     monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
+    monkeypatch.setattr(buildview, "_depth", 0)
+    monkeypatch.setattr(buildview, "_view", None)

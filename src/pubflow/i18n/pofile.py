@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polib
 
+from pubflow import buildview
 from pubflow.errors import CatalogError
 from pubflow.fsutil import atomic_write_text, validate_slug
 from pubflow.i18n.linebreak import PAGE_WIDTH, wrap_points
@@ -543,6 +544,7 @@ def write_catalog(
 
     ``before_replace``: see :func:`pubflow.fsutil.atomic_write_bytes` (raise to cancel).
     """
+    buildview.forget()  # the stages after this write check the catalogs themselves again
     try:
         return atomic_write_text(path, dump_catalog(pofile), before_replace=before_replace)
     except OSError as exc:

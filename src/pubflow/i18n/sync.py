@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import polib
 
+from pubflow import buildview
 from pubflow.collector import with_fewer_collections
 from pubflow.errors import CatalogError, PubflowError
 from pubflow.fingerprint import (
@@ -385,6 +386,9 @@ def sync_catalogs(
 
     chosen = target_locales(settings, locales)
     step = progress or (lambda _text: None)
+    # This sync is the build's check of the catalogs from now on: an earlier one's no longer
+    # stands (it offers its own below when it covers every language).
+    buildview.forget()
     # Crash leftovers go first, even when nothing else is to do (a few ms: one folder walk):
     # the catalogs, the compiled files, every build's states and build/'s own files.
     sweep_stale_temp_files(
@@ -402,6 +406,8 @@ def sync_catalogs(
     if keys is not None and previous.get("key") == keys.whole:
         replayed = _replay(settings, previous.get("report"), compile)
         if replayed is not None:
+            if compile and set(chosen) == set(target_locales(settings, None)):
+                _offer_view(settings, keys.catalogs, keys.compiled)
             step("nothing changed since the last sync")
             return replayed
 
@@ -481,13 +487,40 @@ def sync_catalogs(
         if every_locale:
             # The site and newsletter builds that follow in this process (make publish, the
             # publish flow) check every compiled catalog first: this compile is that check.
-            from pubflow.render.catalog_inputs import remember_full_compile
+            from pubflow.render.catalog_inputs import compiled_fingerprints, remember_full_compile
 
-            remember_full_compile(settings, hashes, compiled, catalogs=catalogs_now)
+            assert catalogs_now is not None  # read above for every_locale
+            settings_key = settings_fingerprint(settings)
+            compiled_now = compiled_fingerprints(settings, hashes, None)
+            remember_full_compile(
+                settings,
+                hashes,
+                compiled,
+                settings_key=settings_key,
+                catalogs=catalogs_now,
+                compiled_now=compiled_now,
+            )
+            buildview.offer(buildview.CatalogView(settings_key, catalogs_now[0], compiled_now))
     else:
         report.compile_skipped = "not requested"
     _record_inputs(settings, state_file, hashes, keys, jobs, chosen, compile, report, previous)
     return report
+
+
+def _offer_view(settings: Settings, catalogs: dict[str, str], compiled: dict[str, str]) -> None:
+    """Offer the build (:mod:`pubflow.buildview`) this sync's check of every file, from the
+    trees it hashed: ``.po``/``.pot`` files under ``locales/``, every compiled file."""
+    if not buildview.building():
+        return
+    from pubflow.render.catalog_inputs import compiled_of_tree, sources_of_tree
+
+    buildview.offer(
+        buildview.CatalogView(
+            settings_fingerprint(settings),
+            sources_of_tree(settings, catalogs, with_paths=False)[0],
+            compiled_of_tree(settings, compiled),
+        )
+    )
 
 
 def _learn_from_workers(settings: Settings, outcomes: Iterable[_LocaleOutcome]) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pubflow import buildview
 from pubflow.config import Settings
 from pubflow.fingerprint import FileHashes, digest, digest_files, settings_fingerprint
 from pubflow.fsutil import validate_slug
@@ -41,6 +42,7 @@ def ensure_compiled(
     the checkers it loads are ~20 ms of a build that finds every catalog up to date."""
     from pubflow.i18n.compile import ensure_compiled as compile_what_changed
 
+    buildview.forget()  # compiled files may change: later stages check them themselves
     return compile_what_changed(settings, locales, domains)
 
 
@@ -95,21 +97,10 @@ def catalog_sources(
     Returns key → SHA-256 (None: missing) and key → absolute path. With ``domains=None`` every
     ``.po``/``.pot`` under ``locales/`` counts; a file of another shape gets a ``?/`` key.
     """
+    if domains is None:
+        return sources_of_tree(settings, hashes.tree(settings.locales_path, CATALOG_SUFFIXES))
     hashes_by_key: dict[str, str | None] = {}
     paths: dict[str, str] = {}
-    if domains is None:
-        base = settings.locales_path
-        for relative, sha in hashes.tree(base, (".po", ".pot")).items():
-            parts = relative.split("/")
-            if len(parts) == 1 and relative.endswith(".pot"):
-                key = f"{ALL_LOCALES}/{relative[: -len('.pot')]}"
-            elif len(parts) == 3 and parts[1] == "LC_MESSAGES" and parts[2].endswith(".po"):
-                key = f"{parts[0]}/{parts[2][: -len('.po')]}"
-            else:
-                key = f"?/{relative}"
-            hashes_by_key[key] = sha
-            paths[key] = os.path.join(os.fspath(base), relative)
-        return hashes_by_key, paths
     names = sorted({validate_slug(domain, where="domain") for domain in domains})
     if not names:
         return hashes_by_key, paths
@@ -128,6 +119,64 @@ def catalog_sources(
             hashes_by_key[f"{locale}/{name}"] = shas[f"{name}.po"]
             paths[f"{locale}/{name}"] = os.path.join(folder, f"{name}.po")
     return hashes_by_key, paths
+
+
+CATALOG_SUFFIXES = (".po", ".pot")
+"""What :func:`catalog_sources` hashes under ``locales/`` (``FileHashes.tree``'s suffixes)."""
+
+
+def sources_of_tree(
+    settings: Settings, tree: Mapping[str, str], *, with_paths: bool = True
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """:func:`catalog_sources` of every domain from ``FileHashes.tree(locales/, CATALOG_SUFFIXES)``
+    (without ``with_paths``, the paths are left empty)."""
+    base = os.path.join(os.fspath(settings.locales_path), "")
+    hashes_by_key: dict[str, str | None] = {}
+    paths: dict[str, str] = {}
+    for relative, sha in tree.items():
+        locale, slash, rest = relative.partition("/")
+        if not slash:
+            key = f"{ALL_LOCALES}/{relative[: -len('.pot')]}" if relative.endswith(".pot") else f"?/{relative}"
+        elif rest.startswith("LC_MESSAGES/") and rest.endswith(".po") and rest.count("/") == 1:
+            key = f"{locale}/{rest[len('LC_MESSAGES/') : -len('.po')]}"
+        else:
+            key = f"?/{relative}"
+        hashes_by_key[key] = sha
+        if with_paths:
+            paths[key] = base + relative
+    return hashes_by_key, paths
+
+
+def compiled_of_tree(settings: Settings, tree: Mapping[str, str]) -> dict[str, str]:
+    """:func:`compiled_fingerprints` of every domain from ``FileHashes.tree`` of the compiled
+    catalogs' folder (``build/locales/``): the same keys and values, read off the tree instead
+    of listing and hashing the folders again."""
+    sample = compiled_paths(settings, settings.source_locale, "messages")
+    mo, machine, states = (path.name[len("messages") :] for path in sample.all())
+    base = os.path.join(os.fspath(settings.compiled_locales_path), "")
+    locale_of = {
+        os.fspath(compiled_paths(settings, locale, "messages").mo.parent).removeprefix(base): locale
+        for locale in settings.all_locales
+    }
+    # key → [SHA-256 of the states sidecar, has the .mo, has the machine .mo]
+    parts: dict[str, list[Any]] = {}
+    for relative, sha in tree.items():
+        folder, _, name = relative.rpartition("/")
+        locale = locale_of.get(folder)
+        if locale is None or name.startswith("."):
+            continue
+        stem = name.split(".", 1)[0]
+        found = parts.get(f"{locale}/{stem}")
+        if found is None:
+            found = parts[f"{locale}/{stem}"] = [None, False, False]
+        suffix = name[len(stem) :]
+        if suffix == states:
+            found[0] = sha
+        elif suffix == mo:
+            found[1] = True
+        elif suffix == machine:
+            found[2] = True
+    return {key: f"{sha}:{has_mo:d}{has_machine:d}" for key, (sha, has_mo, has_machine) in parts.items()}
 
 
 def compiled_fingerprints(
@@ -205,24 +254,41 @@ def compile_if_changed(
     """
     settings_key = settings_key or settings_fingerprint(settings)
     scope = digest(settings_key, domains)
-    sources, paths = catalog_sources(settings, hashes, domains)
-    compiled = compiled_fingerprints(settings, hashes, domains)
-    def matches(record: dict[str, Any] | None) -> bool:
-        return record is not None and record["sources"] == sources and record["compiled"] == compiled
-
-    # This build's own record, else one proven earlier in this process (a sync that just
-    # compiled what a translator saved): whichever still matches every file needs no compile.
     own = _usable(recorded, scope)
-    old = own if matches(own) else _proven(settings, settings_key, domains)
-    if old is not None and matches(old):
-        return CatalogInputs(
+
+    def unchanged(
+        sources: dict[str, str | None], compiled: dict[str, str]
+    ) -> tuple[CatalogInputs | None, dict[str, Any] | None]:
+        """Inputs with nothing to compile, if this build's own record or one proven earlier in
+        this process (a sync that just compiled what a translator saved) matches every file;
+        else None and the record to compile from."""
+
+        def matches(record: dict[str, Any] | None) -> bool:
+            return record is not None and record["sources"] == sources and record["compiled"] == compiled
+
+        old = own if matches(own) else _proven(settings, settings_key, domains)
+        if old is None or not matches(old):
+            return None, own or old
+        found = CatalogInputs(
             compiled,
             _errors(settings, old["errors"]),
             [_pair(key) for key in old["failed"]],
             dict(old),
             compiled_now=[],
         )
-    old = own or old
+        return found, old
+
+    # In a publish run the sync's check of every file stands for this one (pubflow.buildview).
+    view = buildview.current(settings_key)
+    if view is not None:
+        found, _ = unchanged(*_for_domains(settings, view.sources, view.compiled, domains))
+        if found is not None:
+            return found
+    sources, paths = catalog_sources(settings, hashes, domains)
+    compiled = compiled_fingerprints(settings, hashes, domains)
+    found, old = unchanged(sources, compiled)
+    if found is not None:
+        return found
     if before_compile is not None:
         before_compile()
     targets = _changed(settings, old, sources, compiled) if old is not None else None
@@ -303,24 +369,42 @@ def _proven(
     every = _usable(_PROVEN.get(digest(settings_key, None)), digest(settings_key, None))
     if every is None:
         return None
-    names = sorted({validate_slug(domain, where="domain") for domain in domains})
+    names = {validate_slug(domain, where="domain") for domain in domains}
 
     def mine(key: str) -> bool:
         return key.split("/", 1)[-1] in names
 
-    # The keys catalog_sources and compiled_fingerprints give for these domains: every one,
-    # a missing file included (None), where the record of every domain lists existing files.
-    targets = [locale for locale in settings.all_locales if locale != settings.source_locale]
-    source_keys = [f"{locale}/{name}" for locale in [ALL_LOCALES, *targets] for name in names]
-    compiled_keys = [f"{locale}/{name}" for locale in settings.all_locales for name in names]
+    sources, compiled = _for_domains(settings, every["sources"], every["compiled"], domains)
     return {
         "scope": scope,
-        "sources": {key: every["sources"].get(key) for key in source_keys},
-        "compiled": {key: every["compiled"].get(key, f"{None}:00") for key in compiled_keys},
+        "sources": sources,
+        "compiled": compiled,
         "errors": {key: found for key, found in every["errors"].items() if mine(key)},
         "failed": [key for key in every["failed"] if mine(key)],
         "targeted": every.get("targeted", False),
     }
+
+
+def _for_domains(
+    settings: Settings,
+    sources: dict[str, str | None],
+    compiled: dict[str, str],
+    domains: Sequence[str] | None,
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """What :func:`catalog_sources` and :func:`compiled_fingerprints` give for ``domains``,
+    from what they gave for every domain (``domains=None``: those as they are)."""
+    if domains is None:
+        return sources, compiled
+    names = sorted({validate_slug(domain, where="domain") for domain in domains})
+    # Every key they give for these domains, a missing file included (None), where the ones
+    # of every domain list existing files only.
+    targets = [locale for locale in settings.all_locales if locale != settings.source_locale]
+    source_keys = [f"{locale}/{name}" for locale in [ALL_LOCALES, *targets] for name in names]
+    compiled_keys = [f"{locale}/{name}" for locale in settings.all_locales for name in names]
+    return (
+        {key: sources.get(key) for key in source_keys},
+        {key: compiled.get(key, f"{None}:00") for key in compiled_keys},
+    )
 
 
 def remember_full_compile(
@@ -330,13 +414,15 @@ def remember_full_compile(
     *,
     settings_key: str | None = None,
     catalogs: tuple[dict[str, str | None], dict[str, str]] | None = None,
+    compiled_now: dict[str, str] | None = None,
 ) -> bool:
     """Let later builds in this process trust ``report``, a compile of every catalog of every
     target locale (what a sync does), as if they had compiled it themselves.
 
     Only when each catalog's file still holds the bytes the compile read and every error names
     its catalog; returns whether it was remembered. ``catalogs``: what
-    ``catalog_sources(settings, hashes, None)`` gave after the compile, if the caller has it.
+    ``catalog_sources(settings, hashes, None)`` gave after the compile, if the caller has it;
+    ``compiled_now``: the same of ``compiled_fingerprints``.
     """
     sources, paths = catalogs if catalogs is not None else catalog_sources(settings, hashes, None)
     results = {
@@ -362,7 +448,9 @@ def remember_full_compile(
     _remember({
         "scope": digest(settings_key or settings_fingerprint(settings), None),
         "sources": sources,
-        "compiled": compiled_fingerprints(settings, hashes, None),
+        "compiled": (
+            compiled_now if compiled_now is not None else compiled_fingerprints(settings, hashes, None)
+        ),
         "errors": {key: found for key, found in errors.items() if found},
         "failed": [],
         "targeted": True,
