@@ -83,3 +83,17 @@ def test_a_rebuild_with_nothing_changed_loads_no_checker_and_no_template_engine(
         [sys.executable, "-c", build], capture_output=True, text=True, check=True, cwd=repo, timeout=300
     )
     assert again.stdout.strip().splitlines()[-1] == "[]"
+    # A translator's save: that catalog is merged (it is in step with its template, so nothing
+    # is matched) and compiled; the fuzzy matcher is not loaded.
+    import polib
+
+    catalog_path = project / "locales" / "de" / "LC_MESSAGES" / "messages.po"
+    catalog = polib.pofile(str(catalog_path), wrapwidth=0)
+    entry = next(e for e in catalog if e.msgstr and not e.obsolete)
+    entry.msgstr += " (edited)"
+    catalog.save(str(catalog_path))
+    saved = subprocess.run(
+        [sys.executable, "-c", build], capture_output=True, text=True, check=True, cwd=repo, timeout=300
+    )
+    loaded = saved.stdout.strip().splitlines()[-1]
+    assert "pubflow.i18n.compile" in loaded and "rapidfuzz" not in loaded
