@@ -216,6 +216,21 @@ def test_pages_are_split_only_when_fewer_locales_than_workers_render() -> None:
     assert _page_jobs(plan, [], 4) == []  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("count", [0, 1, 20, 40, 41, 100, 1000])
+@pytest.mark.parametrize("parts", [1, 2, 3, 5, 8, 12])
+def test_parts_cover_every_page_once_and_the_last_is_lightest(count: int, parts: int) -> None:
+    from pubflow.render.site import part_bounds
+
+    bounds = [part_bounds(count, part, parts) for part in range(parts)]
+    covered = [page for start, end in bounds for page in range(start, end)]
+    assert covered == list(range(count))  # in order, each page once
+    sizes = [end - start for start, end in bounds]
+    # The last part also renders the index and feed: it never has more pages than the others.
+    assert all(sizes[-1] <= size for size in sizes[:-1] if size)
+    if parts == 2 and count == 100:
+        assert sizes == [60, 40]
+
+
 def test_a_site_build_keeps_the_switchers_autonyms_in_its_cache(site_settings: Settings) -> None:
     import json
 

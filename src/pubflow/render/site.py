@@ -463,6 +463,24 @@ def _page_jobs(plan: PublishPlan, to_render: Sequence[str], workers: int) -> lis
     return jobs
 
 
+_LISTING_WEIGHT = 0.2
+"""What a locale's index and feed cost to render, in article pages per article they list
+(measured with 100 articles: ~50 ms, the titles of articles whose pages another part rendered
+included, against ~2.5 ms a page): the part that renders them gets that many fewer pages."""
+
+
+def part_bounds(count: int, part: int, parts: int) -> tuple[int, int]:
+    """The pages (``start``, ``end``) of part ``part`` of ``parts`` of a locale's ``count``
+    pages. The last part also renders the index and feed, so it gets fewer pages and every
+    part about the same work (one pool waits for its slowest part)."""
+    if parts <= 1:
+        return 0, count
+    size = -(-round(count * (1 + _LISTING_WEIGHT)) // parts)
+    start = min(part * size, count)
+    end = count if part == parts - 1 else min(start + size, count)
+    return start, end
+
+
 def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[str]) -> None:
     """What every worker needs: loaded now, the workers forked next inherit it instead of each
     loading it again (the template engine, and the autonyms and directions of the switchers:
@@ -526,8 +544,8 @@ def _render_locale(inputs: _LocaleInputs, locale: str, part: int = 0, parts: int
     plan, articles, by_slug = inputs.plan, inputs.articles, inputs.by_slug
     env = LocaleEnvironment(inputs.settings, locale, policy=plan.policy(locale))
     built = plan.built[locale]
-    size = -(-len(built) // parts)
-    mine = built[part * size : (part + 1) * size]
+    start, end = part_bounds(len(built), part, parts)
+    mine = built[start:end]
     outputs = [render_article_page(env, plan, by_slug[slug], by_slug) for slug in mine]
     if part < parts - 1:
         return outputs
