@@ -101,3 +101,24 @@ def test_a_damaged_or_foreign_cache_only_means_parsing(
     assert parsed  # parsed again instead of trusting it
     parsed = _new_process(monkeypatch)
     assert load_articles(folder, cache) == expected and parsed == []  # and rewritten
+
+
+def test_readers_of_single_articles_take_them_from_the_cache(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a newsletter build does: its issues read a few articles one at a time.
+    cache = tmp_path / "articles.pickle"
+    plain = {c.path.name: c for c in load_articles(folder, cache)}
+    write_article(_article("guide-2", "Guide two, edited"), folder)  # the cache is stale for it
+    parsed = _new_process(monkeypatch)
+    canonical.remember_cached_articles(folder, cache)
+    assert parsed == []
+    assert canonical.read_canonical(folder / "guide-1.md") == plain["guide-1.md"]
+    assert canonical.read_canonical(folder / "guide-2.md").article.title == "Guide two, edited"
+    assert [path.name for path in parsed] == ["guide-2.md"]  # only the edited one is parsed
+    # A cache of another folder, or none at all, gives nothing.
+    parsed = _new_process(monkeypatch)
+    canonical.remember_cached_articles(tmp_path / "elsewhere", cache)
+    canonical.remember_cached_articles(folder, tmp_path / "missing.pickle")
+    canonical.read_canonical(folder / "guide-1.md")
+    assert [path.name for path in parsed] == ["guide-1.md"]

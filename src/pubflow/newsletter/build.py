@@ -62,7 +62,7 @@ from pubflow.fingerprint import (
 from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files, validate_slug
 from pubflow.i18n.diagnostics import CompileReport
 from pubflow.i18n.pofile import po_path
-from pubflow.ingest.canonical import canonical_path
+from pubflow.ingest.canonical import ARTICLE_CACHE_NAME, canonical_path, remember_cached_articles
 from pubflow.ingest.newsletter import (
     PREHEADER_CONTEXT,
     SUBJECT_CONTEXT,
@@ -758,6 +758,16 @@ def _render_issues_marked(
     errors: dict[str, PubflowError] = {}
     issues: list[_Issue] = []
     articles: dict[str, str | None] | None = None
+    warmed = False
+
+    def read(issue_id: str) -> LoadedIssue:
+        # The articles the site build kept parsed: issues read theirs without parsing them.
+        nonlocal warmed
+        if not warmed:
+            remember_cached_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE_NAME)
+            warmed = True
+        return load_issue(settings.newsletters_path, settings.articles_path, issue_id)
+
     for issue_id in issue_ids:
         try:
             issue_file = issue_path(settings.newsletters_path, issue_id)  # checks the id
@@ -770,7 +780,7 @@ def _render_issues_marked(
                 if articles is None:
                     # Hashed before reading: a file saved meanwhile differs next time.
                     articles = hashes.files(sorted(settings.articles_path.glob("*.md")))
-                loaded = load_issue(settings.newsletters_path, settings.articles_path, issue_id)
+                loaded = read(issue_id)
                 facts = _issue_facts(settings, issue_sha, articles, loaded)
         except PubflowError as exc:
             errors[issue_id] = exc
@@ -850,7 +860,7 @@ def _render_issues_marked(
     for issue in rendering:
         if issue.loaded is None:
             try:
-                issue.loaded = load_issue(settings.newsletters_path, settings.articles_path, issue.issue_id)
+                issue.loaded = read(issue.issue_id)
             except PubflowError as exc:
                 errors[issue.issue_id] = exc
     issues = [issue for issue in issues if issue.issue_id not in errors]
