@@ -312,3 +312,30 @@ def test_compiled_file_with_an_unusable_plural_rule_is_a_catalog_error(settings:
     with pytest.raises(CatalogError, match="cannot read compiled catalog") as caught:
         load_translations(settings, "de", "messages")
     assert caught.value.path == mo
+
+
+def test_shown_digest_follows_only_the_messages_asked_about() -> None:
+    from pubflow.i18n.runtime import Translations
+
+    def catalog(reviewed: dict[object, str], plural=lambda n: int(n != 1), **kwargs: object) -> Translations:  # type: ignore[no-untyped-def]
+        return Translations("de", "messages", "reviewed", "en", _reviewed=reviewed, _plural=plural, **kwargs)
+
+    base = {"Hello": "Hallo", "Bye": "Tschüss", "menu\x04Open": "Öffnen", ("Day", 0): "Tag", ("Day", 1): "Tage"}
+    keys = [("Hello", None, False), ("Open", "menu", False), ("Day", None, True)]
+    digest = catalog(base).shown_digest(keys)
+    assert catalog(dict(base)).shown_digest(list(reversed(keys))) == digest  # order does not count
+    assert catalog({**base, "Bye": "Ciao"}).shown_digest(keys) == digest  # not asked about
+    for changed in (
+        {**base, "Hello": "Servus"},
+        {**base, "menu\x04Open": "Auf"},
+        {**base, ("Day", 1): "Täge"},
+        {key: value for key, value in base.items() if key != "Hello"},  # now missing: source text
+    ):
+        assert catalog(changed).shown_digest(keys) != digest
+    # Another plural rule picks other forms for some counts.
+    assert catalog(base, plural=lambda n: int(n > 1)).shown_digest(keys) != digest
+    # Another state of a message with no translation (stale instead of missing).
+    missing = {key: value for key, value in base.items() if key != "Hello"}
+    assert catalog(missing, _stale_keys=frozenset({"Hello"})).shown_digest(keys) != catalog(
+        missing
+    ).shown_digest(keys)

@@ -419,3 +419,79 @@ def test_compiled_fingerprints_by_listing_agree_with_a_stat_per_file(
     assert by_stat[f"de/{MORNINGS.slug}"].endswith(":00")  # no .mo, no machine .mo
     assert by_stat[f"de/{EVENINGS.slug}"].endswith(":10")
     assert by_stat["de/unrelated"] == "None:00" and by_stat["de/never-compiled"] == "None:00"
+
+
+def _add_ui_entry(root: Path, locale: str, msgid: str, msgstr: str) -> None:
+    path = root / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    catalog.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+    catalog.save(str(path))
+    clear_cache()
+
+
+def test_a_ui_save_of_messages_no_page_shows_renders_nothing(site_settings: Settings, spy: Spy) -> None:
+    # The UI catalog also holds the newsletters' strings: a translator's save of one of those
+    # must not render the language's site pages again (they record what they looked up).
+    _add_ui_entry(site_settings.root, "de", "Only the newsletter says this.", "Nur der Newsletter.")
+    first = render_site(site_settings)
+    spy.rendered()
+    state = site_settings.build_path / "incremental" / "site.json"
+    recorded = json.loads(state.read_text("utf-8"))["groups"]["de"]["ui"]
+    assert ["Published on %(date)s", None, False] in recorded["keys"]
+    assert all(key[0] != "Only the newsletter says this." for key in recorded["keys"])
+
+    _edit_po(site_settings.root, "de", "messages", "Only the newsletter says this.", "Nur er.")
+    second = _rebuild(site_settings)
+    assert spy.pages == Counter() and spy.compiles == [(["de"], ["messages"])]
+    assert second.up_to_date == EVERY and second.written == []
+    assert [(p.site_path, p.notices) for p in second.pages] == [(p.site_path, p.notices) for p in first.pages]
+    # The group now records the new compiled files: the next build checks nothing again.
+    updated = json.loads(state.read_text("utf-8"))["groups"]["de"]["ui"]
+    assert updated["compiled"] != recorded["compiled"] and updated["digest"] == recorded["digest"]
+
+    # A message every page shows: that language renders again, the others do not.
+    _edit_po(site_settings.root, "de", "messages", "Published on %(date)s", "Erschienen am %(date)s")
+    third = _rebuild(site_settings)
+    assert spy.pages.keys() == {"de"} and "ar" in third.up_to_date
+    page = (third.out_dir / "de" / MORNINGS.slug / "index.html").read_text("utf-8")
+    assert "Erschienen am" in page
+    # And the same site built from scratch is byte for byte what the rebuilds left.
+    forced = render_site(load_settings(site_settings.root), force=True)
+    assert forced.written == []
+
+
+def test_a_ui_save_that_changes_a_state_renders_again(site_settings: Settings, spy: Spy) -> None:
+    # Same text, another state (reviewed → fuzzy: the page falls back to the source text and
+    # says so): what the pages show changed, so they render again.
+    render_site(site_settings)
+    spy.rendered()
+    path = site_settings.root / "locales" / "de" / "LC_MESSAGES" / "messages.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    catalog.find("Published on %(date)s").flags.append("fuzzy")
+    catalog.save(str(path))
+    clear_cache()
+    report = _rebuild(site_settings)
+    assert spy.pages.keys() == {"de"}
+    assert "Published on" in (report.out_dir / "de" / MORNINGS.slug / "index.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("damage", ["no ui", "bad keys", "bad digest"])
+def test_a_damaged_ui_record_renders_its_language_again(
+    site_settings: Settings, spy: Spy, damage: str
+) -> None:
+    _add_ui_entry(site_settings.root, "de", "Only the newsletter says this.", "Nur der Newsletter.")
+    render_site(site_settings)
+    spy.rendered()
+    state = site_settings.build_path / "incremental" / "site.json"
+    data = json.loads(state.read_text("utf-8"))
+    ui = data["groups"]["de"]["ui"]
+    if damage == "no ui":
+        del data["groups"]["de"]["ui"]
+    elif damage == "bad keys":
+        ui["keys"] = [["only two", None]]
+    else:
+        ui["digest"] = "0" * 64
+    state.write_text(json.dumps(data), "utf-8")
+    _edit_po(site_settings.root, "de", "messages", "Only the newsletter says this.", "Nur er.")
+    _rebuild(site_settings)
+    assert spy.pages.keys() == {"de"}

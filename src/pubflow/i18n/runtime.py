@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -172,6 +173,25 @@ class Translations:
         text = singular if self._source_plural(n) == 0 else plural
         return Lookup(text, state, self.source_locale)
 
+    def shown_digest(self, keys: Iterable[tuple[str, str | None, bool]]) -> str:
+        """A hash of what lookups of ``keys`` — (msgid, context, plural) — show: the same for
+        two catalogs exactly when every one of those messages looks up the same in both.
+
+        A build that recorded which messages it looked up compares this instead of the whole
+        catalog: a save that changed other messages leaves what it built as it is."""
+        hasher = hashlib.sha256()
+        for msgid, context, plural in sorted(keys, key=lambda k: (k[0], k[1] or "", k[2])):
+            if not plural:
+                found = self.gettext(msgid, context=context)
+                shown: object = (found.text, found.state.value, found.lang)
+            else:
+                # Every form, and which form each count takes (the catalog's plural rule).
+                forms = [self.ngettext(msgid, msgid, n, context=context) for n in range(_PLURAL_PROBES)]
+                shown = [(f.text, f.state.value, f.lang) for f in forms]
+            hasher.update(orjson.dumps([msgid, context, plural, shown]))
+            hasher.update(b"\n")
+        return hasher.hexdigest()
+
     def state_counts(self) -> dict[State, int]:
         """How many entries of the catalog are in each state (as compiled; every state listed)."""
         if self.is_source:
@@ -185,6 +205,10 @@ class Translations:
         if key in self._invalid_keys:
             return State.INVALID
         return State.MISSING
+
+
+_PLURAL_PROBES = 201
+"""Counts 0-200 tell apart every CLDR plural rule's forms (their cycles repeat within 100)."""
 
 
 # Loading and caching ---------------------------------------------------------------------------

@@ -336,6 +336,10 @@ class LocaleEnvironment:
         ] = {}
         # The same for UI strings (see _ui_text).
         self._ui_shown: dict[tuple[Any, ...], _ShownUI] = {}
+        # Every message of the UI domain looked up through this environment, as
+        # (msgid, msgctxt, plural): what its pages show of that catalog (see Translations.
+        # shown_digest); a save of other messages leaves them as they are.
+        self.ui_lookups: set[tuple[str, str | None, bool]] = set()
         self._numbers: dict[int, str] = {}
         self._dates: dict[tuple[dt.date, str], str] = {}
         dirs = list(template_dirs) if template_dirs is not None else [settings.templates_path]
@@ -411,6 +415,8 @@ class LocaleEnvironment:
         so this path is kept short: the checks of :meth:`_problems_of` only run for what can
         have a problem (an invalid entry, a translation that may hold markup)."""
         found = self.translations(domain).gettext(msgid, context=context)
+        if domain == self.ui_domain:
+            self.ui_lookups.add((msgid, context, False))
         state, text, fallback = found.state, found.text, found.fallback
         # markup_issues finds nothing in text that cannot hold markup: skip the call for it.
         if state is State.INVALID or (not fallback and might_have_markup(text)):
@@ -554,6 +560,7 @@ class LocaleEnvironment:
         except TypeError:  # an unhashable value: not remembered
             key, known = None, None
         if known is None:
+            self.ui_lookups.add((msgid, msgctxt, False))
             found = self.translations(self.ui_domain).gettext(msgid, context=msgctxt)
             known = self._show_ui(context, found, msgid, msgctxt, variables, msgid)
             if key is not None:
@@ -570,6 +577,7 @@ class LocaleEnvironment:
         **variables: Any,
     ) -> str:
         variables.setdefault("num", num)
+        self.ui_lookups.add((singular, None, True))
         found = self.translations(self.ui_domain).ngettext(singular, plural, num)
         source = singular if num == 1 else plural
         text, message, problems = self._show_ui(context, found, source, None, variables, source)
@@ -586,6 +594,7 @@ class LocaleEnvironment:
         **variables: Any,
     ) -> str:
         variables.setdefault("num", num)
+        self.ui_lookups.add((singular, msgctxt, True))
         found = self.translations(self.ui_domain).ngettext(
             singular, plural, num, context=msgctxt
         )

@@ -39,13 +39,13 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from babel.core import get_global
 
 from pubflow.collector import with_fewer_collections
 from pubflow.config import Settings
-from pubflow.errors import RenderError
+from pubflow.errors import PubflowError, RenderError
 from pubflow.fingerprint import (
     FileHashes,
     digest,
@@ -61,7 +61,7 @@ from pubflow.fingerprint import (
 )
 from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files
 from pubflow.i18n.diagnostics import Diagnostic
-from pubflow.ingest.canonical import CanonicalArticle, load_articles
+from pubflow.ingest.canonical import ARTICLE_CACHE_NAME, CanonicalArticle, load_articles
 from pubflow.locales import (
     LOCALE_FACTS_NAME,
     PSEUDO_LOCALE,
@@ -73,13 +73,15 @@ from pubflow.locales import (
     text_direction,
 )
 from pubflow.parallel import run_jobs, worker_count
-from pubflow.render.shown import Notice, RenderProblem
+from pubflow.render.shown import UI_DOMAIN, Notice, RenderProblem
 from pubflow.staging import StagedFile, StagedWrites
 from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
 if TYPE_CHECKING:
     from pubflow.render.environment import LocaleEnvironment
+from pubflow.i18n.runtime import Translations, load_translations
 from pubflow.render.catalog_inputs import compile_if_changed
+from pubflow.render.catalog_inputs import locale_keys as locale_keys_of
 from pubflow.render.publishing import (
     FEED_NAME,
     SITEMAP_NAME,
@@ -87,6 +89,7 @@ from pubflow.render.publishing import (
     absolute_url,
     page_dir,
     plan_publication_cached,
+    policy_for,
     relative_href,
     requested_locales,
 )
@@ -96,7 +99,7 @@ ProgressCallback = Callable[[int, int, str], None]
 
 MANIFEST_NAME = ".pubflow-manifest.json"
 
-ARTICLE_CACHE = "articles.pickle"
+ARTICLE_CACHE = ARTICLE_CACHE_NAME
 """Under ``build/cache/``: the parsed articles, for the next build (see ``load_articles``)."""
 
 ARTICLE_TEMPLATE = "site/article.html"
@@ -258,7 +261,12 @@ def _render_site(
         )
     templates = hashes.tree(settings.templates_path)
     compiled_keys = catalogs.locale_keys()
-    locale_keys = {loc: compiled_keys.get(loc) for loc in settings.all_locales}
+    # A locale's pages depend on its UI catalog only through the messages they look up (each
+    # group records them, see _ui_intact); on its other catalogs as a whole.
+    ui_compiled = {loc: catalogs.compiled.get(f"{loc}/{UI_DOMAIN}") for loc in settings.all_locales}
+    content_keys = locale_keys_of(
+        {key: value for key, value in catalogs.compiled.items() if key.split("/", 1)[-1] != UI_DOMAIN}
+    )
     articles: list[CanonicalArticle] = []
 
     # The slugs come from the articles' front matter: known without reading them when no
@@ -270,20 +278,25 @@ def _render_site(
     else:
         articles = load_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE)
         slugs = [c.article.slug for c in articles]
-    row_keys = {loc: digest(settings_key, slugs, locale_keys[loc]) for loc in settings.all_locales}
+    row_keys = {loc: digest(settings_key, slugs, compiled_keys.get(loc)) for loc in settings.all_locales}
     plan, plan_rows = plan_publication_cached(settings, slugs, row_keys, previous.get("plan"))
 
     def fingerprints() -> dict[str, str]:
         common = digest(settings_key, templates, article_files, plan.publication_key())
-        keys = {loc: digest("locale", loc, common, locale_keys[loc]) for loc in requested}
-        keys[SITE_WIDE] = digest("site-wide", common, locale_keys[settings.source_locale])
+        keys = {loc: digest("locale", loc, common, content_keys.get(loc)) for loc in requested}
+        # The language chooser and the sitemap read no catalog (the chooser is in the source
+        # language), but a change of the source locale's would still count.
+        keys[SITE_WIDE] = digest("site-wide", common, compiled_keys.get(settings.source_locale))
         return keys
 
     wanted = fingerprints()
     recorded = previous.get("groups")
     groups: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
     up_to_date = {
-        key for key, value in wanted.items() if _group_intact(site_dir, groups.get(key), value)
+        key
+        for key, value in wanted.items()
+        if _group_intact(site_dir, groups.get(key), value)
+        and (key == SITE_WIDE or _ui_intact(settings, plan, key, groups[key], ui_compiled[key]))
     }
     stale = [key for key in wanted if key not in up_to_date]
     if stale:
@@ -316,9 +329,9 @@ def _render_site(
     finished: dict[int, list[StagedOutput]] = {}
     reported = 0
 
-    def locale_done(index: int, outputs: list[StagedOutput]) -> None:
+    def locale_done(index: int, result: _Rendered) -> None:
         nonlocal reported
-        finished[index] = outputs
+        finished[index] = result.outputs
         while reported in finished:
             for output in finished[reported]:
                 step(output.site_path)
@@ -338,6 +351,9 @@ def _render_site(
     if to_render:
         _load_before_forking(settings, plan, to_render if split else [])
     try:
+        # Each language's UI catalog as its pages will read it (the workers inherit it): what
+        # the group records of the messages they looked up (see _ui_intact).
+        ui_catalogs = {locale: _ui_catalog(settings, plan, locale) for locale in to_render}
         results = run_jobs(
             _render_locale_outputs,
             _LocaleInputs(settings, plan, articles, by_slug, site_dir, staging),
@@ -349,8 +365,11 @@ def _render_site(
         staging.discard(site_dir)
         raise
     rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *to_render]}
-    for (locale, _part, _parts), outputs in zip(jobs, results, strict=True):
-        rendered[locale].extend(outputs)  # the parts in order: the pages as one job renders them
+    looked_up: dict[str, set[tuple[str, str | None, bool]]] = {locale: set() for locale in to_render}
+    for (locale, _part, _parts), result in zip(jobs, results, strict=True):
+        rendered[locale].extend(result.outputs)  # the parts in order: as one job renders them
+        if locale != SITE_WIDE:
+            looked_up[locale] |= result.ui_lookups
     for locale in requested:
         if locale in up_to_date:
             replayed = _replay(site_dir, locale, groups[locale], problems)
@@ -374,6 +393,13 @@ def _render_site(
     )
     new_groups = {key: groups[key] for key in up_to_date}
     new_groups.update({key: {"fingerprint": wanted[key], "files": []} for key in stale})
+    for locale in to_render:
+        keys = looked_up[locale]
+        new_groups[locale]["ui"] = {
+            "compiled": ui_compiled[locale],
+            "keys": [list(key) for key in sorted(keys, key=_lookup_order)],
+            "digest": ui_catalogs[locale].shown_digest(keys),
+        }
     try:
         _write(site_dir, pending, problems, report, new_groups, staging)
     except BaseException:
@@ -486,8 +512,9 @@ def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[
     loading it again (the template engine, and the autonyms and directions of the switchers:
     from the locale facts file, or else from every language's CLDR data, ~0.3 s per worker).
 
-    For each locale in ``split`` (rendered by several workers), also its CLDR data, page
-    templates and UI catalog, which every part would otherwise load again."""
+    For each locale in ``split`` (rendered by several workers), also its CLDR data and page
+    templates, which every part would otherwise load again (the UI catalogs of the languages
+    to render are loaded by the caller: see _ui_catalog)."""
     from pubflow.render.environment import LocaleEnvironment
 
     for locale in plan.locale_alternates():
@@ -498,21 +525,28 @@ def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[
         env = LocaleEnvironment(settings, locale, policy=plan.policy(locale))
         for name in (ARTICLE_TEMPLATE, INDEX_TEMPLATE):
             env.get_template(name)
-        env.translations(env.ui_domain)
+
+
+class _Rendered(NamedTuple):
+    """What one render job gives back: its staged outputs, and the UI messages it looked up."""
+
+    outputs: list[StagedOutput]
+    ui_lookups: set[tuple[str, str | None, bool]]
 
 
 def _render_locale_outputs(
     inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1
-) -> list[StagedOutput]:
+) -> _Rendered:
     """One locale's article pages, index and feed (or part ``part`` of ``parts`` of them), or
     with ``locale`` :data:`SITE_WIDE` the language chooser and the sitemap: rendered, then
     staged (a job of :func:`run_jobs`; a render error stops the job before it stages
     anything)."""
+    ui_lookups: set[tuple[str, str | None, bool]] = set()
     if locale == SITE_WIDE:
         outputs = _render_site_wide(inputs)
     else:
-        outputs = _render_locale(inputs, locale, part, parts)
-    return [
+        outputs = _render_locale(inputs, locale, part, parts, ui_lookups)
+    staged = [
         StagedOutput(
             output.site_path,
             output.kind,
@@ -524,6 +558,7 @@ def _render_locale_outputs(
         )
         for output in outputs
     ]
+    return _Rendered(staged, ui_lookups)
 
 
 def _render_site_wide(inputs: _LocaleInputs) -> list[SiteOutput]:
@@ -536,13 +571,22 @@ def _render_site_wide(inputs: _LocaleInputs) -> list[SiteOutput]:
     return [chooser, SiteOutput(SITEMAP_NAME, "sitemap", None, None, sitemap)]
 
 
-def _render_locale(inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1) -> list[SiteOutput]:
+def _render_locale(
+    inputs: _LocaleInputs,
+    locale: str,
+    part: int = 0,
+    parts: int = 1,
+    ui_lookups: set[tuple[str, str | None, bool]] | None = None,
+) -> list[SiteOutput]:
     """One locale's article pages, index and feed, in memory; with ``parts``, the ``part``-th
-    run of its pages (the last part also renders the index and feed)."""
+    run of its pages (the last part also renders the index and feed). The UI messages they
+    looked up are added to ``ui_lookups``."""
     from pubflow.render.environment import LocaleEnvironment
 
     plan, articles, by_slug = inputs.plan, inputs.articles, inputs.by_slug
     env = LocaleEnvironment(inputs.settings, locale, policy=plan.policy(locale))
+    if ui_lookups is not None:
+        env.ui_lookups = ui_lookups  # filled as the pages render
     built = plan.built[locale]
     start, end = part_bounds(len(built), part, parts)
     mine = built[start:end]
@@ -926,6 +970,38 @@ def _article_files(settings: Settings, hashes: FileHashes, undated: set[str]) ->
 
 def _undated(settings: Settings, articles: Sequence[CanonicalArticle]) -> set[str]:
     return {c.path.name for c in articles if c.article.date is None}
+
+
+def _ui_catalog(settings: Settings, plan: PublishPlan, locale: str) -> Translations:
+    """The UI catalog of ``locale`` as its pages read it (its publish policy)."""
+    policy = plan.policies.get(locale) or policy_for(settings, locale)
+    return load_translations(settings, locale, UI_DOMAIN, policy=policy)
+
+
+def _lookup_order(key: tuple[str, str | None, bool]) -> tuple[str, str, bool]:
+    return key[0], key[1] or "", key[2]
+
+
+def _ui_intact(
+    settings: Settings, plan: PublishPlan, locale: str, group: dict[str, Any], compiled_now: str | None
+) -> bool:
+    """Whether a group's pages still show what they showed of the UI catalog: its compiled
+    files are as the group recorded them, or else every message the pages looked up looks up
+    as it did then (a translator's save of other messages, of the newsletters' say, leaves
+    the pages as they are; the group then records the new files)."""
+    ui = group.get("ui")
+    if not isinstance(ui, dict):
+        return False
+    if ui.get("compiled") == compiled_now:
+        return True
+    try:
+        keys = [(str(msgid), None if ctxt is None else str(ctxt), bool(plural)) for msgid, ctxt, plural in ui["keys"]]
+        same = _ui_catalog(settings, plan, locale).shown_digest(keys) == ui["digest"]
+    except (KeyError, TypeError, ValueError, PubflowError):
+        return False  # a damaged state or an unreadable catalog: render (its reader will say)
+    if same:
+        ui["compiled"] = compiled_now
+    return same
 
 
 def _group_intact(site_dir: Path, group: object, fingerprint: str) -> bool:
