@@ -46,8 +46,15 @@ def empty_old_outputs(root: Path) -> None:
     shutil.rmtree(old_outputs(root), ignore_errors=True)
 
 
-def library_build(root: Path, on_stage: Callable[[str, float], None] | None = None) -> dict[str, float]:
-    """Ingest, sync + compile, site, newsletters for the project at ``root``; seconds per stage."""
+def library_build(
+    root: Path,
+    on_stage: Callable[[str, float], None] | None = None,
+    rendered: dict[str, int] | None = None,
+) -> dict[str, float]:
+    """Ingest, sync + compile, site, newsletters for the project at ``root``; seconds per stage.
+
+    ``rendered`` gets how many site pages and newsletter issue-locales were rendered (not
+    replayed as up to date)."""
     from pubflow.buildview import one_build
 
     stages: dict[str, float] = {}
@@ -61,16 +68,18 @@ def library_build(root: Path, on_stage: Callable[[str, float], None] | None = No
             on_stage(name, stages[name])
 
     with one_build():  # as the publish flow runs them
-        _stages(settings, timed)
+        counts = _stages(settings, timed)
+    if rendered is not None:
+        rendered.update(counts)
     return stages
 
 
-def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], None]) -> None:
+def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], None]) -> dict[str, int]:
     """The publish flow's stages, in its order, each through ``timed(name, work)``."""
     from pubflow.i18n.sync import sync_catalogs
     from pubflow.ingest import ingest
     from pubflow.newsletter.build import render_newsletters
-    from pubflow.render.site import render_site
+    from pubflow.render.site import SITE_WIDE, render_site
 
     sources = sorted(path for path in settings.sources_path.iterdir() if path.is_file())
     timed(
@@ -85,13 +94,24 @@ def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], Non
         ),
     )
     timed("sync+compile", lambda: sync_catalogs(settings))
-    timed("site", lambda: render_site(settings))
+    counts: dict[str, int] = {}
+
+    def site() -> None:
+        report = render_site(settings)
+        # Pages, indexes, feeds, the chooser and the sitemap of the groups rendered again.
+        counts["site files"] = sum(
+            1 for page in report.pages if (page.locale or SITE_WIDE) not in report.up_to_date
+        )
+
+    timed("site", site)
     issues = sorted(path.stem for path in settings.newsletters_path.glob("*.toml"))
 
     def newsletters() -> None:
         # Every issue in one pass (one compile check, one plan, one pool of workers), as the
         # publish flow builds them.
+        counts["emails"] = 0
         for report in render_newsletters(settings, issues):
+            counts["emails"] += len(report.locales) - len(report.up_to_date)
             if report.error is not None:
                 raise RuntimeError(f"newsletter {report.issue_id} failed: {report.error.describe()}")
             if report.failed:
@@ -100,6 +120,7 @@ def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], Non
                 )
 
     timed("newsletters", newsletters)
+    return counts
 
 
 class PeakMemory:
@@ -171,7 +192,8 @@ def main(argv: list[str]) -> int:
     sampler = PeakMemory() if sampling else None
     with sampler or contextlib.nullcontext():
         start = time.perf_counter()
-        stages = library_build(root)
+        rendered: dict[str, int] = {}
+        stages = library_build(root, rendered=rendered)
         total = time.perf_counter() - start
     # The build forks worker processes: report this process's peak and the largest worker's
     # (RUSAGE_CHILDREN: the largest of the waited-for workers), and how many ran at once.
@@ -182,7 +204,7 @@ def main(argv: list[str]) -> int:
         "peak_pss_mib": sampler.peak_kib / 1024 if sampler else None,
         "pss_samples": sampler.samples if sampler else 0,
     }
-    print(json.dumps({"stages": stages, "total": total, "memory": memory}))
+    print(json.dumps({"stages": stages, "total": total, "memory": memory, "rendered": rendered}))
     return 0
 
 

@@ -130,3 +130,15 @@ def test_rebuilds_are_compared_with_full_builds_timed_beside_them(quick_run) -> 
     # One round: the same full build is the baseline of both rows.
     assert noop["runs"]["baseline"] == changed["runs"]["baseline"]
     assert noop["ours_s"] < noop["baseline_s"] and changed["ours_s"] < changed["baseline_s"]
+
+
+def test_the_two_saves_render_what_shows_the_entry(quick_run) -> None:
+    # The first entry of the UI catalog is shown by the newsletters only: the site renders
+    # nothing again; an entry of the site's base template renders every page of the language.
+    _, out = quick_run
+    newsletter_only, every_page = by_number(rows_of(out), 4)
+    assert "templates/newsletter/" in newsletter_only["figure"]
+    assert "rendered again: 0 site files" in newsletter_only["note"]
+    assert "templates/site/base.html" in every_page["figure"]
+    assert "rendered again: 0 site files" not in every_page["note"]
+    assert newsletter_only["runs"]["baseline"] == every_page["runs"]["baseline"]
