@@ -247,3 +247,42 @@ def test_an_issue_built_before_trusts_the_sites_fresh_check_of_a_translators_sav
     monkeypatch.setattr(catalog_inputs, "_PROVEN", {})
     again = render_newsletter(load_settings(newsletter_project), ISSUE, force=True)
     assert spy.compiles and _snapshot(again) == _snapshot(report) and again.written == []
+
+
+def _save_ui(root: Path, locale: str, msgid: str, msgstr: str) -> None:
+    """A translator's save of one message of the UI catalog (site and newsletter strings)."""
+    import polib
+
+    path = root / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    entry = catalog.find(msgid)
+    if entry is None:
+        catalog.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+    else:
+        entry.msgstr = msgstr
+    catalog.save(str(path))
+
+
+def test_a_ui_save_of_a_message_no_email_shows_renders_nothing(newsletter_project: Path, spy: Spy) -> None:
+    # The UI catalog holds the site's strings too: a save of one the emails never look up
+    # leaves every locale of the issue as it is (each records the messages it looked up).
+    _save_ui(newsletter_project, "de", "Skip to main content", "Zum Hauptinhalt springen")
+    first = _build(newsletter_project)
+    spy.take()
+    state = newsletter_project / "build" / "incremental" / "newsletter" / f"{ISSUE}.json"
+    recorded = json.loads(state.read_text("utf-8"))["locales"]["de"]["ui"]
+    assert ["Read the tip", None, False] in recorded["keys"]
+    assert all(key[0] != "Skip to main content" for key in recorded["keys"])
+
+    _save_ui(newsletter_project, "de", "Skip to main content", "Direkt zum Inhalt")
+    second = _build(newsletter_project)
+    assert spy.rendered == [] and second.up_to_date == LOCALES and second.written == []
+    assert _snapshot(second) == _snapshot(first)
+    assert json.loads(state.read_text("utf-8"))["locales"]["de"]["ui"]["compiled"] != recorded["compiled"]
+
+    # A message the emails show: that locale renders again, with the new text.
+    _save_ui(newsletter_project, "de", "Read the tip", "Den Tipp jetzt lesen")
+    third = _build(newsletter_project)
+    assert spy.rendered == ["de"] and third.up_to_date == OTHERS
+    html = next(f.path for f in third.result("de").files if f.name == "email.html").read_text("utf-8")
+    assert "Den Tipp jetzt lesen" in html

@@ -37,9 +37,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -62,6 +63,7 @@ from pubflow.fingerprint import (
 from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files, validate_slug
 from pubflow.i18n.diagnostics import CompileReport
 from pubflow.i18n.pofile import po_path
+from pubflow.i18n.runtime import Translations, load_translations
 from pubflow.ingest.canonical import ARTICLE_CACHE_NAME, canonical_path, remember_cached_articles
 from pubflow.ingest.newsletter import (
     PREHEADER_CONTEXT,
@@ -91,6 +93,7 @@ from pubflow.render.publishing import (
     requested_locales,
 )
 from pubflow.render.shown import UI_DOMAIN, Notice, TranslationRecord
+from pubflow.render.ui_lookups import Key, ui_record, ui_unchanged
 from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
 if TYPE_CHECKING:
@@ -627,6 +630,8 @@ class _Issue:
     skipped: list[Skipped] = field(default_factory=list)
     wanted: dict[str, str] = field(default_factory=dict)
     up_to_date: set[str] = field(default_factory=set)
+    ui_compiled: dict[str, str | None] = field(default_factory=dict)  # locale → its UI catalog
+    ui_kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # up-to-date locales' UI records
 
     @property
     def stale(self) -> list[str]:
@@ -641,6 +646,8 @@ class _Written:
     outputs: list[dict[str, Any]]  # output records, in the order of ``files``
     findings: list[Finding]
     subject: str
+    # The UI messages looked up (at least: the worker's environment serves several issues).
+    ui_lookups: frozenset[Key] = frozenset()
 
 
 @dataclass
@@ -676,7 +683,8 @@ def _build_job(shared: _Jobs, issue_id: str, locale: str) -> tuple[str, Any]:
     return. Nothing is written for a locale that failed, as before.
     """
     inputs = shared.issues[issue_id]
-    kind, value = _render_job(inputs, locale, shared.environment(inputs, locale))
+    env = shared.environment(inputs, locale)
+    kind, value = _render_job(inputs, locale, env)
     if kind != "built":
         return kind, value
     rendered: _Rendered = value
@@ -687,7 +695,10 @@ def _build_job(shared: _Jobs, issue_id: str, locale: str) -> tuple[str, Any]:
         record = output_record(path, data)
         files.append(OutputFile(name, path, record["bytes"], record["sha256"], written))
         outputs.append({"name": name, **record})
-    return "built", _Written(files, outputs, rendered.findings, rendered.subject)
+    # Every UI message this environment looked up so far: this issue's, and those of the issues
+    # it rendered before in this locale (their lookups are remembered, so this one's hits on
+    # them were not seen again). More than this issue needs only ever renders it once more.
+    return "built", _Written(files, outputs, rendered.findings, rendered.subject, frozenset(env.ui_lookups))
 
 
 def _prune_shared_states(folder: Path) -> None:
@@ -826,8 +837,12 @@ def _render_issues_marked(
             issue.plan = _sub_plan(plan, [str(slug) for slug in issue.facts["slugs"]])
             domain, article_slug = str(issue.facts["domain"]), str(issue.facts["article"])
             issue.unreadable = _unreadable_catalogs(settings, compile_report, domain)
-            mine = {f"{loc}/{name}" for loc in settings.all_locales for name in issue.domains}
+            # The UI catalog counts through the messages each locale looked up (ui_lookups).
+            mine = {
+                f"{loc}/{name}" for loc in settings.all_locales for name in issue.domains if name != UI_DOMAIN
+            }
             locale_keys = catalog_locale_keys({k: v for k, v in catalogs.compiled.items() if k in mine})
+            issue.ui_compiled = {loc: catalogs.compiled.get(f"{loc}/{UI_DOMAIN}") for loc in requested}
             issue.chosen = [loc for loc in requested if issue.plan.is_built(loc, article_slug)]
             issue.skipped = [
                 s for s in issue.plan.skipped if s.slug == article_slug and s.locale in requested
@@ -839,9 +854,17 @@ def _render_issues_marked(
             }
             recorded_locales = issue.previous.get("locales")
             built_before = recorded_locales if isinstance(recorded_locales, dict) else {}
-            issue.up_to_date = {
-                loc for loc in issue.chosen if _locale_intact(dist, built_before.get(loc), issue.wanted[loc])
-            }
+            for loc in issue.chosen:
+                if not _locale_intact(dist, built_before.get(loc), issue.wanted[loc]):
+                    continue
+                kept = ui_unchanged(
+                    built_before[loc].get("ui"),
+                    issue.ui_compiled[loc],
+                    partial(_ui_catalog, settings, issue.plan, loc),
+                )
+                if kept is not None:
+                    issue.up_to_date.add(loc)
+                    issue.ui_kept[loc] = kept
 
     # 3. Load what renders; broken templates stop every issue that has something to render.
     rendering = [issue for issue in issues if issue.stale]
@@ -889,6 +912,7 @@ def _render_issues_marked(
             )
             jobs.extend((issue.issue_id, locale) for locale in issue.stale)
     outcomes: dict[tuple[str, str], tuple[str, Any]] = {}
+    ui_catalogs: dict[tuple[str, str], Translations] = {}
     if jobs:
         # Each locale's CLDR data (some 10 ms to load) and the rendering modules once here,
         # not once in every worker.
@@ -898,6 +922,11 @@ def _render_issues_marked(
         import pubflow.newsletter.export  # noqa: F401
         import pubflow.newsletter.mjml_check  # noqa: F401
         import pubflow.newsletter.plaintext  # noqa: F401
+        # Each language's UI catalog as the workers will read it (they inherit it): what each
+        # built locale records of the messages it looked up.
+        for issue in issues:
+            for locale in issue.stale:
+                ui_catalogs[(issue.issue_id, locale)] = _ui_catalog(settings, issue.plan, locale)
         results = run_jobs(
             _build_job,
             shared,
@@ -912,7 +941,7 @@ def _render_issues_marked(
     finished: list[tuple[_Issue, dict[str, Any], dict[str, Any]]] = []
     for issue in issues:
         report, built_now, manifest_record = _finish_issue(
-            settings, issue, requested, outcomes
+            settings, issue, requested, outcomes, ui_catalogs
         )
         reports[issue.issue_id] = report
         finished.append((issue, built_now, manifest_record))
@@ -984,6 +1013,7 @@ def _finish_issue(
     issue: _Issue,
     requested: Sequence[str],
     outcomes: dict[tuple[str, str], tuple[str, Any]],
+    ui_catalogs: Mapping[tuple[str, str], Translations],
 ) -> tuple[NewsletterReport, dict[str, Any], dict[str, Any]]:
     """One issue's report and manifest; returns them with the records its state keeps."""
     dist = settings.dist_path
@@ -999,7 +1029,7 @@ def _finish_issue(
             record = built_before[locale]
             report.locales.append(_replayed_result(dist, locale, record))
             report.up_to_date.append(locale)
-            built_now[locale] = record
+            built_now[locale] = {**record, "ui": issue.ui_kept[locale]}
             manifest_locales[locale] = record["entry"]
             continue
         result = LocaleResult(locale, "built")
@@ -1024,6 +1054,9 @@ def _finish_issue(
                 "fingerprint": issue.wanted[locale],
                 "entry": manifest_locales[locale],
                 "outputs": outputs,
+                "ui": ui_record(
+                    ui_catalogs[(issue.issue_id, locale)], issue.ui_compiled[locale], written.ui_lookups
+                ),
             }
 
     previous_manifest = _read_manifest(report.manifest_path).get("locales", {})
@@ -1109,6 +1142,12 @@ def _issue_facts(
         "domain": loaded.source.domain,
         "slugs": list(dict.fromkeys([loaded.article.article.slug, *loaded.related_articles])),
     }
+
+
+def _ui_catalog(settings: Settings, plan: PublishPlan | None, locale: str) -> Translations:
+    """The UI catalog of ``locale`` as the issue's emails read it (its publish policy)."""
+    assert plan is not None  # known once planned
+    return load_translations(settings, locale, UI_DOMAIN, policy=plan.policy(locale))
 
 
 def _locale_intact(dist: Path, record: object, fingerprint: str) -> bool:

@@ -45,7 +45,7 @@ from babel.core import get_global
 
 from pubflow.collector import with_fewer_collections
 from pubflow.config import Settings
-from pubflow.errors import PubflowError, RenderError
+from pubflow.errors import RenderError
 from pubflow.fingerprint import (
     FileHashes,
     digest,
@@ -74,6 +74,7 @@ from pubflow.locales import (
 )
 from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.shown import UI_DOMAIN, Notice, RenderProblem
+from pubflow.render.ui_lookups import Key, ui_record, ui_unchanged
 from pubflow.staging import StagedFile, StagedWrites
 from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
@@ -292,12 +293,20 @@ def _render_site(
     wanted = fingerprints()
     recorded = previous.get("groups")
     groups: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
-    up_to_date = {
-        key
-        for key, value in wanted.items()
-        if _group_intact(site_dir, groups.get(key), value)
-        and (key == SITE_WIDE or _ui_intact(settings, plan, key, groups[key], ui_compiled[key]))
-    }
+    # The UI records of groups found up to date after their UI catalog changed (see _ui_intact).
+    ui_kept: dict[str, dict[str, Any]] = {}
+
+    def intact(key: str, value: str) -> bool:
+        if not _group_intact(site_dir, groups.get(key), value):
+            return False
+        if key == SITE_WIDE:
+            return True
+        kept = _ui_intact(settings, plan, key, groups[key], ui_compiled[key])
+        if kept is not None:
+            ui_kept[key] = kept
+        return kept is not None
+
+    up_to_date = {key for key, value in wanted.items() if intact(key, value)}
     stale = [key for key in wanted if key not in up_to_date]
     if stale:
         sweep()
@@ -365,7 +374,7 @@ def _render_site(
         staging.discard(site_dir)
         raise
     rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *to_render]}
-    looked_up: dict[str, set[tuple[str, str | None, bool]]] = {locale: set() for locale in to_render}
+    looked_up: dict[str, set[Key]] = {locale: set() for locale in to_render}
     for (locale, _part, _parts), result in zip(jobs, results, strict=True):
         rendered[locale].extend(result.outputs)  # the parts in order: as one job renders them
         if locale != SITE_WIDE:
@@ -391,15 +400,12 @@ def _render_site(
         catalog_errors=catalog_errors,
         up_to_date=[key for key in wanted if key in up_to_date],
     )
-    new_groups = {key: groups[key] for key in up_to_date}
+    new_groups = {
+        key: {**groups[key], "ui": ui_kept[key]} if key in ui_kept else groups[key] for key in up_to_date
+    }
     new_groups.update({key: {"fingerprint": wanted[key], "files": []} for key in stale})
     for locale in to_render:
-        keys = looked_up[locale]
-        new_groups[locale]["ui"] = {
-            "compiled": ui_compiled[locale],
-            "keys": [list(key) for key in sorted(keys, key=_lookup_order)],
-            "digest": ui_catalogs[locale].shown_digest(keys),
-        }
+        new_groups[locale]["ui"] = ui_record(ui_catalogs[locale], ui_compiled[locale], looked_up[locale])
     try:
         _write(site_dir, pending, problems, report, new_groups, staging)
     except BaseException:
@@ -531,7 +537,7 @@ class _Rendered(NamedTuple):
     """What one render job gives back: its staged outputs, and the UI messages it looked up."""
 
     outputs: list[StagedOutput]
-    ui_lookups: set[tuple[str, str | None, bool]]
+    ui_lookups: set[Key]
 
 
 def _render_locale_outputs(
@@ -541,7 +547,7 @@ def _render_locale_outputs(
     with ``locale`` :data:`SITE_WIDE` the language chooser and the sitemap: rendered, then
     staged (a job of :func:`run_jobs`; a render error stops the job before it stages
     anything)."""
-    ui_lookups: set[tuple[str, str | None, bool]] = set()
+    ui_lookups: set[Key] = set()
     if locale == SITE_WIDE:
         outputs = _render_site_wide(inputs)
     else:
@@ -576,7 +582,7 @@ def _render_locale(
     locale: str,
     part: int = 0,
     parts: int = 1,
-    ui_lookups: set[tuple[str, str | None, bool]] | None = None,
+    ui_lookups: set[Key] | None = None,
 ) -> list[SiteOutput]:
     """One locale's article pages, index and feed, in memory; with ``parts``, the ``part``-th
     run of its pages (the last part also renders the index and feed). The UI messages they
@@ -978,30 +984,13 @@ def _ui_catalog(settings: Settings, plan: PublishPlan, locale: str) -> Translati
     return load_translations(settings, locale, UI_DOMAIN, policy=policy)
 
 
-def _lookup_order(key: tuple[str, str | None, bool]) -> tuple[str, str, bool]:
-    return key[0], key[1] or "", key[2]
-
-
 def _ui_intact(
     settings: Settings, plan: PublishPlan, locale: str, group: dict[str, Any], compiled_now: str | None
-) -> bool:
-    """Whether a group's pages still show what they showed of the UI catalog: its compiled
-    files are as the group recorded them, or else every message the pages looked up looks up
-    as it did then (a translator's save of other messages, of the newsletters' say, leaves
-    the pages as they are; the group then records the new files)."""
-    ui = group.get("ui")
-    if not isinstance(ui, dict):
-        return False
-    if ui.get("compiled") == compiled_now:
-        return True
-    try:
-        keys = [(str(msgid), None if ctxt is None else str(ctxt), bool(plural)) for msgid, ctxt, plural in ui["keys"]]
-        same = _ui_catalog(settings, plan, locale).shown_digest(keys) == ui["digest"]
-    except (KeyError, TypeError, ValueError, PubflowError):
-        return False  # a damaged state or an unreadable catalog: render (its reader will say)
-    if same:
-        ui["compiled"] = compiled_now
-    return same
+) -> dict[str, Any] | None:
+    """The group's UI record to keep if a language's pages still show what they showed of its
+    UI catalog, else None (see :mod:`pubflow.render.ui_lookups`): a save of messages they
+    never looked up (the newsletters', say) leaves them as they are."""
+    return ui_unchanged(group.get("ui"), compiled_now, lambda: _ui_catalog(settings, plan, locale))
 
 
 def _group_intact(site_dir: Path, group: object, fingerprint: str) -> bool:
