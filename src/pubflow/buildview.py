@@ -13,6 +13,10 @@ while a stage runs. Anything that writes a catalog or compiles drops the view
 (:func:`forget`): the stages after it check the files themselves again. Outside the block
 (one stage from the command line, the preview server) nothing is shared.
 
+The view is process-wide, not per thread: Prefect may run a flow's tasks in other threads.
+Two builds of one project never overlap (the project run lock), and a view is only taken
+for the settings it was made with.
+
 No imports of ours: the catalog writer, which every catalog change goes through, calls
 :func:`forget`.
 """

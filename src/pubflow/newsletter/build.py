@@ -1097,8 +1097,9 @@ def _finish_issue(
 # ``build/incremental/newsletter/<issue>.json`` records what the issue read (its file and the
 # canonical articles load_issue consulted, hashed before reading) and per built locale a
 # fingerprint (code, settings, templates, issue inputs, publication plan, that locale's
-# compiled catalogs of the issue's domains) with its manifest entry and the hash of every file
-# written (email.*, web archive page). What the issues built together share — file hashes, the
+# compiled catalogs of the issue's domains but the UI catalog) with its manifest entry, the
+# hash of every file written (email.*, web archive page) and the UI messages it looked up with
+# a hash of what they showed (``ui``: see pubflow.render.ui_lookups). What the issues built together share — file hashes, the
 # compile record, the plan's rows — is in ``_shared-<key>.json`` next to them (one per set of
 # issue ids; see SHARED_STATE_PREFIX). A locale's fingerprint only covers its own issue's
 # inputs, so it is the same whichever issues were built with it.
