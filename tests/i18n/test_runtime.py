@@ -339,3 +339,19 @@ def test_shown_digest_follows_only_the_messages_asked_about() -> None:
     assert catalog(missing, _stale_keys=frozenset({"Hello"})).shown_digest(keys) != catalog(
         missing
     ).shown_digest(keys)
+
+
+def test_shown_digest_tells_plural_rules_apart_beyond_the_counts_it_tries() -> None:
+    from pubflow.i18n.runtime import Translations, _plural_rule
+
+    forms = {("Day", 0): "Tag", ("Day", 1): "Tage"}
+    keys = [("Day", None, True)]
+    usual = _plural_rule("nplurals=2; plural=(n != 1);")
+    odd = _plural_rule("nplurals=2; plural=(n != 1 && n != 1000);")  # differs at 1000 only
+    assert [usual(n) for n in range(201)] == [odd(n) for n in range(201)]
+
+    def digest(rule: object) -> str:
+        return Translations("de", "messages", "reviewed", "en", _reviewed=forms, _plural=rule).shown_digest(keys)  # type: ignore[arg-type]
+
+    assert digest(usual) != digest(odd)
+    assert digest(usual) == digest(_plural_rule("nplurals=2; plural=(n != 1);"))

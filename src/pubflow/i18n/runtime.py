@@ -115,7 +115,14 @@ def _plural_rule(header: str) -> Callable[[int], int]:
     _, found, expression = header.partition("plural=")
     if not found:
         raise ValueError(f"no plural= in Plural-Forms {header!r}")
-    return gettext.c2py(expression.strip().rstrip(";"))
+    rule = gettext.c2py(expression.strip().rstrip(";"))
+    _RULE_HEADERS[rule] = header
+    return rule
+
+
+# Plural rule → the Plural-Forms header it was made from (what Translations.shown_digest says
+# of a rule: its behaviour on small counts alone could miss a difference at large ones).
+_RULE_HEADERS: dict[Callable[[int], int], str] = {}
 
 
 @dataclass
@@ -187,7 +194,7 @@ class Translations:
             else:
                 # Every form, and which form each count takes (the catalog's plural rule).
                 forms = [self.ngettext(msgid, msgid, n, context=context) for n in range(_PLURAL_PROBES)]
-                shown = [(f.text, f.state.value, f.lang) for f in forms]
+                shown = [_RULE_HEADERS.get(self._plural), [(f.text, f.state.value, f.lang) for f in forms]]
             hasher.update(orjson.dumps([msgid, context, plural, shown]))
             hasher.update(b"\n")
         return hasher.hexdigest()
