@@ -79,7 +79,7 @@ def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], Non
     from pubflow.i18n.sync import sync_catalogs
     from pubflow.ingest import ingest
     from pubflow.newsletter.build import render_newsletters
-    from pubflow.render.site import SITE_WIDE, render_site
+    from pubflow.render.site import render_site
 
     sources = sorted(path for path in settings.sources_path.iterdir() if path.is_file())
     timed(
@@ -97,11 +97,8 @@ def _stages(settings: Settings, timed: Callable[[str, Callable[[], object]], Non
     counts: dict[str, int] = {}
 
     def site() -> None:
-        report = render_site(settings)
-        # Pages, indexes, feeds, the chooser and the sitemap of the groups rendered again.
-        counts["site files"] = sum(
-            1 for page in report.pages if (page.locale or SITE_WIDE) not in report.up_to_date
-        )
+        # Pages, indexes, feeds, the chooser and the sitemap rendered again (not replayed).
+        counts["site files"] = render_site(settings).rendered
 
     timed("site", site)
     issues = sorted(path.stem for path in settings.newsletters_path.glob("*.toml"))

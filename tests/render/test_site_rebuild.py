@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polib
 import pytest
@@ -156,22 +157,17 @@ def test_a_locale_that_fails_to_render_publishes_nothing(
     assert not [p for p in first.out_dir.rglob("*.tmp")]
 
 
-def test_one_locales_pages_split_over_the_workers_make_the_same_site(
+def _twin_and_jobs(
     site_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A translator's save re-renders one language: its pages are split over the idle workers,
-    # and the site must come out byte for byte as one process renders it, in the same order.
+) -> tuple[Path, list[list[tuple[Any, ...]]]]:
+    """A copy of the sources to build from scratch, and the render jobs recorded from now on."""
     import shutil
 
     from pubflow.render import site as site_module
 
-    render_site(site_settings)
-    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: geteilt")
-    # The reference: the same sources built from scratch, in one process.
     twin = tmp_path / "twin"
     shutil.copytree(site_settings.root, twin, ignore=shutil.ignore_patterns("build", "dist"))
-
-    jobs: list[list[tuple[str, int, int]]] = []
+    jobs: list[list[tuple[Any, ...]]] = []
     real_run_jobs = site_module.run_jobs
 
     def recording(function, shared, job_list, **options):  # type: ignore[no-untyped-def]
@@ -179,6 +175,26 @@ def test_one_locales_pages_split_over_the_workers_make_the_same_site(
         return real_run_jobs(function, shared, job_list, **options)
 
     monkeypatch.setattr(site_module, "run_jobs", recording)
+    return twin, jobs
+
+
+def _same_files(one: Path, other: Path) -> None:
+    files = {p.relative_to(other): p.read_bytes() for p in other.rglob("*") if p.is_file()}
+    assert files and files == {p.relative_to(one): p.read_bytes() for p in one.rglob("*") if p.is_file()}
+
+
+def test_one_locales_pages_split_over_the_workers_make_the_same_site(
+    site_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A translator's save of a UI string every page shows re-renders one language: its pages
+    # are split over the idle workers, and the site must come out byte for byte as one process
+    # renders it, in the same order.
+    from pubflow.render import site as site_module
+
+    render_site(site_settings)
+    _edit(site_settings.root, "de", "messages", "Published on %(date)s", "Erschienen am %(date)s")
+    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: geteilt")
+    twin, jobs = _twin_and_jobs(site_settings, tmp_path, monkeypatch)
     monkeypatch.setattr(site_module, "_MIN_PAGES_PER_PART", 1)
     monkeypatch.setattr(site_module, "worker_count", lambda *_: 2)
     split = render_site(load_settings(site_settings.root))
@@ -186,20 +202,41 @@ def test_one_locales_pages_split_over_the_workers_make_the_same_site(
     clear_cache()
     whole = render_site(load_settings(twin))
 
-    assert jobs[0] == [("de", 0, 2), ("de", 1, 2)]
+    assert jobs[0] == [("de", 0, 2, None), ("de", 1, 2, None)]
     # From scratch: every language, then the chooser and sitemap ("*"), the smallest job, last.
-    assert jobs[1] == [(locale, 0, 1) for locale in load_settings(twin).all_locales] + [("*", 0, 1)]
+    assert jobs[1] == [(locale, 0, 1, None) for locale in load_settings(twin).all_locales] + [("*", 0, 1, None)]
     assert [p.site_path for p in split.pages] == [p.site_path for p in whole.pages]
-    assert sorted(str(p.relative_to(split.out_dir)) for p in split.written) == [
-        "de/calm-mornings/index.html", "de/feed.xml", "de/index.html"
-    ]
-    files = {
-        p.relative_to(whole.out_dir): p.read_bytes() for p in whole.out_dir.rglob("*") if p.is_file()
-    }
-    assert files and files == {
-        p.relative_to(split.out_dir): p.read_bytes() for p in split.out_dir.rglob("*") if p.is_file()
-    }
+    written = sorted(str(p.relative_to(split.out_dir)) for p in split.written)
+    assert {"de/calm-mornings/index.html", "de/calm-evenings/index.html", "de/feed.xml"} <= set(written)
+    assert all(path.startswith("de/") for path in written)
+    _same_files(split.out_dir, whole.out_dir)
     assert "Ruhige Morgen: geteilt" in (split.out_dir / "de" / "index.html").read_text("utf-8")
+
+
+def test_an_article_save_renders_its_page_the_index_and_the_feed_only(
+    site_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other pages of the language did not show that article's catalog: they are replayed
+    # (and recorded again, in order), and the site is byte for byte a build from scratch.
+    first = render_site(site_settings)
+    _edit(site_settings.root, "de", MORNINGS.slug, MORNINGS.title, "Ruhige Morgen: allein")
+    twin, jobs = _twin_and_jobs(site_settings, tmp_path, monkeypatch)
+    again = render_site(load_settings(site_settings.root))
+    clear_cache()
+    whole = render_site(load_settings(twin))
+
+    rendered = ("de/calm-mornings/index.html", "de/feed.xml", "de/index.html")
+    assert jobs[0] == [("de", 0, 1, rendered)] and again.rendered == 3
+    assert sorted(str(p.relative_to(again.out_dir)) for p in again.written) == list(rendered)
+    assert "de" not in again.up_to_date and "ar" in again.up_to_date
+    assert [(p.site_path, p.notices) for p in again.pages] == [(p.site_path, p.notices) for p in whole.pages]
+    assert [p.site_path for p in again.pages] == [p.site_path for p in first.pages]
+    _same_files(again.out_dir, whole.out_dir)
+    # Recorded again in full: the next build renders nothing, a forced one writes nothing.
+    clear_cache()
+    assert render_site(load_settings(site_settings.root)).up_to_date[-1] == "*"
+    assert "de" in render_site(load_settings(site_settings.root)).up_to_date
+    assert render_site(load_settings(site_settings.root), force=True).written == []
 
 
 def test_pages_are_split_only_when_fewer_locales_than_workers_render() -> None:

@@ -67,6 +67,10 @@ class TranslationRecord:
         if problem not in self.problems:
             self.problems.append(problem)
 
+    def domains(self) -> frozenset[str]:
+        """Every catalog domain a message was shown from."""
+        return frozenset(message.domain for message in self.shown)
+
     def states(self) -> frozenset[State]:
         """Every state that was shown at least once."""
         return frozenset(message.state for message in self.shown)

@@ -73,7 +73,7 @@ from pubflow.locales import (
     text_direction,
 )
 from pubflow.parallel import run_jobs, worker_count
-from pubflow.render.shown import UI_DOMAIN, Notice, RenderProblem
+from pubflow.render.shown import UI_DOMAIN, Notice, RenderProblem, TranslationRecord
 from pubflow.render.ui_lookups import Key, ui_record, ui_unchanged
 from pubflow.staging import StagedFile, StagedWrites
 from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
@@ -82,7 +82,6 @@ if TYPE_CHECKING:
     from pubflow.render.environment import LocaleEnvironment
 from pubflow.i18n.runtime import Translations, load_translations
 from pubflow.render.catalog_inputs import compile_if_changed
-from pubflow.render.catalog_inputs import locale_keys as locale_keys_of
 from pubflow.render.publishing import (
     FEED_NAME,
     SITEMAP_NAME,
@@ -148,6 +147,9 @@ class SiteReport:
     catalog_errors: list[Diagnostic] = field(default_factory=list)
     # Locales (and "*" for the chooser and sitemap) not rendered: inputs and files unchanged.
     up_to_date: list[str] = field(default_factory=list)
+    # Outputs rendered by this build; the others were replayed as up to date (a language whose
+    # article catalog changed renders that page, its index and feed, and replays the rest).
+    rendered: int = 0
 
     @property
     def written(self) -> list[Path]:
@@ -195,6 +197,7 @@ class SiteOutput:
     text: str
     notices: frozenset[Notice] = frozenset()
     problems: tuple[RenderProblem, ...] = ()
+    domains: frozenset[str] = frozenset()  # content catalogs it showed messages of (not the UI's)
 
 
 @with_fewer_collections
@@ -263,11 +266,14 @@ def _render_site(
     templates = hashes.tree(settings.templates_path)
     compiled_keys = catalogs.locale_keys()
     # A locale's pages depend on its UI catalog only through the messages they look up (each
-    # group records them, see _ui_intact); on its other catalogs as a whole.
+    # group records them, see _ui_intact), and each page on the content catalogs it showed
+    # messages of (see _stale_outputs): compiled fingerprints by locale and domain.
     ui_compiled = {loc: catalogs.compiled.get(f"{loc}/{UI_DOMAIN}") for loc in settings.all_locales}
-    content_keys = locale_keys_of(
-        {key: value for key, value in catalogs.compiled.items() if key.split("/", 1)[-1] != UI_DOMAIN}
-    )
+    content_now: dict[str, dict[str, str]] = {loc: {} for loc in settings.all_locales}
+    for key, value in catalogs.compiled.items():
+        loc, _, domain = key.partition("/")
+        if domain != UI_DOMAIN and loc in content_now:
+            content_now[loc][domain] = value
     articles: list[CanonicalArticle] = []
 
     # The slugs come from the articles' front matter: known without reading them when no
@@ -284,7 +290,7 @@ def _render_site(
 
     def fingerprints() -> dict[str, str]:
         common = digest(settings_key, templates, article_files, plan.publication_key())
-        keys = {loc: digest("locale", loc, common, content_keys.get(loc)) for loc in requested}
+        keys = {loc: digest("locale", loc, common) for loc in requested}
         # The language chooser and the sitemap read no catalog (the chooser is in the source
         # language), but a change of the source locale's would still count.
         keys[SITE_WIDE] = digest("site-wide", common, compiled_keys.get(settings.source_locale))
@@ -295,6 +301,9 @@ def _render_site(
     groups: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
     # The UI records of groups found up to date after their UI catalog changed (see _ui_intact).
     ui_kept: dict[str, dict[str, Any]] = {}
+    # Languages otherwise up to date whose outputs that showed a changed content catalog (one
+    # article's: its page, the index and the feed) render again: their site paths.
+    partial: dict[str, set[str]] = {}
 
     def intact(key: str, value: str) -> bool:
         if not _group_intact(site_dir, groups.get(key), value):
@@ -302,9 +311,13 @@ def _render_site(
         if key == SITE_WIDE:
             return True
         kept = _ui_intact(settings, plan, key, groups[key], ui_compiled[key])
-        if kept is not None:
-            ui_kept[key] = kept
-        return kept is not None
+        stale_paths = _stale_outputs(groups[key], content_now[key])
+        if kept is None or stale_paths is None:
+            return False
+        ui_kept[key] = kept
+        if stale_paths:
+            partial[key] = stale_paths
+        return not stale_paths
 
     up_to_date = {key for key, value in wanted.items() if intact(key, value)}
     stale = [key for key in wanted if key not in up_to_date]
@@ -334,7 +347,7 @@ def _render_site(
     problems: dict[str, list[RenderProblem]] = {}
     # Locales render side by side (``workers``); their outputs are written here, in order,
     # and progress is reported per output in that order as the locales finish.
-    to_render = [locale for locale in requested if locale not in up_to_date]
+    to_render = [locale for locale in requested if locale not in up_to_date and locale not in partial]
     finished: dict[int, list[StagedOutput]] = {}
     reported = 0
 
@@ -349,20 +362,23 @@ def _render_site(
     # Each locale's files are staged by the process that rendered them and renamed into
     # place below, once every locale has rendered (a failure leaves the site as it was).
     staging = StagedWrites.new()
-    jobs = _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
+    jobs: list[tuple[str, int, int, tuple[str, ...] | None]] = [
+        (locale, part, parts, None) for locale, part, parts in _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
+    ]
     split = len(jobs) > len(to_render)  # some language's pages go to several workers
+    jobs.extend((locale, 0, 1, tuple(sorted(partial[locale]))) for locale in requested if locale in partial)
     # The language chooser and the sitemap are one more job, the last (it is the smallest):
     # the first worker to run out of languages takes it, instead of every core but this
     # process's waiting for it after the pool (its outputs come last, as they are reported).
     if SITE_WIDE not in up_to_date:
-        jobs.append((SITE_WIDE, 0, 1))
+        jobs.append((SITE_WIDE, 0, 1, None))
     load_locale_facts(settings.cache_path / LOCALE_FACTS_NAME)
     if to_render:
         _load_before_forking(settings, plan, to_render if split else [])
     try:
         # Each language's UI catalog as its pages will read it (the workers inherit it): what
         # the group records of the messages they looked up (see _ui_intact).
-        ui_catalogs = {locale: _ui_catalog(settings, plan, locale) for locale in to_render}
+        ui_catalogs = {locale: _ui_catalog(settings, plan, locale) for locale in [*to_render, *partial]}
         results = run_jobs(
             _render_locale_outputs,
             _LocaleInputs(settings, plan, articles, by_slug, site_dir, staging),
@@ -373,17 +389,29 @@ def _render_site(
     except BaseException:
         staging.discard(site_dir)
         raise
-    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *to_render]}
-    looked_up: dict[str, set[Key]] = {locale: set() for locale in to_render}
-    for (locale, _part, _parts), result in zip(jobs, results, strict=True):
+    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *to_render, *partial]}
+    looked_up: dict[str, set[Key]] = {locale: set() for locale in [*to_render, *partial]}
+    for (locale, _part, _parts, _only), result in zip(jobs, results, strict=True):
         rendered[locale].extend(result.outputs)  # the parts in order: as one job renders them
         if locale != SITE_WIDE:
             looked_up[locale] |= result.ui_lookups
+    kept: dict[str, dict[str, Any]] = {}  # the recorded files partly rendered groups replay
     for locale in requested:
         if locale in up_to_date:
             replayed = _replay(site_dir, locale, groups[locale], problems)
             pending.extend(replayed)
             step(f"{page_dir(locale)} (up to date)", len(replayed))
+        elif locale in partial:
+            # In the order a whole render gives (the group's), the new outputs in their places.
+            now = {output.site_path: output for output in rendered[locale]}
+            for record in groups[locale]["files"]:
+                output = now.get(record["path"])
+                if output is not None:
+                    pending.append(output)
+                else:
+                    pending.extend(_replay(site_dir, locale, {"files": [record]}, problems))
+                    kept[record["path"]] = record
+            step(f"{page_dir(locale)} (up to date)", len(groups[locale]["files"]) - len(now))
         else:
             pending.extend(rendered[locale])
     if SITE_WIDE in up_to_date:
@@ -399,15 +427,21 @@ def _render_site(
         built_locales=requested,
         catalog_errors=catalog_errors,
         up_to_date=[key for key in wanted if key in up_to_date],
+        rendered=sum(len(outputs) for outputs in rendered.values()),
     )
     new_groups = {
         key: {**groups[key], "ui": ui_kept[key]} if key in ui_kept else groups[key] for key in up_to_date
     }
     new_groups.update({key: {"fingerprint": wanted[key], "files": []} for key in stale})
-    for locale in to_render:
-        new_groups[locale]["ui"] = ui_record(ui_catalogs[locale], ui_compiled[locale], looked_up[locale])
+    for locale in [*to_render, *partial]:
+        # A partly rendered group also shows what its replayed outputs looked up before.
+        keys = looked_up[locale] | (
+            {(str(m), c, bool(p)) for m, c, p in ui_kept[locale]["keys"]} if locale in partial else set()
+        )
+        new_groups[locale]["ui"] = ui_record(ui_catalogs[locale], ui_compiled[locale], keys)
+        new_groups[locale]["catalogs"] = content_now[locale]
     try:
-        _write(site_dir, pending, problems, report, new_groups, staging)
+        _write(site_dir, pending, problems, report, new_groups, staging, kept)
     except BaseException:
         # What was not renamed (an error while writing) must not linger as a leftover.
         staging.discard(site_dir)
@@ -474,6 +508,7 @@ class StagedOutput:
     file: StagedFile
     notices: frozenset[Notice] = frozenset()
     problems: tuple[RenderProblem, ...] = ()
+    domains: frozenset[str] = frozenset()
 
 
 # A locale's pages are split over the workers only when there are fewer locales to render
@@ -541,7 +576,11 @@ class _Rendered(NamedTuple):
 
 
 def _render_locale_outputs(
-    inputs: _LocaleInputs, locale: str, part: int = 0, parts: int = 1
+    inputs: _LocaleInputs,
+    locale: str,
+    part: int = 0,
+    parts: int = 1,
+    only: tuple[str, ...] | None = None,
 ) -> _Rendered:
     """One locale's article pages, index and feed (or part ``part`` of ``parts`` of them), or
     with ``locale`` :data:`SITE_WIDE` the language chooser and the sitemap: rendered, then
@@ -551,7 +590,7 @@ def _render_locale_outputs(
     if locale == SITE_WIDE:
         outputs = _render_site_wide(inputs)
     else:
-        outputs = _render_locale(inputs, locale, part, parts, ui_lookups)
+        outputs = _render_locale(inputs, locale, part, parts, ui_lookups, only)
     staged = [
         StagedOutput(
             output.site_path,
@@ -561,6 +600,7 @@ def _render_locale_outputs(
             inputs.staging.stage(inputs.site_dir / output.site_path, output.text.encode("utf-8")),
             output.notices,
             output.problems,
+            output.domains,
         )
         for output in outputs
     ]
@@ -583,6 +623,7 @@ def _render_locale(
     part: int = 0,
     parts: int = 1,
     ui_lookups: set[Key] | None = None,
+    only: Sequence[str] | None = None,
 ) -> list[SiteOutput]:
     """One locale's article pages, index and feed, in memory; with ``parts``, the ``part``-th
     run of its pages (the last part also renders the index and feed). The UI messages they
@@ -596,17 +637,26 @@ def _render_locale(
     built = plan.built[locale]
     start, end = part_bounds(len(built), part, parts)
     mine = built[start:end]
+    wanted = set(only) if only is not None else None  # site paths: only these outputs
+    if wanted is not None:
+        mine = tuple(slug for slug in mine if page_dir(locale, slug) + "index.html" in wanted)
     outputs = [render_article_page(env, plan, by_slug[slug], by_slug) for slug in mine]
     if part < parts - 1:
         return outputs
-    if built:
+    if built and (wanted is None or page_dir(locale) + "index.html" in wanted):
         outputs.append(render_locale_index(env, plan, articles))
-    if has_feed(plan, locale):
+    if has_feed(plan, locale) and (wanted is None or page_dir(locale) + FEED_NAME in wanted):
         with env.recording() as record:
             feed = build_feed(env, plan, articles)
         outputs.append(
             SiteOutput(
-                page_dir(locale) + FEED_NAME, "feed", locale, None, feed, problems=tuple(record.problems)
+                page_dir(locale) + FEED_NAME,
+                "feed",
+                locale,
+                None,
+                feed,
+                problems=tuple(record.problems),
+                domains=_content_domains(record),
             )
         )
     return outputs
@@ -619,12 +669,18 @@ def _write(
     report: SiteReport,
     groups: dict[str, Any],
     staging: StagedWrites,
+    kept: Mapping[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Write the rendered outputs, report every page, record each written one in its group."""
+    """Write the rendered outputs, report every page, record each written one in its group.
+
+    ``kept``: the recorded files (by site path) of the outputs a partly rendered group replays;
+    they are recorded in its group again, in order with the ones rendered now."""
     for item in pending:
         if isinstance(item, PageResult):  # up to date: replayed from the state
             report.pages.append(item)
             report.problems.extend(PageProblem(item.site_path, p) for p in problems[item.site_path])
+            if kept is not None and item.site_path in kept:
+                groups[item.locale or SITE_WIDE]["files"].append(kept[item.site_path])
             continue
         path = site_dir / item.site_path
         if isinstance(item, StagedOutput):
@@ -643,6 +699,8 @@ def _write(
             record["notices"] = sorted(notice.value for notice in item.notices)
         if item.problems:
             record["problems"] = [dataclasses.asdict(problem) for problem in item.problems]
+        if item.domains:
+            record["domains"] = sorted(item.domains)
         groups[item.locale or SITE_WIDE]["files"].append({**record, **file_record})
 
 
@@ -796,6 +854,7 @@ def render_article_page(
         rendered.text,
         rendered.notices,
         tuple(rendered.record.problems),
+        _content_domains(rendered.record),
     )
 
 
@@ -897,6 +956,7 @@ def render_locale_index(
         rendered.text,
         rendered.notices,
         tuple(rendered.record.problems),
+        _content_domains(rendered.record),
     )
 
 
@@ -976,6 +1036,33 @@ def _article_files(settings: Settings, hashes: FileHashes, undated: set[str]) ->
 
 def _undated(settings: Settings, articles: Sequence[CanonicalArticle]) -> set[str]:
     return {c.path.name for c in articles if c.article.date is None}
+
+
+def _content_domains(record: TranslationRecord) -> frozenset[str]:
+    """The content catalogs a render showed messages of (the UI catalog is followed apart)."""
+    return record.domains() - {UI_DOMAIN}
+
+
+def _stale_outputs(group: dict[str, Any], catalogs_now: Mapping[str, str]) -> set[str] | None:
+    """The outputs of an otherwise intact group that showed messages of a content catalog
+    changed since the group was rendered (by site path; empty: none), or None when the group
+    cannot tell (then the whole language renders)."""
+    recorded = group.get("catalogs")
+    if not isinstance(recorded, dict):
+        return None
+    changed = {
+        domain for domain in recorded.keys() | catalogs_now.keys() if recorded.get(domain) != catalogs_now.get(domain)
+    }
+    if not changed:
+        return set()
+    stale: set[str] = set()
+    try:
+        for record in group["files"]:
+            if not changed.isdisjoint(record.get("domains", ())):
+                stale.add(str(record["path"]))
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return stale
 
 
 def _ui_catalog(settings: Settings, plan: PublishPlan, locale: str) -> Translations:
