@@ -362,9 +362,9 @@ def _render_site(
     # Each locale's files are staged by the process that rendered them and renamed into
     # place below, once every locale has rendered (a failure leaves the site as it was).
     staging = StagedWrites.new()
-    jobs: list[tuple[str, int, int, tuple[str, ...] | None]] = [
-        (locale, part, parts, None) for locale, part, parts in _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
-    ]
+    # A job: (locale, part, parts, only these outputs' site paths or None for all of them).
+    whole = _page_jobs(plan, to_render, worker_count(settings.workers, 1_000))
+    jobs: list[tuple[str, int, int, tuple[str, ...] | None]] = [(*job, None) for job in whole]
     split = len(jobs) > len(to_render)  # some language's pages go to several workers
     jobs.extend((locale, 0, 1, tuple(sorted(partial[locale]))) for locale in requested if locale in partial)
     # The language chooser and the sitemap are one more job, the last (it is the smallest):
@@ -1051,7 +1051,9 @@ def _stale_outputs(group: dict[str, Any], catalogs_now: Mapping[str, str]) -> se
     if not isinstance(recorded, dict):
         return None
     changed = {
-        domain for domain in recorded.keys() | catalogs_now.keys() if recorded.get(domain) != catalogs_now.get(domain)
+        domain
+        for domain in recorded.keys() | catalogs_now.keys()
+        if recorded.get(domain) != catalogs_now.get(domain)
     }
     if not changed:
         return set()
