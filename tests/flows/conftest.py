@@ -25,6 +25,25 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _no_prefect_services_left_running() -> Iterator[None]:
+    """After each flow test module, stop Prefect's in-process services (the events and log
+    workers). The events worker keeps a websocket to the test server whose keepalive pings
+    draw from the global ``random`` state in a background thread; Hypothesis tests that run
+    later in the same worker process then saw the state move during a draw and warned that a
+    strategy used ``random`` (an intermittent HypothesisDeprecationWarning)."""
+    yield
+    import sys
+
+    if "prefect.events.worker" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (EventsWorker, APILogWorker):
+        service.drain_all(timeout=10, at_exit=False)
+
+
 @pytest.fixture
 def flow_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Path:
     root = copy_project(tmp_path / "project")
