@@ -187,7 +187,7 @@ class Translations:
         A build that recorded which messages it looked up compares this instead of the whole
         catalog: a save that changed other messages leaves what it built as it is."""
         hasher = hashlib.sha256()
-        for msgid, context, plural in sorted(keys, key=lambda k: (k[0], k[1] or "", k[2])):
+        for msgid, context, plural in sorted(keys, key=lookup_order):
             if not plural:
                 found = self.gettext(msgid, context=context)
                 shown: object = (found.text, found.state.value, found.lang)
@@ -212,6 +212,11 @@ class Translations:
         if key in self._invalid_keys:
             return State.INVALID
         return State.MISSING
+
+
+def lookup_order(key: tuple[str, str | None, bool]) -> tuple[str, str, bool]:
+    """The order of looked-up messages (msgid, context, plural): msgid, then context, then plural."""
+    return key[0], key[1] or "", key[2]
 
 
 _PLURAL_PROBES = 201

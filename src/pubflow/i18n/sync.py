@@ -403,10 +403,11 @@ def sync_catalogs(
     # Without a recorded sync (a fresh clone, a deleted build/) there is nothing to compare
     # with: hashing every catalog here would only be done again when the result is recorded.
     keys = _inputs_key(settings, hashes, chosen, compile) if previous.get("key") else None
+    every_locale = set(chosen) == set(target_locales(settings, None))
     if keys is not None and previous.get("key") == keys.whole:
         replayed = _replay(settings, previous.get("report"), compile)
         if replayed is not None:
-            if compile and set(chosen) == set(target_locales(settings, None)):
+            if compile and every_locale:
                 _offer_view(settings, keys.catalogs, keys.compiled)
             step("nothing changed since the last sync")
             return replayed
@@ -459,7 +460,6 @@ def sync_catalogs(
     )
     _learn_from_workers(settings, [outcomes.get(locale) or unchanged[locale] for locale in chosen])
     compiled = CompileReport()
-    every_locale = set(chosen) == set(target_locales(settings, None))
     # What the catalogs hash to now, keyed as the site and newsletter builds look them up:
     # read once for both uses below (each is a stat of every catalog).
     catalogs_now = None

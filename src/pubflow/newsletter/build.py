@@ -63,7 +63,7 @@ from pubflow.fingerprint import (
 from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files, validate_slug
 from pubflow.i18n.diagnostics import CompileReport
 from pubflow.i18n.pofile import po_path
-from pubflow.i18n.runtime import Translations, load_translations
+from pubflow.i18n.runtime import Translations
 from pubflow.ingest.canonical import ARTICLE_CACHE_NAME, canonical_path, remember_cached_articles
 from pubflow.ingest.newsletter import (
     PREHEADER_CONTEXT,
@@ -93,7 +93,7 @@ from pubflow.render.publishing import (
     requested_locales,
 )
 from pubflow.render.shown import UI_DOMAIN, Notice, TranslationRecord
-from pubflow.render.ui_lookups import Key, ui_record, ui_unchanged
+from pubflow.render.ui_lookups import Key, ui_catalog, ui_record, ui_unchanged
 from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
 if TYPE_CHECKING:
@@ -831,18 +831,19 @@ def _render_issues_marked(
         shared_record = {"compile": catalogs.record, "plan": plan_rows}
         compile_report = catalogs.report()
         templates = hashes.tree(settings.templates_path)
+        # The UI catalog counts through the messages each locale looked up (ui_lookups).
+        ui_compiled = {loc: catalogs.compiled.get(f"{loc}/{UI_DOMAIN}") for loc in requested}
         for issue in issues:
             # Per issue, exactly what a build of that issue alone computes: its fingerprints
             # do not change with the set of issues built together.
-            issue.plan = _sub_plan(plan, [str(slug) for slug in issue.facts["slugs"]])
+            issue_plan = issue.plan = _sub_plan(plan, [str(slug) for slug in issue.facts["slugs"]])
             domain, article_slug = str(issue.facts["domain"]), str(issue.facts["article"])
             issue.unreadable = _unreadable_catalogs(settings, compile_report, domain)
-            # The UI catalog counts through the messages each locale looked up (ui_lookups).
             mine = {
                 f"{loc}/{name}" for loc in settings.all_locales for name in issue.domains if name != UI_DOMAIN
             }
             locale_keys = catalog_locale_keys({k: v for k, v in catalogs.compiled.items() if k in mine})
-            issue.ui_compiled = {loc: catalogs.compiled.get(f"{loc}/{UI_DOMAIN}") for loc in requested}
+            issue.ui_compiled = ui_compiled
             issue.chosen = [loc for loc in requested if issue.plan.is_built(loc, article_slug)]
             issue.skipped = [
                 s for s in issue.plan.skipped if s.slug == article_slug and s.locale in requested
@@ -860,7 +861,7 @@ def _render_issues_marked(
                 kept = ui_unchanged(
                     built_before[loc].get("ui"),
                     issue.ui_compiled[loc],
-                    partial(_ui_catalog, settings, issue.plan, loc),
+                    partial(ui_catalog, settings, issue_plan, loc),
                 )
                 if kept is not None:
                     issue.up_to_date.add(loc)
@@ -924,9 +925,8 @@ def _render_issues_marked(
         import pubflow.newsletter.plaintext  # noqa: F401
         # Each language's UI catalog as the workers will read it (they inherit it): what each
         # built locale records of the messages it looked up.
-        for issue in issues:
-            for locale in issue.stale:
-                ui_catalogs[(issue.issue_id, locale)] = _ui_catalog(settings, issue.plan, locale)
+        for issue_id, locale in jobs:
+            ui_catalogs[(issue_id, locale)] = ui_catalog(settings, shared.issues[issue_id].plan, locale)
         results = run_jobs(
             _build_job,
             shared,
@@ -1143,12 +1143,6 @@ def _issue_facts(
         "domain": loaded.source.domain,
         "slugs": list(dict.fromkeys([loaded.article.article.slug, *loaded.related_articles])),
     }
-
-
-def _ui_catalog(settings: Settings, plan: PublishPlan | None, locale: str) -> Translations:
-    """The UI catalog of ``locale`` as the issue's emails read it (its publish policy)."""
-    assert plan is not None  # known once planned
-    return load_translations(settings, locale, UI_DOMAIN, policy=plan.policy(locale))
 
 
 def _locale_intact(dist: Path, record: object, fingerprint: str) -> bool:

@@ -74,13 +74,12 @@ from pubflow.locales import (
 )
 from pubflow.parallel import run_jobs, worker_count
 from pubflow.render.shown import UI_DOMAIN, Notice, RenderProblem, TranslationRecord
-from pubflow.render.ui_lookups import Key, ui_record, ui_unchanged
+from pubflow.render.ui_lookups import Key, recorded_keys, ui_catalog, ui_record, ui_unchanged
 from pubflow.staging import StagedFile, StagedWrites
 from pubflow.writemarks import WRITERS_DIR, mark_name, marked_writes
 
 if TYPE_CHECKING:
     from pubflow.render.environment import LocaleEnvironment
-from pubflow.i18n.runtime import Translations, load_translations
 from pubflow.render.catalog_inputs import compile_if_changed
 from pubflow.render.publishing import (
     FEED_NAME,
@@ -89,7 +88,6 @@ from pubflow.render.publishing import (
     absolute_url,
     page_dir,
     plan_publication_cached,
-    policy_for,
     relative_href,
     requested_locales,
 )
@@ -348,6 +346,7 @@ def _render_site(
     # Locales render side by side (``workers``); their outputs are written here, in order,
     # and progress is reported per output in that order as the locales finish.
     to_render = [locale for locale in requested if locale not in up_to_date and locale not in partial]
+    rendering = [*to_render, *partial]  # every locale with something to render
     finished: dict[int, list[StagedOutput]] = {}
     reported = 0
 
@@ -378,7 +377,7 @@ def _render_site(
     try:
         # Each language's UI catalog as its pages will read it (the workers inherit it): what
         # the group records of the messages they looked up (see _ui_intact).
-        ui_catalogs = {locale: _ui_catalog(settings, plan, locale) for locale in [*to_render, *partial]}
+        ui_catalogs = {locale: ui_catalog(settings, plan, locale) for locale in rendering}
         results = run_jobs(
             _render_locale_outputs,
             _LocaleInputs(settings, plan, articles, by_slug, site_dir, staging),
@@ -389,8 +388,8 @@ def _render_site(
     except BaseException:
         staging.discard(site_dir)
         raise
-    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *to_render, *partial]}
-    looked_up: dict[str, set[Key]] = {locale: set() for locale in [*to_render, *partial]}
+    rendered: dict[str, list[StagedOutput]] = {locale: [] for locale in [SITE_WIDE, *rendering]}
+    looked_up: dict[str, set[Key]] = {locale: set() for locale in rendering}
     for (locale, _part, _parts, _only), result in zip(jobs, results, strict=True):
         rendered[locale].extend(result.outputs)  # the parts in order: as one job renders them
         if locale != SITE_WIDE:
@@ -398,7 +397,7 @@ def _render_site(
     kept: dict[str, dict[str, Any]] = {}  # the recorded files partly rendered groups replay
     for locale in requested:
         if locale in up_to_date:
-            replayed = _replay(site_dir, locale, groups[locale], problems)
+            replayed = _replay(site_dir, locale, groups[locale]["files"], problems)
             pending.extend(replayed)
             step(f"{page_dir(locale)} (up to date)", len(replayed))
         elif locale in partial:
@@ -409,13 +408,13 @@ def _render_site(
                 if output is not None:
                     pending.append(output)
                 else:
-                    pending.extend(_replay(site_dir, locale, {"files": [record]}, problems))
+                    pending.extend(_replay(site_dir, locale, [record], problems))
                     kept[record["path"]] = record
             step(f"{page_dir(locale)} (up to date)", len(groups[locale]["files"]) - len(now))
         else:
             pending.extend(rendered[locale])
     if SITE_WIDE in up_to_date:
-        replayed = _replay(site_dir, SITE_WIDE, groups[SITE_WIDE], problems)
+        replayed = _replay(site_dir, SITE_WIDE, groups[SITE_WIDE]["files"], problems)
         pending.extend(replayed)
         step("site-wide files (up to date)", len(replayed))
     else:
@@ -433,11 +432,9 @@ def _render_site(
         key: {**groups[key], "ui": ui_kept[key]} if key in ui_kept else groups[key] for key in up_to_date
     }
     new_groups.update({key: {"fingerprint": wanted[key], "files": []} for key in stale})
-    for locale in [*to_render, *partial]:
+    for locale in rendering:
         # A partly rendered group also shows what its replayed outputs looked up before.
-        keys = looked_up[locale] | (
-            {(str(m), c, bool(p)) for m, c, p in ui_kept[locale]["keys"]} if locale in partial else set()
-        )
+        keys = looked_up[locale] | (set(recorded_keys(ui_kept[locale])) if locale in partial else set())
         new_groups[locale]["ui"] = ui_record(ui_catalogs[locale], ui_compiled[locale], keys)
         new_groups[locale]["catalogs"] = content_now[locale]
     try:
@@ -555,7 +552,7 @@ def _load_before_forking(settings: Settings, plan: PublishPlan, split: Sequence[
 
     For each locale in ``split`` (rendered by several workers), also its CLDR data and page
     templates, which every part would otherwise load again (the UI catalogs of the languages
-    to render are loaded by the caller: see _ui_catalog)."""
+    to render are loaded by the caller: see ui_catalog)."""
     from pubflow.render.environment import LocaleEnvironment
 
     for locale in plan.locale_alternates():
@@ -1067,19 +1064,13 @@ def _stale_outputs(group: dict[str, Any], catalogs_now: Mapping[str, str]) -> se
     return stale
 
 
-def _ui_catalog(settings: Settings, plan: PublishPlan, locale: str) -> Translations:
-    """The UI catalog of ``locale`` as its pages read it (its publish policy)."""
-    policy = plan.policies.get(locale) or policy_for(settings, locale)
-    return load_translations(settings, locale, UI_DOMAIN, policy=policy)
-
-
 def _ui_intact(
     settings: Settings, plan: PublishPlan, locale: str, group: dict[str, Any], compiled_now: str | None
 ) -> dict[str, Any] | None:
     """The group's UI record to keep if a language's pages still show what they showed of its
     UI catalog, else None (see :mod:`pubflow.render.ui_lookups`): a save of messages they
     never looked up (the newsletters', say) leaves them as they are."""
-    return ui_unchanged(group.get("ui"), compiled_now, lambda: _ui_catalog(settings, plan, locale))
+    return ui_unchanged(group.get("ui"), compiled_now, lambda: ui_catalog(settings, plan, locale))
 
 
 def _group_intact(site_dir: Path, group: object, fingerprint: str) -> bool:
@@ -1097,12 +1088,12 @@ def _group_intact(site_dir: Path, group: object, fingerprint: str) -> bool:
 
 
 def _replay(
-    site_dir: Path, key: str, group: dict[str, Any], problems: dict[str, list[RenderProblem]]
+    site_dir: Path, key: str, records: Sequence[dict[str, Any]], problems: dict[str, list[RenderProblem]]
 ) -> list[PageResult]:
-    """The results an earlier build recorded for up-to-date group ``key`` (problems too)."""
+    """The results an earlier build recorded of group ``key``'s files ``records`` (problems too)."""
     pages: list[PageResult] = []
     locale = None if key == SITE_WIDE else key
-    for record in group["files"]:
+    for record in records:
         site_path = record["path"]
         pages.append(
             PageResult(

@@ -12,19 +12,37 @@ string does not render the site again, nor a save of a site string the emails.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pubflow.errors import PubflowError
-from pubflow.i18n.runtime import Translations
+from pubflow.i18n.runtime import Translations, load_translations, lookup_order
+from pubflow.render.shown import UI_DOMAIN
+
+if TYPE_CHECKING:
+    from pubflow.config import Settings
+    from pubflow.render.publishing import PublishPlan
 
 Key = tuple[str, str | None, bool]
 """A looked-up message: (msgid, msgctxt, plural)."""
 
 
+def ui_catalog(settings: Settings, plan: PublishPlan, locale: str) -> Translations:
+    """The UI catalog of ``locale`` as its pages and emails read it (its publish policy)."""
+    return load_translations(settings, locale, UI_DOMAIN, policy=plan.policy(locale))
+
+
 def ui_record(catalog: Translations, compiled: str | None, keys: Iterable[Key]) -> dict[str, Any]:
     """What a group keeps: the compiled catalog's fingerprint, the keys, what they showed."""
-    chosen = sorted(set(keys), key=lambda key: (key[0], key[1] or "", key[2]))
+    chosen = sorted(set(keys), key=lookup_order)
     return {"compiled": compiled, "keys": [list(key) for key in chosen], "digest": catalog.shown_digest(chosen)}
+
+
+def recorded_keys(record: dict[str, Any]) -> list[Key]:
+    """The keys a record keeps (KeyError, TypeError or ValueError: a damaged record)."""
+    return [
+        (str(msgid), None if context is None else str(context), bool(plural))
+        for msgid, context, plural in record["keys"]
+    ]
 
 
 def ui_unchanged(
@@ -42,14 +60,10 @@ def ui_unchanged(
     if record.get("compiled") == compiled_now:
         return record
     try:
-        keys = [
-            (str(msgid), None if context is None else str(context), bool(plural))
-            for msgid, context, plural in record["keys"]
-        ]
-        same = catalog().shown_digest(keys) == record["digest"]
+        same = catalog().shown_digest(recorded_keys(record)) == record["digest"]
     except (KeyError, TypeError, ValueError, PubflowError):
         return None
     return {**record, "compiled": compiled_now} if same else None
 
 
-__all__ = ["Key", "ui_record", "ui_unchanged"]
+__all__ = ["Key", "recorded_keys", "ui_catalog", "ui_record", "ui_unchanged"]
