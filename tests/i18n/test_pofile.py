@@ -356,6 +356,37 @@ def test_fast_line_layout_classifies_characters_it_has_not_seen() -> None:
     assert _wrap_points_local(text, 10, 0, None) == _wrap_points_full(text, 10, 0, None) != []
 
 
+def test_gettext_bell_escape_reads_as_bel_in_strings_only(tmp_path: Path) -> None:
+    # GNU tools write BEL as \a; polib alone reads a backslash and an "a".
+    source = tmp_path / "source.po"
+    source.write_text(
+        HEADER + "#: src\\app.py:1\nmsgid \"ring\"\nmsgstr \"bell\a here, slash \\\\a there\"\n\n"
+        "#, fuzzy\n#| msgid \"old\a\"\nmsgid \"two\"\nmsgstr \"\"\n\"\a at the start\"\n\n"
+        "#~ msgid \"gone\"\n#~ msgstr \"was\a\"\n",
+        encoding="utf-8",
+    )
+    written_by_gnu = tmp_path / "gnu.po"
+    subprocess.run([MSGCAT, "-o", str(written_by_gnu), str(source)], check=True)
+    text = written_by_gnu.read_text("utf-8")
+    assert '"bell\\a here, slash \\\\a there"' in text and "#: src\\app.py:1" in text
+    for path in (written_by_gnu, source):
+        # As written, with Windows line ends, and with a trailing space (polib's reader).
+        slow = path.read_bytes().replace(b'msgid "ring"', b'msgid "ring" ')
+        for raw in (path.read_bytes(), path.read_bytes().replace(b"\n", b"\r\n"), slow):
+            po = parse_catalog(raw, path)
+            assert po.find("ring").msgstr == "bell\a here, slash \\a there"
+            assert po.find("ring").occurrences == [("src\\app.py", "1")]
+            assert po.find("two").msgstr == "\a at the start"
+            assert po.find("two").previous_msgid == "old\a"
+            assert [e.msgstr for e in po.obsolete_entries()] == ["was\a"]
+    # Written back by us, it reads the same again and GNU tools accept it.
+    again = tmp_path / "again.po"
+    again.write_text(dump_catalog(parse_catalog(written_by_gnu.read_bytes(), written_by_gnu)), "utf-8")
+    assert parse_catalog(again.read_bytes(), again).find("ring").msgstr == "bell\a here, slash \\a there"
+    subprocess.run([MSGCAT, "-o", str(tmp_path / "check.po"), str(again)], check=True)
+    assert (tmp_path / "check.po").read_text("utf-8") == text
+
+
 def test_every_control_character_reads_back_as_written(tmp_path: Path) -> None:
     # Found by the hardening fuzzer: BEL was written as gettext's \a, which polib's reading
     # (and so ours) takes for a backslash and an "a": the catalog read back altered.

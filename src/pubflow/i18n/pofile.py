@@ -67,6 +67,9 @@ _STRING_LINE = re.compile(
     r'^(?:#~\|?|#\|)?[ \t]*(?:(?:msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)[ \t]+)?(".*)$'
 )
 _CLOSED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"[ \t]*')
+# One backslash escape inside a string literal: pairs are taken left to right, so the "a" of an
+# escaped backslash followed by "a" (a file's \\a) is text, not gettext's bell.
+_ESCAPE_PAIR = re.compile(r"\\(.)")
 # Keywords of live and obsolete entries (previous "#|" lines are not entries).
 _KEYWORD = re.compile(r"^(#~)?[ \t]*(msgctxt|msgid_plural|msgid|msgstr)(\[\d+\])?(?:[ \t]|$)")
 _CONTEXT_SEPARATOR = "\x04"
@@ -270,11 +273,33 @@ class _LinesOfText(str):
         return self.split("\n")
 
 
+def _bell(pair: re.Match[str]) -> str:
+    return "\a" if pair.group(1) == "a" else pair.group(0)
+
+
+def _read_gnu_bells(text: str) -> str:
+    """``text`` with gettext's ``\\a`` escapes, inside strings, turned into the BEL they stand for.
+
+    GNU tools (msgmerge, msgcat, Poedit through them) write BEL as ``\\a``; polib, and so our
+    reader, would read a backslash and an "a". Comments are left alone: a reference such as
+    ``#: src\\app.py`` holds no escapes. Line count and order are unchanged, so errors still
+    name the right line. (The checks then flag the BEL as a control character.)
+    """
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        if "\\a" in line and (found := _STRING_LINE.match(line)) is not None:
+            start = found.start(1)
+            lines[number] = line[:start] + _ESCAPE_PAIR.sub(_bell, line[start:])
+    return "\n".join(lines)
+
+
 def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
     """Parse the bytes of a catalog strictly (see :func:`read_catalog`); ``path`` names errors."""
     text = _decode(raw, path)
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a Windows editor's line ends are not an error
+    if "\\a" in text:
+        text = _read_gnu_bells(text)
     # Well-formed files (nearly all) take the fast reader, which builds the very objects
     # polib would; anything unusual goes through polib and the strict line checks below.
     po = parse_po_text(text)
