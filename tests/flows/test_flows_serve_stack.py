@@ -29,13 +29,20 @@ def test_serve_starts_the_stack_and_ctrl_c_stops_every_process(tmp_path: Path) -
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
     env.pop("PREFECT_API_URL", None)
-    serve = subprocess.Popen(  # noqa: S603
-        [str(Path(sys.executable).parent / "pubflow"), "serve",
-         "--prefect-port", str(ports["prefect"]), "--preview-port", str(ports["preview"]),
-         "--unsubscribe-port", str(ports["unsubscribe"]), "--limit", "1"],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )
+    # Started as from a terminal, where Ctrl-C interrupts: a test run started in the background
+    # (`make test &`, nohup, a CI runner) has SIGINT ignored, and a child inherits that (Python
+    # then installs no KeyboardInterrupt handler); a signal with a handler is reset by exec.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        serve = subprocess.Popen(  # noqa: S603
+            [str(Path(sys.executable).parent / "pubflow"), "serve",
+             "--prefect-port", str(ports["prefect"]), "--preview-port", str(ports["preview"]),
+             "--unsubscribe-port", str(ports["unsubscribe"]), "--limit", "1"],
+            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     children: set[int] = set()
     try:
         assert serve.stdout is not None
@@ -66,8 +73,15 @@ def test_serve_starts_the_stack_and_ctrl_c_stops_every_process(tmp_path: Path) -
                     children.add(int(entry.name))
         assert len(children) >= 4, children  # server, deployments, unsubscribe, preview
         serve.send_signal(signal.SIGINT)
-        serve.wait(timeout=90)
-        rest = serve.stdout.read()
+        # Read what it prints while it stops (a full pipe would block it), and show it if it hangs.
+        try:
+            rest, _ = serve.communicate(timeout=90)
+        except subprocess.TimeoutExpired as hung:
+            alive = {pid: group_members(pid) for pid in children}
+            signals = [line for line in Path(f"/proc/{serve.pid}/status").read_text().splitlines()
+                       if line.startswith(("SigIgn", "SigCgt"))]
+            pytest.fail(f"serve still running 90 s after Ctrl-C; printed {hung.output!r}; "
+                        f"groups {alive}; signals {signals}")
         assert "all services stopped" in rest
         assert serve.returncode == 0
         for pid in children:
