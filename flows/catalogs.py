@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.tasks import exponential_backoff
 
@@ -13,8 +13,9 @@ from flows.common import (
     FlowFailure,
     TargetLocale,
     coverage_table,
-    secret_overrides,
+    flow,
     retry_unless_user_error,
+    secret_overrides,
     settings,
     user_errors,
 )

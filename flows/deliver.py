@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.tasks import exponential_backoff
 
@@ -18,8 +18,9 @@ from flows.common import (
     Progress,
     TargetLocale,
     checked_slugs,
-    secret_overrides,
+    flow,
     retry_unless_user_error,
+    secret_overrides,
     settings,
     user_errors,
 )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.common import FlowFailure, settings, user_errors
+from flows.common import FlowFailure, flow, settings, user_errors
 from pubflow.ingest import ingest
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows.common import (
     FlowFailure,
     LocaleCode,
     checked_slugs,
+    flow,
     inputs_cache_key,
     outputs_intact,
     preview_url,

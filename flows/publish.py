@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.catalogs import prefill_task, stats_task, sync_task
@@ -20,6 +20,7 @@ from flows.common import (
     Progress,
     artifacts_in_background,
     checked_slugs,
+    flow,
     preview_url,
     project_lock,
     send_artifact,

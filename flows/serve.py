@@ -16,12 +16,12 @@ from pathlib import Path
 # Run as a script (``python flows/serve.py``): make the project root importable for `flows.*`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from prefect import flow, serve  # noqa: E402
+from prefect import serve  # noqa: E402
 from prefect.deployments.runner import RunnerDeployment  # noqa: E402
 from prefect.schedules import Cron  # noqa: E402
 
 from flows.catalogs import prefill_flow, sync_catalogs_flow, sync_task  # noqa: E402
-from flows.common import LocaleCode, settings  # noqa: E402
+from flows.common import LocaleCode, flow, settings  # noqa: E402
 from flows.deliver import send_newsletter_flow  # noqa: E402
 from flows.ingest import ingest_flow  # noqa: E402
 from flows.newsletter import build_newsletter_flow  # noqa: E402

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact
 
 from flows.common import (
     LocaleCode,
     Policy,
     Progress,
+    flow,
     inputs_cache_key,
     outputs_intact,
     preview_url,
