@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from pubflow.cli.common import EXIT_PROBLEMS, app, console, err_console, guarded, settings_from
-from pubflow.render.publishing import requested_locales
-from pubflow.render.site import SiteReport, render_site
-from pubflow.runlock import project_run_lock
+
+if TYPE_CHECKING:
+    from pubflow.render.site import SiteReport
 
 build_app = typer.Typer(
     name="build",
@@ -121,6 +121,11 @@ def build_site_command(
     wait: WaitOption = None,
 ) -> None:
     """Render the static site into dist/site/."""
+    # Imported here: the other commands (a translator's `pubflow check`) need no renderer.
+    from pubflow.render.publishing import requested_locales
+    from pubflow.render.site import render_site
+    from pubflow.runlock import project_run_lock
+
     settings = settings_from()
     progress = _progress()
     task = progress.add_task("", total=None)

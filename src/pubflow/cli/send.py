@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from email_validator import EmailNotValidError, validate_email
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -107,6 +106,9 @@ def _warn(text: str) -> None:
 def _send_test_copy(
     settings: Settings, emails: IssueEmails, address: str, locales: list[str]
 ) -> None:
+    # Imported here (~30 ms): only a test copy checks an address given on the command line.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         address = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,9 @@ from rich.table import Table
 
 from pubflow.cli.common import EXIT_PROBLEMS, app, console, err_console, guarded, settings_from
 from pubflow.i18n.machine.backends import BACKENDS
-from pubflow.i18n.machine.prefill import PrefillReport, prefill_catalogs
+
+if TYPE_CHECKING:
+    from pubflow.i18n.machine.prefill import PrefillReport
 
 _HELP = (
     "Fill empty translations with machine suggestions for translators to review.\n\n"
@@ -72,6 +74,10 @@ def translate_command(
         typer.Option("--show-failures", metavar="N", help="How many failed entries to list (file:line)."),
     ] = 20,
 ) -> None:
+    # Imported here: the translation clients (requests, deep-translator) are ~50 ms that every
+    # other command (a translator's `pubflow check`) would otherwise pay at start.
+    from pubflow.i18n.machine.prefill import prefill_catalogs
+
     settings = settings_from()
     with _progress_bar() as on_progress:
         report = prefill_catalogs(

@@ -8,8 +8,6 @@ import typer
 from rich.markup import escape
 
 from pubflow.cli.common import app, console, err_console, guarded, settings_from
-from pubflow.deliver.tokens import load_list_secret
-from pubflow.deliver.unsubscribe import create_app
 
 
 @app.command("serve-unsubscribe")
@@ -24,7 +22,11 @@ def serve_unsubscribe_command(
     ] = None,
 ) -> None:
     """Serve GET/POST /unsubscribe/TOKEN (RFC 8058 one-click) and /healthz until Ctrl-C."""
+    # Imported here, as uvicorn is: the web app is no cost of the other commands' start.
     import uvicorn
+
+    from pubflow.deliver.tokens import load_list_secret
+    from pubflow.deliver.unsubscribe import create_app
 
     settings = settings_from(host=host, unsubscribe_port=port)
     secret = load_list_secret(settings)
