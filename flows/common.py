@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -118,6 +119,27 @@ def project_root() -> Path:
     return Path(os.environ["PUBFLOW_ROOT"]).resolve() if os.environ.get("PUBFLOW_ROOT") else _PROJECT
 
 
+def _one_line_for_user_errors() -> None:
+    """A flow run from the command line (``make publish`` is ``python -m flows.publish``) that
+    stops on a user's error prints that error's one line, not a traceback: a setting that does
+    not validate (pyproject.toml or a ``PUBFLOW_*`` variable, read as the flows are imported)
+    or a :class:`FlowFailure`. Any other error keeps Python's traceback. (Deployment runs are
+    started by Prefect's runner, which reports failures in the UI; this hook is not involved.)
+    """
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, traceback: Any) -> None:
+        if isinstance(value, PubflowError):
+            print(f"pubflow: error: {value.describe()}", file=sys.stderr)
+        elif isinstance(value, FlowFailure):
+            print(f"pubflow: error: {value}", file=sys.stderr)
+        else:
+            previous(kind, value, traceback)
+
+    sys.excepthook = hook
+
+
+_one_line_for_user_errors()
 _SETTINGS = load_settings(project_root())
 
 # Literal[...] over the configured codes: Prefect turns these into enums in the parameter

@@ -46,3 +46,37 @@ def test_broken_pyproject_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         find_root(tmp_path)
     assert "pyproject.toml" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("de", ["de"]), ("de, fr", ["de", "fr"]), ('["de", "ar"]', ["de", "ar"]), (" es ,pt_BR,", ["es", "pt_BR"])],
+)
+def test_locales_variable_takes_commas_or_json(
+    project: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
+) -> None:
+    monkeypatch.setenv("PUBFLOW_LOCALES", value)
+    assert load_settings(project).locales == expected
+
+
+def test_locales_variable_that_is_neither_is_named(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBFLOW_LOCALES", '["de", ')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert "PUBFLOW_LOCALES" in str(caught.value) and "JSON list" in str(caught.value)
+
+
+def test_undecodable_variable_is_a_config_error_not_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic_settings import SettingsError
+
+    from pubflow import config
+
+    def settings(**values: object) -> None:
+        raise SettingsError('error parsing value for field "future" from source "EnvSettingsSource"')
+
+    monkeypatch.setattr(config, "Settings", settings)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert '"future"' in str(caught.value) and "PUBFLOW_*" in str(caught.value)

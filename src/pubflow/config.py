@@ -8,17 +8,20 @@ root (the folder holding the pyproject.toml with a ``[tool.pubflow]`` table).
 from __future__ import annotations
 
 import functools
+import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     PyprojectTomlConfigSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from pubflow.errors import ConfigError
@@ -50,7 +53,9 @@ class Settings(BaseSettings):
 
     # Languages
     source_locale: str = "en"
-    locales: list[str] = Field(
+    # NoDecode: a PUBFLOW_LOCALES variable is read by _split_locales ("de,fr" or a JSON list),
+    # not only as JSON (where "de" alone was an error).
+    locales: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["de", "es", "fr", "ar", "pt_BR", "en_XA"],
         description="target locales (the source locale is always published)",
     )
@@ -138,6 +143,19 @@ class Settings(BaseSettings):
     @classmethod
     def _check_source(cls, value: str) -> str:
         return validate_locale(value, where="source_locale")
+
+    @field_validator("locales", mode="before")
+    @classmethod
+    def _split_locales(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # a list from pyproject.toml or an override
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError('write a JSON list such as ["de", "fr"], or codes separated by commas') from None
+        return [code.strip() for code in text.split(",") if code.strip()]
 
     @field_validator("locales")
     @classmethod
@@ -262,6 +280,14 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
             f"invalid setting {name}: {first['msg']}",
             path=project_root / "pyproject.toml",
             hint=f"fix [tool.pubflow] {name} or the PUBFLOW_{name.split('.')[0].upper()} variable",
+        ) from None
+    except SettingsError as exc:
+        # A PUBFLOW_* variable that cannot be decoded (pydantic-settings reads structured
+        # values as JSON): name it instead of showing a traceback.
+        raise ConfigError(
+            f"invalid setting: {exc}",
+            path=project_root / "pyproject.toml",
+            hint="check the PUBFLOW_* variables: lists and tables are written as JSON",
         ) from None
     except ConfigError as exc:
         exc.path = exc.path or project_root / "pyproject.toml"
