@@ -34,27 +34,24 @@ HEAVY = (
 )
 
 
-def test_stage_modules_import_without_the_template_engine() -> None:
-    code = (
-        "import sys\n"
-        "import pubflow.ingest, pubflow.render.site, pubflow.newsletter.build, pubflow.i18n.sync\n"
-        f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
-    )
+def _loaded_after(imports: str, names: tuple[str, ...]) -> str:
+    """Which of ``names`` a fresh interpreter has loaded after ``import <imports>``."""
+    code = f"import sys\nimport {imports}\nprint(sorted(name for name in {names!r} if name in sys.modules))\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    return done.stdout.strip()
+
+
+def test_stage_modules_import_without_the_template_engine() -> None:
+    stages = "pubflow.ingest, pubflow.render.site, pubflow.newsletter.build, pubflow.i18n.sync"
+    assert _loaded_after(stages, HEAVY) == "[]"
 
 
 def test_flow_modules_import_without_the_translation_clients() -> None:
     # Only a pre-fill talks to a translation service; a flow process should not pay for the
     # clients' imports (deep-translator, requests) up front.
-    code = (
-        "import sys\n"
-        "import flows.publish, flows.catalogs, flows.site, flows.newsletter, flows.ingest\n"
-        "print(sorted(name for name in ('pubflow.i18n.machine.prefill', 'pubflow.i18n.machine.client',"
-        " 'deep_translator') if name in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    flows = "flows.publish, flows.catalogs, flows.site, flows.newsletter, flows.ingest"
+    clients = ("pubflow.i18n.machine.prefill", "pubflow.i18n.machine.client", "deep_translator")
+    assert _loaded_after(flows, clients) == "[]"
 
 
 def test_a_rebuild_with_nothing_changed_loads_no_checker_and_no_template_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -103,12 +100,8 @@ def test_the_command_line_starts_without_the_clients_servers_and_renderer_it_may
     # Every `pubflow` command imports every command's module (Typer registers them all): the
     # translation clients, the unsubscribe web app and the site renderer load only in the
     # commands that use them, not in a translator's `pubflow check` (~160 ms of its start).
-    code = (
-        "import sys\n"
-        "import pubflow.cli\n"
-        "print(sorted(name for name in ('requests', 'deep_translator', 'uvicorn', 'starlette',"
-        " 'pubflow.i18n.machine.prefill', 'pubflow.deliver.unsubscribe', 'jinja2')"
-        " if name in sys.modules))\n"
+    unused = (
+        "requests", "deep_translator", "uvicorn", "starlette",
+        "pubflow.i18n.machine.prefill", "pubflow.deliver.unsubscribe", "jinja2",
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert _loaded_after("pubflow.cli", unused) == "[]"
