@@ -116,6 +116,25 @@ def _task_runs(server: Server, flow_run_id: str) -> list[dict[str, Any]]:
     return list(response.json())
 
 
+PUBLISH_TASKS = {"ingest sources", "sync catalogs", "build site", "build newsletter", "translation coverage"}
+
+
+def _finished_task_runs(server: Server, flow_run_id: str) -> list[dict[str, Any]]:
+    """The run's task runs once the server has recorded every one as finished.
+
+    Task run states reach the server as events, which it records a moment later: a flow
+    process can have exited (its events sent) before its task runs show their end times.
+    """
+
+    def recorded() -> list[dict[str, Any]] | None:
+        runs = _task_runs(server, flow_run_id)
+        names = {run["name"].rsplit("-", 1)[0] for run in runs}
+        done = all(run.get("end_time") and (run.get("state") or {}).get("type") == "COMPLETED" for run in runs)
+        return runs if names >= PUBLISH_TASKS and done else None
+
+    return server.wait_for(recorded, f"the task runs of flow run {flow_run_id} to be recorded", 60)  # type: ignore[no-any-return]
+
+
 def _check_outputs(root: Path) -> int:
     """Every output parses; no temp file anywhere in dist/ or build/. Returns files checked."""
     checked = 0
@@ -218,7 +237,8 @@ def test_two_publish_runs_at_once_one_refused_clearly_one_queued(server: Server,
     # The refused run did nothing: no task ran.
     assert _task_runs(server, refused["id"]) == []
     # The queued run overlapped the first, yet its work began only after the first's ended.
-    first_tasks, queued_tasks = _task_runs(server, first["id"]), _task_runs(server, queued["id"])
+    first_tasks = _finished_task_runs(server, first["id"])
+    queued_tasks = _finished_task_runs(server, queued["id"])
     assert queued["start_time"] < first["end_time"]
     assert min(t["start_time"] for t in queued_tasks) >= max(t["end_time"] for t in first_tasks)
 
