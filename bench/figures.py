@@ -434,10 +434,10 @@ def figure_rebuilds(ctx: Context, locale: str, domain: str = "messages") -> list
 
 def _shown_where(root: Path, locale: str, domain: str, shown_on: str | None) -> str:
     """Where the entry :func:`change_catalog` edits is shown, from its template references."""
-    entry = _entry_to_change(read_catalog(po_path(load_settings(root), locale, domain)), shown_on)
-    files = sorted({file for file, _line in entry.occurrences})
     if shown_on is not None:
         return f"on every {locale} page ({shown_on})"
+    entry = _entry_to_change(read_catalog(po_path(load_settings(root), locale, domain)), shown_on)
+    files = sorted({file for file, _line in entry.occurrences})
     return f"shown by {', '.join(files)}" if files else "not referenced by any template"
 
 

@@ -836,7 +836,7 @@ def _render_issues_marked(
         for issue in issues:
             # Per issue, exactly what a build of that issue alone computes: its fingerprints
             # do not change with the set of issues built together.
-            issue_plan = issue.plan = _sub_plan(plan, [str(slug) for slug in issue.facts["slugs"]])
+            issue.plan = _sub_plan(plan, [str(slug) for slug in issue.facts["slugs"]])
             domain, article_slug = str(issue.facts["domain"]), str(issue.facts["article"])
             issue.unreadable = _unreadable_catalogs(settings, compile_report, domain)
             mine = {
@@ -861,7 +861,7 @@ def _render_issues_marked(
                 kept = ui_unchanged(
                     built_before[loc].get("ui"),
                     issue.ui_compiled[loc],
-                    partial(ui_catalog, settings, issue_plan, loc),
+                    partial(ui_catalog, settings, plan, loc),
                 )
                 if kept is not None:
                     issue.up_to_date.add(loc)
@@ -913,7 +913,7 @@ def _render_issues_marked(
             )
             jobs.extend((issue.issue_id, locale) for locale in issue.stale)
     outcomes: dict[tuple[str, str], tuple[str, Any]] = {}
-    ui_catalogs: dict[tuple[str, str], Translations] = {}
+    ui_catalogs: dict[str, Translations] = {}
     if jobs:
         # Each locale's CLDR data (some 10 ms to load) and the rendering modules once here,
         # not once in every worker.
@@ -924,9 +924,10 @@ def _render_issues_marked(
         import pubflow.newsletter.mjml_check  # noqa: F401
         import pubflow.newsletter.plaintext  # noqa: F401
         # Each language's UI catalog as the workers will read it (they inherit it): what each
-        # built locale records of the messages it looked up.
-        for issue_id, locale in jobs:
-            ui_catalogs[(issue_id, locale)] = ui_catalog(settings, shared.issues[issue_id].plan, locale)
+        # built locale records of the messages it looked up. Loaded once per language: an
+        # issue's plan is cut out of this one and keeps its publish policies.
+        for locale in dict.fromkeys(locale for _issue_id, locale in jobs):
+            ui_catalogs[locale] = ui_catalog(settings, plan, locale)
         results = run_jobs(
             _build_job,
             shared,
@@ -1013,7 +1014,7 @@ def _finish_issue(
     issue: _Issue,
     requested: Sequence[str],
     outcomes: dict[tuple[str, str], tuple[str, Any]],
-    ui_catalogs: Mapping[tuple[str, str], Translations],
+    ui_catalogs: Mapping[str, Translations],
 ) -> tuple[NewsletterReport, dict[str, Any], dict[str, Any]]:
     """One issue's report and manifest; returns them with the records its state keeps."""
     dist = settings.dist_path
@@ -1055,7 +1056,7 @@ def _finish_issue(
                 "entry": manifest_locales[locale],
                 "outputs": outputs,
                 "ui": ui_record(
-                    ui_catalogs[(issue.issue_id, locale)], issue.ui_compiled[locale], written.ui_lookups
+                    ui_catalogs[locale], issue.ui_compiled[locale], written.ui_lookups
                 ),
             }
 
