@@ -76,7 +76,7 @@ def capture(settings: Settings, out_dir: Path) -> FloorInput:
     try:
         # In this process (no workers): the recording only sees renders made here. ``force``:
         # every page renders even if an earlier capture left its state behind.
-        render_site(settings.model_copy(update={"workers": 1}), out_dir=out_dir, force=True)
+        render_site(settings.copy(workers=1), out_dir=out_dir, force=True)
     finally:
         LocaleEnvironment.render = original  # type: ignore[method-assign]
 

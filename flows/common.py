@@ -190,7 +190,7 @@ def settings(**overrides: Any) -> Settings:
         if len(_LOADED) >= 16:
             _LOADED.clear()
         _LOADED[key] = loaded
-    return loaded.model_copy(deep=True)
+    return loaded.copy()
 
 
 def checked_slugs(values: Sequence[str] | None, what: str = "article") -> list[str] | None:

@@ -8,7 +8,9 @@ from pubflow.config import load_settings
 from pubflow.errors import ConfigError
 
 
-def test_pyproject_settings_and_env_override(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pyproject_settings_and_env_override(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = load_settings(project)
     assert settings.source_locale == "en"
     assert settings.all_locales[0] == "en"
@@ -30,7 +32,11 @@ def test_pyproject_settings_and_env_override(project: Path, monkeypatch: pytest.
     ],
 )
 def test_bad_setting_names_it(
-    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, needle: str
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    needle: str,
 ) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError) as caught:
@@ -50,7 +56,12 @@ def test_broken_pyproject_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("de", ["de"]), ("de, fr", ["de", "fr"]), ('["de", "ar"]', ["de", "ar"]), (" es ,pt_BR,", ["es", "pt_BR"])],
+    [
+        ("de", ["de"]),
+        ("de, fr", ["de", "fr"]),
+        ('["de", "ar"]', ["de", "ar"]),
+        (" es ,pt_BR,", ["es", "pt_BR"]),
+    ],
 )
 def test_locales_variable_takes_commas_or_json(
     project: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
@@ -59,24 +70,121 @@ def test_locales_variable_takes_commas_or_json(
     assert load_settings(project).locales == expected
 
 
-def test_locales_variable_that_is_neither_is_named(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locales_variable_that_is_neither_is_named(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PUBFLOW_LOCALES", '["de", ')
     with pytest.raises(ConfigError) as caught:
         load_settings(project)
     assert "PUBFLOW_LOCALES" in str(caught.value) and "JSON list" in str(caught.value)
 
 
-def test_undecodable_variable_is_a_config_error_not_a_traceback(
+def _project_with(tmp_path: Path, table: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.pubflow]\n' + table
+    )
+    return tmp_path
+
+
+def test_a_bad_value_in_pyproject_names_its_line_and_what_is_allowed(
+    tmp_path: Path,
+) -> None:
+    root = _project_with(tmp_path, 'source_locale = "en"\nworkers = -2\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(root)
+    error = caught.value
+    assert error.path == root / "pyproject.toml" and error.line == 6
+    assert "workers" in error.message and "at least 0" in error.message
+    assert "[tool.pubflow] workers" in (error.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ('smtp_security = "tls"', "not one of 'none', 'starttls', 'ssl'"),
+        ("coverage_threshold = 101", "at most 100"),
+        ("mt_timeout = 0", "greater than 0"),
+        ("smtp_port = true", "expected a whole number"),
+        ("site_name = 3", "expected text"),
+        ('locales = ["de", 3]', "expected a list of texts"),
+        ("workers = 2.5", "expected a whole number"),
+        ("send_rate = nan", "expected a number"),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused(
+    tmp_path: Path, line: str, needle: str
+) -> None:
+    root = _project_with(tmp_path, line + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(root)
+    assert needle in caught.value.message
+    assert caught.value.line == 5
+
+
+def test_an_unknown_setting_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    root = _project_with(tmp_path, 'source_locale = "en"\nsmtp_prot = 25\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(root)
+    assert "unknown setting 'smtp_prot'" in caught.value.message
+    assert caught.value.line == 6 and "smtp_port" in (caught.value.hint or "")
+
+
+def test_a_variable_error_names_the_variable(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pydantic_settings import SettingsError
-
-    from pubflow import config
-
-    def settings(**values: object) -> None:
-        raise SettingsError('error parsing value for field "future" from source "EnvSettingsSource"')
-
-    monkeypatch.setattr(config, "Settings", settings)
+    monkeypatch.setenv("PUBFLOW_WORKERS", "many")
     with pytest.raises(ConfigError) as caught:
         load_settings(project)
-    assert '"future"' in str(caught.value) and "PUBFLOW_*" in str(caught.value)
+    assert "PUBFLOW_WORKERS variable" in caught.value.message
+    assert "expected a whole number, got 'many'" in caught.value.message
+
+
+def test_precedence_and_conversion(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("pubflow_coverage_threshold", " 75 ")  # any case, spaces around
+    monkeypatch.setenv("PUBFLOW_WORKERS", "3")
+    monkeypatch.setenv("PUBFLOW_SOMETHING_ELSE", "x")  # not ours: ignored
+    settings = load_settings(project, workers=1, site_name=None)
+    assert settings.coverage_threshold == 75.0 and settings.workers == 1
+    assert settings.root == project.resolve()
+
+
+def test_secrets_stay_out_of_reprs_and_fingerprints(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.config import Secret
+    from pubflow.fingerprint import settings_fingerprint
+
+    monkeypatch.setenv("PUBFLOW_SMTP_PASSWORD", "hunter2")
+    settings = load_settings(project)
+    assert isinstance(settings.smtp_password, Secret)
+    assert settings.smtp_password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.as_json())
+    monkeypatch.setenv("PUBFLOW_SMTP_PASSWORD", "other")
+    assert settings_fingerprint(load_settings(project)) == settings_fingerprint(
+        settings
+    )
+
+
+def test_a_copy_is_checked_and_shares_nothing(project: Path) -> None:
+    settings = load_settings(project)
+    copy = settings.copy(workers="2")
+    assert copy.workers == 2
+    copy.locales.append("it")
+    assert "it" not in settings.locales
+    with pytest.raises(ConfigError, match="coverage_threshold"):
+        settings.copy(coverage_threshold=-1)
+    with pytest.raises(ConfigError, match="unknown setting"):
+        settings.copy(no_such_setting=1)
+
+
+def test_settings_load_without_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, pubflow.config, pubflow.cli\nprint('pydantic' in sys.modules)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -194,9 +194,9 @@ def test_worker_count_and_servers_do_not_change_the_fingerprint(tmp_path: Path) 
 
     base = load_settings(tmp_path)
     key = settings_fingerprint(base)
-    assert settings_fingerprint(base.model_copy(update={"workers": 3})) == key
-    assert settings_fingerprint(base.model_copy(update={"preview_port": 9000})) == key
-    assert settings_fingerprint(base.model_copy(update={"site_name": "Other"})) != key
+    assert settings_fingerprint(base.copy(workers=3)) == key
+    assert settings_fingerprint(base.copy(preview_port=9000)) == key
+    assert settings_fingerprint(base.copy(site_name="Other")) != key
 
 
 def test_digest_is_order_free_for_mappings_and_reads_non_json_values_as_text() -> None:

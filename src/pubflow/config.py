@@ -3,32 +3,91 @@
 Precedence (highest first): explicit overrides (CLI options, flow parameters), environment
 variables, pyproject.toml, the defaults below. Relative paths are resolved against the project
 root (the folder holding the pyproject.toml with a ``[tool.pubflow]`` table).
+
+Settings are read by a few dozen lines of our own rather than pydantic-settings: every command,
+build and flow starts by loading them, and importing pydantic and pydantic-settings took
+~150 ms of each start (a third of the command line's, a twentieth of a full build's) for what
+is a flat table of text, numbers, paths and choices. Every value is checked against its
+annotation and limits below, and a bad one is a :class:`~pubflow.errors.ConfigError` naming
+the setting, where it came from (the pyproject.toml line or the variable) and what is allowed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import math
 import os
+import re
 import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    PyprojectTomlConfigSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-)
+from typing import Any, Literal
 
 from pubflow.errors import ConfigError
 from pubflow.locales import validate_locale
 
 PublishPolicy = Literal["reviewed", "machine"]
 SmtpSecurity = Literal["none", "starttls", "ssl"]
+
+ENV_PREFIX = "PUBFLOW_"
+TABLE = ("tool", "pubflow")
+
+
+class Secret:
+    """A credential: shown as ``**********`` in reprs, logs and fingerprints; the value only
+    through :meth:`get_secret_value`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __getstate__(self) -> str:
+        return self._value
+
+    def __setstate__(self, state: str) -> None:
+        self._value = state
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    factory: Any = dataclasses.MISSING,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    doc: str | None = None,
+) -> Any:
+    """A settings field with its limits (checked by :func:`load_settings`) and help text."""
+    limits = {
+        name: value
+        for name, value in (("ge", ge), ("le", le), ("gt", gt))
+        if value is not None
+    }
+    return field(
+        default=default,
+        default_factory=factory,
+        metadata={"limits": limits, "doc": doc},
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -40,24 +99,20 @@ def _project_path(root: Path, relative: Path, child: str | None) -> Path:
     return path / child if child else path
 
 
-class Settings(BaseSettings):
-    """Every setting of pubflow, with the default used by the embedded (offline) set-up."""
+@dataclass(eq=True, repr=True)
+class Settings:
+    """Every setting of pubflow, with the default used by the embedded (offline) set-up.
 
-    model_config = SettingsConfigDict(
-        env_prefix="PUBFLOW_",
-        extra="forbid",
-        pyproject_toml_table_header=("tool", "pubflow"),
-    )
+    Made by :func:`load_settings` (which checks every value); :meth:`copy` gives a changed,
+    checked copy."""
 
-    root: Path = Field(default_factory=Path.cwd, description="project root (set automatically)")
+    root: Path = setting(factory=Path.cwd, doc="project root (set automatically)")  # noqa: RUF009 (setting() is a dataclasses.field)
 
     # Languages
     source_locale: str = "en"
-    # NoDecode: a PUBFLOW_LOCALES variable is read by _split_locales ("de,fr" or a JSON list),
-    # not only as JSON (where "de" alone was an error).
-    locales: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["de", "es", "fr", "ar", "pt_BR", "en_XA"],
-        description="target locales (the source locale is always published)",
+    locales: list[str] = setting(  # noqa: RUF009
+        factory=lambda: ["de", "es", "fr", "ar", "pt_BR", "en_XA"],
+        doc="target locales (the source locale is always published)",
     )
 
     # Folders, relative to the root
@@ -72,37 +127,40 @@ class Settings(BaseSettings):
     site_url: str = "https://pubflow.example.org"
     site_name: str = "pubflow"
     publish_policy: PublishPolicy = "reviewed"
-    coverage_threshold: float = Field(
-        default=50.0, ge=0, le=100, description="minimum percent reviewed, per domain, to publish a page"
+    coverage_threshold: float = setting(
+        50.0,
+        ge=0,
+        le=100,
+        doc="minimum percent reviewed, per domain, to publish a page",
     )
-    run_lock_wait: float = Field(
-        default=5.0, ge=0, le=86400,
-        description="seconds a publish or build waits for another one in the project before giving up",
-    )
+    run_lock_wait: float = setting(
+        5.0, ge=0, le=86400,
+        doc="seconds a publish or build waits for another one in the project before giving up",
+    )  # fmt: skip
 
-    workers: int = Field(
-        default=0, ge=0, le=64,
-        description="processes that compile catalogs and render pages side by side; "
+    workers: int = setting(
+        0, ge=0, le=64,
+        doc="processes that compile catalogs and render pages side by side; "
         "0 = one per CPU core (at most 8), 1 = everything in the calling process",
-    )
+    )  # fmt: skip
 
     # Machine translation
     mt_backend: str = "google"
     mt_base_url: str | None = None
-    mt_timeout: float = Field(default=20.0, gt=0)
-    mt_concurrency: int = Field(default=4, ge=1, le=64)
-    mt_requests_per_second: float = Field(default=5.0, gt=0)
-    mt_retries: int = Field(default=4, ge=0, le=20)
-    mt_backoff: float = Field(
-        default=1.0, gt=0, description="first retry delay in seconds (doubles per retry, jittered)"
+    mt_timeout: float = setting(20.0, gt=0)
+    mt_concurrency: int = setting(4, ge=1, le=64)
+    mt_requests_per_second: float = setting(5.0, gt=0)
+    mt_retries: int = setting(4, ge=0, le=20)
+    mt_backoff: float = setting(
+        1.0, gt=0, doc="first retry delay in seconds (doubles per retry, jittered)"
     )
     translation_memory: Path = Path("var/translation-memory.sqlite3")
     # Backend credentials: from PUBFLOW_* variables (or a Prefect Secret block via the flows),
-    # never from a committed file; SecretStr keeps them out of reprs and logs.
-    deepl_api_key: SecretStr | None = None
-    microsoft_api_key: SecretStr | None = None
+    # never from a committed file; Secret keeps them out of reprs and logs.
+    deepl_api_key: Secret | None = None
+    microsoft_api_key: Secret | None = None
     microsoft_region: str | None = None
-    libre_api_key: SecretStr | None = None
+    libre_api_key: Secret | None = None
     mymemory_email: str | None = None
 
     # Newsletter and mail
@@ -111,23 +169,23 @@ class Settings(BaseSettings):
     list_id: str = "pubflow newsletter <newsletter.pubflow.example.org>"
     unsubscribe_url: str | None = None  # defaults to {site_url}/unsubscribe
     unsubscribe_mailto: str = "unsubscribe@pubflow.example.org"
-    unsubscribe_secret: SecretStr | None = None
+    unsubscribe_secret: Secret | None = None
     subscribers_db: Path = Path("var/subscribers.sqlite3")
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_port: int = setting(1025, ge=1, le=65535)
     smtp_security: SmtpSecurity = "none"
     smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_timeout: float = Field(default=30.0, gt=0)
-    send_rate: float = Field(default=10.0, gt=0, description="messages per second at most")
-    smtp_retries: int = Field(
-        default=5, ge=0, le=20, description="retries of a transient SMTP failure per message"
+    smtp_password: Secret | None = None
+    smtp_timeout: float = setting(30.0, gt=0)
+    send_rate: float = setting(10.0, gt=0, doc="messages per second at most")
+    smtp_retries: int = setting(
+        5, ge=0, le=20, doc="retries of a transient SMTP failure per message"
     )
-    smtp_backoff: float = Field(
-        default=2.0, ge=0, le=600, description="first retry delay in seconds (doubles, max 60 s)"
+    smtp_backoff: float = setting(
+        2.0, ge=0, le=600, doc="first retry delay in seconds (doubles, max 60 s)"
     )
-    smtp_ca_file: Path | None = Field(
-        default=None, description="extra CA bundle (PEM) to trust for STARTTLS/SSL"
+    smtp_ca_file: Path | None = setting(  # noqa: RUF009
+        None, doc="extra CA bundle (PEM) to trust for STARTTLS/SSL"
     )
 
     # Schedule of the build-newsletter deployment (inactive until switched on in the UI)
@@ -136,44 +194,30 @@ class Settings(BaseSettings):
 
     # Local servers
     host: str = "127.0.0.1"
-    preview_port: int = Field(default=8000, ge=1, le=65535)
-    unsubscribe_port: int = Field(default=8001, ge=1, le=65535)
+    preview_port: int = setting(8000, ge=1, le=65535)
+    unsubscribe_port: int = setting(8001, ge=1, le=65535)
 
-    @field_validator("source_locale")
-    @classmethod
-    def _check_source(cls, value: str) -> str:
-        return validate_locale(value, where="source_locale")
+    # Copies and dumps -------------------------------------------------------------------------
+    def copy(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (each checked as a loaded value is); lists are
+        copied, so changing the copy never changes this one."""
+        values = {
+            spec.name: getattr(self, spec.name) for spec in dataclasses.fields(self)
+        }
+        values["locales"] = list(values["locales"])
+        for name, value in changes.items():
+            values[name] = _checked(name, value, _Origin("override", name))
+        return Settings(**values)
 
-    @field_validator("locales", mode="before")
-    @classmethod
-    def _split_locales(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value  # a list from pyproject.toml or an override
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except ValueError:
-                raise ValueError('write a JSON list such as ["de", "fr"], or codes separated by commas') from None
-        return [code.strip() for code in text.split(",") if code.strip()]
-
-    @field_validator("locales")
-    @classmethod
-    def _check_locales(cls, value: list[str]) -> list[str]:
-        return [validate_locale(code, where="locales") for code in value]
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        root = Path(init_settings.init_kwargs.get("root") or Path.cwd())  # type: ignore[attr-defined]
-        pyproject = PyprojectTomlConfigSettingsSource(settings_cls, root / "pyproject.toml")
-        return (init_settings, env_settings, pyproject)
+    def as_json(
+        self, exclude: frozenset[str] | set[str] = frozenset()
+    ) -> dict[str, Any]:
+        """Every setting as JSON values (paths as text, secrets masked), but ``exclude``."""
+        return {
+            spec.name: _json_value(getattr(self, spec.name))
+            for spec in dataclasses.fields(self)
+            if spec.name not in exclude
+        }
 
     # Derived paths -------------------------------------------------------------------------
     def path(self, relative: Path, child: str | None = None) -> Path:
@@ -183,7 +227,10 @@ class Settings(BaseSettings):
     @property
     def all_locales(self) -> list[str]:
         """Source locale first, then the targets (without duplicates)."""
-        return [self.source_locale, *(c for c in self.locales if c != self.source_locale)]
+        return [
+            self.source_locale,
+            *(c for c in self.locales if c != self.source_locale),
+        ]
 
     @property
     def sources_path(self) -> Path:
@@ -241,6 +288,204 @@ class Settings(BaseSettings):
         return self.unsubscribe_url or f"{self.site_url.rstrip('/')}/unsubscribe"
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return "**********"  # a fingerprint or a dump never holds a credential
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return value
+
+
+# Checking values ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a value came from, for the error message: pyproject.toml (and its line), a
+    ``PUBFLOW_*`` variable, or an override (a command-line option or flow parameter)."""
+
+    kind: Literal["pyproject", "env", "override"]
+    name: str  # the key, the variable or the setting
+    line: int | None = None
+
+
+class _Invalid(ValueError):
+    """A value that does not fit its setting (the message says what is allowed)."""
+
+
+@functools.cache
+def _fields() -> dict[str, tuple[Any, dict[str, float]]]:
+    """Setting name → (its annotation, its limits)."""
+    hints = typing.get_type_hints(Settings)
+    return {
+        spec.name: (hints[spec.name], spec.metadata.get("limits", {}))
+        for spec in dataclasses.fields(Settings)
+    }
+
+
+def _checked(name: str, value: Any, origin: _Origin) -> Any:
+    """``value`` as setting ``name`` holds it; ConfigError naming ``origin`` when it is invalid."""
+    known = _fields()
+    if name not in known:
+        raise _unknown(name, origin)
+    hint, limits = known[name]
+    try:
+        if name == "locales":
+            value = _split_locales(value)
+        converted = _convert(hint, value)
+        _within(converted, limits)
+        if name == "source_locale":
+            converted = validate_locale(converted, where="source_locale")
+        elif name == "locales":
+            converted = [validate_locale(code, where="locales") for code in converted]
+    except (_Invalid, ConfigError) as exc:
+        message = exc.message if isinstance(exc, ConfigError) else str(exc)
+        raise _invalid(name, message, origin) from None
+    return converted
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    """``value`` as type ``hint`` (text from a variable becomes a number, a path…)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if value is None or (value == "" and inner is not str):
+            return (
+                None  # PUBFLOW_SMTP_CA_FILE= (empty) unsets an optional path or secret
+            )
+        return _convert(inner, value)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value in choices:
+            return value
+        raise _Invalid(f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
+    if origin is list:
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(item, str) for item in value
+        ):
+            raise _Invalid(f"expected a list of texts, got {value!r}")
+        return list(value)
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise _Invalid(f"expected text, got {value!r} (write it in quotes)")
+    if hint is int:
+        return _whole_number(value)
+    if hint is float:
+        return _number(value)
+    if hint is Path:
+        if isinstance(value, Path):
+            return value
+        if isinstance(value, str) and value and "\x00" not in value:
+            return Path(value)
+        raise _Invalid(f"expected a path, got {value!r}")
+    if hint is Secret:
+        if isinstance(value, Secret):
+            return value
+        if isinstance(value, str):
+            return Secret(value)
+        raise _Invalid("expected text")
+    raise TypeError(
+        f"no conversion to {hint!r}"
+    )  # a setting of a new type: add it here
+
+
+def _whole_number(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Invalid(f"expected a whole number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise _Invalid(f"expected a whole number, got {value!r}")
+
+
+def _number(value: Any) -> float:
+    number: float | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or math.isnan(number):
+        raise _Invalid(f"expected a number, got {value!r}")
+    return number
+
+
+def _within(value: Any, limits: dict[str, float]) -> None:
+    if "ge" in limits and value < limits["ge"]:
+        raise _Invalid(
+            f"{value!r} is less than {limits['ge']:g}; it must be at least {limits['ge']:g}"
+        )
+    if "gt" in limits and value <= limits["gt"]:
+        raise _Invalid(
+            f"{value!r} is too small; it must be greater than {limits['gt']:g}"
+        )
+    if "le" in limits and value > limits["le"]:
+        raise _Invalid(
+            f"{value!r} is more than {limits['le']:g}; it must be at most {limits['le']:g}"
+        )
+
+
+def _split_locales(value: Any) -> Any:
+    """``PUBFLOW_LOCALES`` may be ``de,fr`` or a JSON list; pyproject.toml gives a list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise _Invalid(
+                'write a JSON list such as ["de", "fr"], or codes separated by commas'
+            ) from None
+    return [code.strip() for code in text.split(",") if code.strip()]
+
+
+def _where(origin: _Origin) -> str:
+    if origin.kind == "env":
+        return f"the {origin.name} variable"
+    if origin.kind == "pyproject":
+        return f"[tool.pubflow] {origin.name}"  # the error's path names the file
+    return f"the {origin.name} option"
+
+
+def _invalid(name: str, message: str, origin: _Origin) -> ConfigError:
+    return ConfigError(
+        f"invalid setting {name} (from {_where(origin)}): {message}",
+        line=origin.line,
+        hint=f"fix {_where(origin)}",
+    )
+
+
+def _unknown(name: str, origin: _Origin) -> ConfigError:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(_fields()), n=1)
+    return ConfigError(
+        f"unknown setting {name!r}"
+        + (" in [tool.pubflow]" if origin.kind == "pyproject" else ""),
+        line=origin.line,
+        hint=f"did you mean {close[0]!r}?"
+        if close
+        else "see the README's Configuration section for the settings",
+    )
+
+
+# Loading ------------------------------------------------------------------------------------
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` whose pyproject.toml has ``[tool.pubflow]``.
 
@@ -252,43 +497,99 @@ def find_root(start: Path | None = None) -> Path:
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(
-                    f"cannot read settings: {exc}", path=candidate, hint="fix the TOML syntax"
-                ) from exc
-            if "pubflow" in data.get("tool", {}):
-                return folder
+        if candidate.is_file() and _pubflow_table(candidate) is not None:
+            return folder
     return here
+
+
+def _pubflow_table(path: Path) -> tuple[dict[str, Any], str] | None:
+    """The ``[tool.pubflow]`` table of a pyproject.toml and the file's text (None: no such
+    table or no file); ConfigError for a file that is not valid TOML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read settings: {exc}", path=path, hint="fix the file"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            f"cannot read settings: {exc}",
+            path=path,
+            line=int(found.group(1)) if found else None,
+            hint="fix the TOML syntax",
+        ) from None
+    tool = data.get("tool")
+    table = tool.get("pubflow") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(
+            "[tool.pubflow] is not a table",
+            path=path,
+            hint="write the settings under a [tool.pubflow] header",
+        )
+    return table, text
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line of ``key = …`` in the ``[tool.pubflow]`` table (for error messages)."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.replace(" ", "") == "[tool.pubflow]"
+        elif inside and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*=", stripped):
+            return number
+    return None
+
+
+def _environment() -> dict[str, str]:
+    """``PUBFLOW_<NAME>`` variables (names in any case) by setting name; ``PUBFLOW_ROOT`` is
+    :func:`find_root`'s, and other names are ignored (other tools may share the prefix)."""
+    found: dict[str, str] = {}
+    known = _fields()
+    for variable in os.environ:
+        upper = variable.upper()
+        if upper.startswith(ENV_PREFIX):
+            name = upper[len(ENV_PREFIX) :].lower()
+            if name in known and name != "root":
+                found[name] = variable
+    return found
 
 
 def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     """Load settings for the project at ``root`` (found from the cwd when omitted).
 
-    Invalid values raise :class:`ConfigError` naming the setting and where to fix it.
+    Invalid values raise :class:`ConfigError` naming the setting, where it came from and
+    what is allowed.
     """
     project_root = (root or find_root()).resolve()
-    cleaned = {key: value for key, value in overrides.items() if value is not None}
+    pyproject = project_root / "pyproject.toml"
+    values: dict[str, Any] = {}
     try:
-        return Settings(root=project_root, **cleaned)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise ConfigError(
-            f"invalid setting {name}: {first['msg']}",
-            path=project_root / "pyproject.toml",
-            hint=f"fix [tool.pubflow] {name} or the PUBFLOW_{name.split('.')[0].upper()} variable",
-        ) from None
-    except SettingsError as exc:
-        # A PUBFLOW_* variable that cannot be decoded (pydantic-settings reads structured
-        # values as JSON): name it instead of showing a traceback.
-        raise ConfigError(
-            f"invalid setting: {exc}",
-            path=project_root / "pyproject.toml",
-            hint="check the PUBFLOW_* variables: lists and tables are written as JSON",
-        ) from None
+        found = _pubflow_table(pyproject)
+        if found is not None:
+            table, text = found
+            for key, value in table.items():
+                values[key] = _checked(
+                    key, value, _Origin("pyproject", key, _key_line(text, key))
+                )
+        for name, variable in _environment().items():
+            values[name] = _checked(
+                name, os.environ[variable], _Origin("env", variable)
+            )
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _checked(name, value, _Origin("override", name))
     except ConfigError as exc:
-        exc.path = exc.path or project_root / "pyproject.toml"
+        exc.path = exc.path or pyproject
         raise
+    values["root"] = (
+        project_root  # the project's folder, whatever a table or variable says
+    )
+    return Settings(**values)

@@ -420,7 +420,7 @@ def code_fingerprint() -> str:
 
 def settings_fingerprint(settings: Settings) -> str:
     """The settings rendered output may depend on (secrets stay masked: never in any output)."""
-    values = settings.model_dump(mode="json", exclude=set(OPERATIONAL_SETTINGS))
+    values = settings.as_json(exclude=OPERATIONAL_SETTINGS)
     return digest(values)
 
 

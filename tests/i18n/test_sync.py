@@ -206,7 +206,7 @@ def test_workers_give_the_same_catalogs_outputs_and_report_as_one_process(tmp_pa
     for workers in (1, 3):
         root = tmp_path / f"w{workers}"
         root.mkdir()
-        settings = load_settings(make_project(root)).model_copy(update={"workers": workers})
+        settings = load_settings(make_project(root)).copy(workers=workers)
         steps: list[str] = []
         report = sync_catalogs(settings, progress=steps.append)
         files = {
@@ -243,7 +243,7 @@ def test_the_build_process_learns_the_compiled_files_from_its_workers(
         return real_hash(self, path)
 
     monkeypatch.setattr(fingerprint.FileHashes, "_hash", recording)
-    settings = load_settings(make_project(tmp_path)).model_copy(update={"workers": 2})
+    settings = load_settings(make_project(tmp_path)).copy(workers=2)
     report = sync_catalogs(settings)
     compiled = [path for result in report.compiled.results for path in result.written]
     assert compiled and all(path.is_file() for path in compiled if path.suffix == ".mo")
@@ -289,7 +289,7 @@ def test_statistics_after_a_sync_take_the_counts_its_workers_told_until_a_catalo
     import pubflow.i18n.runtime as runtime
     import pubflow.i18n.stats as stats_module
 
-    settings = load_settings(make_project(tmp_path)).model_copy(update={"workers": 2})
+    settings = load_settings(make_project(tmp_path)).copy(workers=2)
     sync_catalogs(settings)
     # A cold build of catalogs saved long ago, in a process that has seen none of them.
     shutil.rmtree(tmp_path / "build")

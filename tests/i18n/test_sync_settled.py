@@ -221,7 +221,7 @@ def test_any_change_to_what_sync_reads_or_writes_means_real_work(
     elif change == "compiled file deleted":
         next((tmp_path / "build" / "locales" / "fr").rglob("*.mo")).unlink()
     else:
-        settings = settings.model_copy(update={"coverage_threshold": 10.0})
+        settings = settings.copy(coverage_threshold=10.0)
         assert seen == []
     report = sync_catalogs(settings)
     worked = bool(merges) or bool(seen)

@@ -71,7 +71,7 @@ def _copy(newsletter_project: Path, tmp_path: Path, name: str, *, broken: bool =
 
 def _settings(root: Path, workers: int = 1) -> Settings:
     clear_cache()
-    return load_settings(root).model_copy(update={"workers": workers})
+    return load_settings(root).copy(workers=workers)
 
 
 def test_several_issues_build_as_each_would_on_its_own(newsletter_project: Path, tmp_path: Path) -> None:

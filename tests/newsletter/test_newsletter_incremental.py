@@ -197,7 +197,7 @@ def test_workers_build_the_same_issue_as_one_process(project: Path, tmp_path: Pa
     for workers in (1, 3):
         root = tmp_path / f"w{workers}"
         shutil.copytree(project, root)
-        settings = load_settings(root).model_copy(update={"workers": workers})
+        settings = load_settings(root).copy(workers=workers)
         report = render_newsletter(settings, "2026-12")
         out = root / "dist" / "newsletter"
         files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

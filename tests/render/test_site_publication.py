@@ -189,7 +189,7 @@ def test_workers_build_the_same_site_as_one_process(site_settings: Settings, tmp
     sites = {}
     for workers in (1, 3):
         out = tmp_path / f"site-{workers}"
-        report = render_site(site_settings.model_copy(update={"workers": workers}), out_dir=out, force=True)
+        report = render_site(site_settings.copy(workers=workers), out_dir=out, force=True)
         files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         sites[workers] = (files, [p.site_path for p in report.pages], [str(p) for p in report.problems])
     assert sites[1] == sites[3]
