@@ -188,3 +188,43 @@ def test_settings_load_without_pydantic() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("PUBFLOW_SITE_URL", "not a url", "not an http(s) address"),
+        ("PUBFLOW_SITE_URL", "javascript:alert(1)//", "not an http(s) address"),
+        ("PUBFLOW_UNSUBSCRIBE_MAILTO", "not mail", "not an email address"),
+        ("PUBFLOW_LIST_ID", "a\nBcc: e@example.org", "line break"),
+        ("PUBFLOW_MAIL_FROM", "news <n@example.org>\r\nBcc: x@example.org", "line break"),
+        ("PUBFLOW_NEWSLETTER_TIMEZONE", "Mars/Olympus", "not a time zone"),
+        ("PUBFLOW_LOCALES", "", "empty"),
+    ],
+)
+def test_values_with_a_shape_are_checked(
+    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, needle: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert needle in caught.value.message and variable in caught.value.message
+
+
+def test_good_values_with_a_shape_pass(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBFLOW_SITE_URL", "https://news.example.org/blog")
+    monkeypatch.setenv("PUBFLOW_NEWSLETTER_TIMEZONE", "America/Sao_Paulo")
+    monkeypatch.setenv("PUBFLOW_UNSUBSCRIBE_MAILTO", "leave@example.org")
+    settings = load_settings(project)
+    assert settings.site_url == "https://news.example.org/blog"
+    assert settings.newsletter_timezone == "America/Sao_Paulo"
+
+
+def test_a_project_folder_that_does_not_exist_is_refused_and_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-such-project"
+    monkeypatch.setenv("PUBFLOW_ROOT", str(missing))
+    with pytest.raises(ConfigError, match="project folder does not exist"):
+        load_settings()
+    assert not missing.exists()

@@ -339,7 +339,11 @@ def _checked(name: str, value: Any, origin: _Origin) -> Any:
         if name == "source_locale":
             converted = validate_locale(converted, where="source_locale")
         elif name == "locales":
+            if not converted and origin.kind == "env":
+                raise _Invalid("empty: list the target locales (de,fr) or unset the variable")
             converted = [validate_locale(code, where="locales") for code in converted]
+        elif name in _EXTRA_CHECKS and converted is not None:
+            _EXTRA_CHECKS[name](converted)
     except (_Invalid, ConfigError) as exc:
         message = exc.message if isinstance(exc, ConfigError) else str(exc)
         raise _invalid(name, message, origin) from None
@@ -436,6 +440,50 @@ def _within(value: Any, limits: dict[str, float]) -> None:
         raise _Invalid(
             f"{value!r} is more than {limits['le']:g}; it must be at most {limits['le']:g}"
         )
+
+
+def _one_line(value: str) -> None:
+    # These go into mail headers: a line break would start a header of its own.
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise _Invalid(f"{value!r} holds a line break or control character")
+
+
+def _web_address(value: str) -> None:
+    _one_line(value)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise _Invalid(f"{value!r} is not an http(s) address such as https://example.org")
+
+
+def _mail_address(value: str) -> None:
+    _one_line(value)
+    if value.count("@") != 1 or " " in value or value.startswith("@") or value.endswith("@"):
+        raise _Invalid(f"{value!r} is not an email address such as unsubscribe@example.org")
+
+
+def _time_zone(value: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(f"{value!r} is not a time zone (use an IANA name such as Europe/Berlin)") from None
+
+
+_EXTRA_CHECKS: dict[str, Any] = {
+    "site_url": _web_address,
+    "unsubscribe_url": _web_address,
+    "mt_base_url": _web_address,
+    "mail_from": _one_line,
+    "reply_to": _one_line,
+    "list_id": _one_line,
+    "site_name": _one_line,
+    "unsubscribe_mailto": _mail_address,
+    "newsletter_timezone": _time_zone,
+}
+"""Settings whose text has a shape to keep (checked after the type and limits)."""
 
 
 def _split_locales(value: Any) -> Any:
@@ -570,6 +618,12 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     """
     project_root = (root or find_root()).resolve()
     pyproject = project_root / "pyproject.toml"
+    if not project_root.is_dir():
+        raise ConfigError(
+            "the project folder does not exist",
+            path=project_root,
+            hint="check PUBFLOW_ROOT or --root (the folder with the pyproject.toml of the project)",
+        )
     values: dict[str, Any] = {}
     try:
         found = _pubflow_table(pyproject)

@@ -391,6 +391,15 @@ def test_length_limit_from_context() -> None:
     )
 
 
+def test_a_translation_of_spaces_alone_is_an_error() -> None:
+    # It looks translated to gettext but would publish a blank title, link or subject.
+    for blank in ("   ", " ", "\u3000"):  # an ideographic space too
+        diagnostics = check_entry(EntryText("Achieving relief", blank), locale="de")
+        assert [(d.severity, d.check) for d in diagnostics] == [(Severity.ERROR, "whitespace")]
+        assert "only whitespace" in diagnostics[0].message
+    assert check_entry(EntryText(" ", " "), locale="de") == []  # a space translated as a space
+
+
 def test_whitespace_and_unchanged_are_warnings() -> None:
     diagnostics = check_entry(EntryText("Posted by ", " Von"), locale="de")
     assert {(d.severity, d.check) for d in diagnostics} == {(Severity.WARNING, "whitespace")}

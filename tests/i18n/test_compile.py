@@ -253,7 +253,7 @@ def test_missing_mo_is_recompiled(settings: Settings) -> None:
     assert load_mo(paths.mo).gettext("Hello") == "Hallo"
 
 
-def test_unreadable_catalog_is_reported_and_falls_back_while_the_rest_compiles(
+def test_unreadable_catalog_is_reported_and_keeps_its_last_good_compile_while_the_rest_compiles(
     settings: Settings,
 ) -> None:
     root = settings.root
@@ -270,7 +270,10 @@ def test_unreadable_catalog_is_reported_and_falls_back_while_the_rest_compiles(
     assert catalog_error.is_error
     assert str(catalog_error.path) == "locales/ar/LC_MESSAGES/messages.po"
     assert catalog_error.line == po.read_text().splitlines().index("this is not po") + 1
-    assert not ar.mo.exists() and not ar.states.exists()  # the source shows for ar
+    # A typo does not take the language off the site: the last good compile stays, and
+    # the error says so.
+    assert load_mo(ar.mo).gettext("Hello") == "مرحبا" and ar.states.exists()
+    assert "last good compile is used until it is fixed" in (catalog_error.message + catalog_error.format())
     assert compiled_paths(settings, "de", "messages").mo.exists()
     # reported again on the next run (nothing cached for a catalog that cannot be read)
     again = compile_catalogs(settings)

@@ -59,6 +59,25 @@ def test_strict_build_fails_on_refused_translations(
     assert strict.exit_code == 1
 
 
+def test_strict_build_fails_on_a_catalog_that_cannot_be_read(
+    site_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(site_project)
+    assert runner.invoke(app, ["build", "site"]).exit_code == 0
+    page = site_project / "dist" / "site" / "de" / MORNINGS.slug / "index.html"
+    before = page.read_bytes()
+    # A translator's typo: the language keeps its pages, from the last good compile.
+    path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+    path.write_text(path.read_text(encoding="utf-8") + '\nmsgid "x\n', encoding="utf-8")
+    lenient = runner.invoke(app, ["build", "site"])
+    assert lenient.exit_code == 0 and "catalog" in lenient.output and path.name in lenient.output
+    assert "last good compile" in lenient.output
+    assert page.read_bytes() == before
+    strict = runner.invoke(app, ["build", "site", "--strict"])
+    assert strict.exit_code == 1, strict.output
+    assert page.read_bytes() == before
+
+
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.headers["Cache-Control"] == "no-store"

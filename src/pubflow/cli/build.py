@@ -115,7 +115,9 @@ def build_site_command(
     strict: Annotated[
         bool,
         typer.Option(
-            "--strict", help="Exit with status 1 when a translation was refused (invalid or unsafe)."
+            "--strict",
+            help="Exit with status 1 when a translation was refused (invalid or unsafe) or a "
+            "catalog could not be read or compiled (its language is left out meanwhile).",
         ),
     ] = False,
     wait: WaitOption = None,
@@ -140,7 +142,7 @@ def build_site_command(
         with progress if err_console.is_terminal else contextlib.nullcontext():
             report = render_site(settings, locales or None, progress=advance)
     print_site_report(report)
-    if strict and report.problems:
+    if strict and (report.problems or report.catalog_errors):
         raise typer.Exit(EXIT_PROBLEMS)
 
 

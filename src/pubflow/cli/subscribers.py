@@ -18,6 +18,7 @@ from pubflow.deliver.subscriber_csv import (
 )
 from pubflow.deliver.subscribers import STATUSES, SubscriberStore
 from pubflow.errors import ConfigError
+from pubflow.locales import PSEUDO_LOCALE
 
 subscribers_app = typer.Typer(
     help="Manage the subscriber list (import from CSV, list, count, export).",
@@ -61,7 +62,8 @@ def import_command(
         report = import_subscribers_csv(
             store,
             file,
-            publishable_locales=settings.all_locales,
+            # The QA pseudo-locale is published for reviewers, never mailed to anyone.
+            publishable_locales=[code for code in settings.all_locales if code != PSEUDO_LOCALE],
             source_locale=settings.source_locale,
             resubscribe=resubscribe,
         )

@@ -42,7 +42,7 @@ from pubflow.deliver.subscribers import (
 )
 from pubflow.errors import ConfigError, DeliveryError
 from pubflow.fsutil import atomic_write_text
-from pubflow.locales import validate_locale
+from pubflow.locales import PSEUDO_LOCALE, validate_locale
 
 EXPORT_COLUMNS = ("email", "locale", "status", "status_reason", "created_at", "updated_at")
 
@@ -181,6 +181,11 @@ def _check_row(
         validate_locale(locale, where="locale")
     except ConfigError as exc:
         return exc.message
+    if locale == PSEUDO_LOCALE:
+        return (
+            f"locale {locale!r} is the pseudo-locale for checking layouts, not a language anyone "
+            "reads: give the subscriber's real language"
+        )
     if locale not in publishable:
         return f"locale {locale!r} is not one we publish (choose one of {', '.join(publishable)})"
     status = values.get("status", "").lower()

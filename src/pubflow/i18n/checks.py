@@ -593,6 +593,18 @@ def _describe_whitespace(space: str) -> str:
 def _check_whitespace(entry: EntryText, forms: list[_Form], path: Path | None) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     for form in forms:
+        if form.source.strip() and form.translation and not form.translation.strip():
+            # Spaces alone look translated to gettext, but would publish a blank heading, link
+            # or subject: held back, the source text is shown until it is translated.
+            diagnostics.append(
+                _error(
+                    "whitespace",
+                    form.say("the translation is only whitespace (it would show as a blank)"),
+                    entry,
+                    path,
+                )
+            )
+            continue
         if not form.source.strip() or not form.translation.strip():
             continue
         source_lead, source_trail = _edges(form.source)

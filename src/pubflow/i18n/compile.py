@@ -495,13 +495,19 @@ def _sidecar(
 def _failed(
     settings: Settings, paths: CompiledPaths, locale: str, domain: str, error: CatalogError
 ) -> tuple[CatalogResult, list[Diagnostic]]:
-    """An unreadable catalog: remove its compiled files so the source shows, report it."""
+    """An unreadable catalog, reported; its compiled files from the last good compile stay.
+
+    A translator's typo must not take a language off the site: pages keep showing the
+    translations last compiled (and the next build tries again, as the catalog's bytes no
+    longer match the fingerprint its compiled files were made from). Only a catalog that
+    never compiled leaves its language without them, as before.
+    """
     if error.path is not None:
         error.path = _relative(settings, error.path)
-    removed, _ = _write_outputs({path: None for path in paths.all()})
-    return CatalogResult(locale, domain, "failed", written=removed), [
-        catalog_error_diagnostic(error)
-    ]
+    if paths.states.exists():
+        kept = "its last good compile is used until it is fixed"
+        error.hint = f"{error.hint}; {kept}" if error.hint else kept
+    return CatalogResult(locale, domain, "failed"), [catalog_error_diagnostic(error)]
 
 
 def _orphans(settings: Settings, locale: str, domains: Sequence[str]) -> list[Path]:

@@ -519,7 +519,7 @@ def load_articles(articles_dir: Path, cache: Path | None = None) -> list[Canonic
     """
     paths = sorted(articles_dir.glob("*.md"))
     if cache is None:
-        return [read_canonical(path) for path in paths]
+        return _unique_slugs([read_canonical(path) for path in paths])
     raws = [(path, _read_raw(path)) for path in paths]
     keys = {path: (str(path), hashlib.sha256(raw).hexdigest()) for path, raw in raws}
     stored = _read_article_cache(cache)
@@ -530,7 +530,35 @@ def load_articles(articles_dir: Path, cache: Path | None = None) -> list[Canonic
     articles = [_parsed(path, raw) for path, raw in raws]
     if set(stored) != set(keys.values()):  # an article was added, changed or removed
         _write_article_cache(cache, {keys[path]: article for path, article in zip(paths, articles)})
+    return _unique_slugs(articles)
+
+
+def _unique_slugs(articles: list[CanonicalArticle]) -> list[CanonicalArticle]:
+    """``articles``, or IngestError when two of them claim one slug (a copied file, say).
+
+    The slug names the article's catalogs and pages: a second article with it would take
+    over the first one's catalogs (its changed strings turned fuzzy, reviewed translations
+    lost) and write over its pages.
+    """
+    owners: dict[str, Path] = {}
+    for item in articles:
+        first = owners.setdefault(item.article.slug, item.path)
+        if first != item.path:
+            raise IngestError(
+                f"slug {item.article.slug!r} is already the slug of {first.name}",
+                path=item.path,
+                line=_slug_line(item.path),
+                hint="give this article its own slug (and name the file <slug>.md), or delete one of the two",
+            )
     return articles
+
+
+def _slug_line(path: Path) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((n for n, line in enumerate(lines, start=1) if line.startswith("slug:")), None)
 
 
 ARTICLE_CACHE_NAME = "articles.pickle"
