@@ -117,6 +117,7 @@ def test_bad_source_is_one_line_exit_2_and_nothing_changes(in_project: Path, cas
         (["content/sources"], "is a directory"),
         (["pyproject.toml"], "unsupported source type '.toml'"),
         ([SOURCE, "--date", "25/11/2026"], "not a date"),
+        ([SOURCE, "--force", "--keep-edited"], "give one of the two"),
     ],
 )
 def test_bad_arguments_are_one_line(in_project: Path, args: list[str], needle: str) -> None:

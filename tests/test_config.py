@@ -228,3 +228,45 @@ def test_a_project_folder_that_does_not_exist_is_refused_and_not_created(
     with pytest.raises(ConfigError, match="project folder does not exist"):
         load_settings()
     assert not missing.exists()
+
+
+def test_commands_outside_a_project_say_so_and_create_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pubflow.cli import app
+
+    empty = tmp_path / "somewhere"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    monkeypatch.delenv("PUBFLOW_ROOT", raising=False)
+    runner = CliRunner()
+    for args in (["check"], ["catalogs", "update"], ["catalogs", "update", "--root", str(empty)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "no pubflow project here" in result.output
+    assert list(empty.iterdir()) == []  # no build/, no catalogs
+
+
+@pytest.mark.parametrize(
+    ("variable", "make", "needle"),
+    [
+        ("PUBFLOW_BUILD_DIR", "file", "is a file"),
+        ("PUBFLOW_DIST_DIR", "file", "is a file"),
+        ("PUBFLOW_TRANSLATION_MEMORY", "folder", "is a folder"),
+        ("PUBFLOW_SUBSCRIBERS_DB", "folder", "is a folder"),
+    ],
+)
+def test_a_folder_setting_that_is_a_file_is_named(
+    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str, make: str, needle: str
+) -> None:
+    target = project / "somewhere"
+    if make == "file":
+        target.write_text("not a folder")
+    else:
+        target.mkdir()
+    monkeypatch.setenv(variable, str(target))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert needle in caught.value.message and variable.removeprefix("PUBFLOW_").lower() in caught.value.message

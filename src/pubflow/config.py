@@ -550,6 +550,34 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
+def require_project(root: Path) -> None:
+    """ConfigError unless ``root`` holds a pyproject.toml with a ``[tool.pubflow]`` table.
+
+    For the command line: run from the wrong folder (or with a mistyped ``PUBFLOW_ROOT`` or
+    ``--root``), a command would otherwise work on an empty project of defaults there —
+    ``check`` passing on no catalogs, ``catalogs update`` creating ``build/`` in any folder.
+    """
+    if not root.is_dir():
+        raise ConfigError(
+            "the project folder does not exist",
+            path=root,
+            hint="check PUBFLOW_ROOT or --root (the folder with the pyproject.toml of the project)",
+        )
+    if _pubflow_table(root / "pyproject.toml") is None:
+        raise ConfigError(
+            "no pubflow project here: no pyproject.toml with a [tool.pubflow] table in this "
+            "folder or above it",
+            path=root,
+            hint="run pubflow in the project's folder (or below it), or point PUBFLOW_ROOT or "
+            "--root at it",
+        )
+
+
+def check_toml(path: Path) -> None:
+    """ConfigError (with the line) when ``path`` exists and is not valid TOML."""
+    _pubflow_table(path)
+
+
 def _pubflow_table(path: Path) -> tuple[dict[str, Any], str] | None:
     """The ``[tool.pubflow]`` table of a pyproject.toml and the file's text (None: no such
     table or no file); ConfigError for a file that is not valid TOML."""
@@ -619,11 +647,7 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     project_root = (root or find_root()).resolve()
     pyproject = project_root / "pyproject.toml"
     if not project_root.is_dir():
-        raise ConfigError(
-            "the project folder does not exist",
-            path=project_root,
-            hint="check PUBFLOW_ROOT or --root (the folder with the pyproject.toml of the project)",
-        )
+        require_project(project_root)  # says the folder does not exist
     values: dict[str, Any] = {}
     try:
         found = _pubflow_table(pyproject)
@@ -643,7 +667,27 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     except ConfigError as exc:
         exc.path = exc.path or pyproject
         raise
-    values["root"] = (
-        project_root  # the project's folder, whatever a table or variable says
-    )
-    return Settings(**values)
+    values["root"] = project_root  # the project's folder, whatever a table or variable says
+    settings = Settings(**values)
+    _check_places(settings, values, pyproject)
+    return settings
+
+
+_FOLDERS = ("content_dir", "locales_dir", "templates_dir", "build_dir", "dist_dir", "var_dir")
+_FILES = ("translation_memory", "subscribers_db", "smtp_ca_file")
+
+
+def _check_places(settings: Settings, given: dict[str, Any], pyproject: Path) -> None:
+    """A configured folder that is a file (or a file setting that is a folder) stops here,
+    named, rather than as an OSError deep inside the first stage that writes there."""
+    for name, want_folder in [*((n, True) for n in _FOLDERS), *((n, False) for n in _FILES)]:
+        if name not in given or getattr(settings, name) is None:
+            continue  # the defaults: the stages create them
+        place = settings.path(getattr(settings, name))
+        if place.is_file() if want_folder else place.is_dir():
+            kind, wanted = ("a file", "a folder") if want_folder else ("a folder", "a file")
+            raise ConfigError(
+                f"invalid setting {name}: {place} is {kind}",
+                path=pyproject,
+                hint=f"point {name} (or PUBFLOW_{name.upper()}) at {wanted}",
+            )

@@ -223,7 +223,13 @@ def test_po_reader_raises_only_catalog_errors(lines: list[str], header: bool, pr
         check_catalog(po, locale="de", path=path)
         classify_catalog(po, locale="de", path=path, text=data.decode("utf-8", "replace"))
         # What pubflow writes back reads again as the same catalog: nothing lost or altered.
-        again = parse_catalog(dump_catalog(po).encode("utf-8"), path)
+        written = dump_catalog(po)
+        if not written.strip():
+            # Comments alone hold no header and no entry: written back, nothing is left, and
+            # an empty file reads as "catalog is empty" (pubflow's own catalogs have a header).
+            assert not list(po) and not po.metadata
+            continue
+        again = parse_catalog(written.encode("utf-8"), path)
         assert entry_keys(again) == entry_keys(po)
 
 

@@ -142,6 +142,18 @@ def test_missing_catalog_has_a_hint(tmp_path: Path) -> None:
     assert "not found" in caught.value.message and "catalogs" in (caught.value.hint or "")
 
 
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"  \n"])
+def test_an_emptied_catalog_is_refused_not_replaced(tmp_path: Path, content: bytes) -> None:
+    from pubflow.i18n.pofile import update_catalog
+
+    path = tmp_path / "de.po"
+    path.write_bytes(content)
+    with pytest.raises(CatalogError) as caught:
+        update_catalog(path, lambda po: None, create=lambda: polib.POFile())
+    assert caught.value.message == "catalog is empty" and "version control" in (caught.value.hint or "")
+    assert path.read_bytes() == content  # not replaced by a fresh catalog
+
+
 def test_bom_and_windows_line_ends_are_tolerated(tmp_path: Path) -> None:
     text = "\ufeff" + (HEADER + 'msgid "a"\nmsgstr "b"\n').replace("\n", "\r\n")
     path = write(tmp_path, "bom.po", text)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from pubflow.config import Settings, load_settings
+from pubflow.config import Settings, find_root, load_settings, require_project
 from pubflow.errors import PubflowError
 
 LocalesOption = Annotated[
@@ -89,8 +89,11 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def settings_from(root: Path | None = None, **overrides: Any) -> Settings:
-    """Load settings, applying CLI overrides that were given (None means not given)."""
-    return load_settings(root, **overrides)
+    """Load settings, applying CLI overrides that were given (None means not given); a folder
+    that is not a pubflow project (no ``[tool.pubflow]`` there or above) is refused."""
+    project = (root or find_root()).resolve()
+    require_project(project)
+    return load_settings(project, **overrides)
 
 
 def not_yet(verb: str, issue: str) -> None:

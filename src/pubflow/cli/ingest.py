@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from pubflow.cli.common import app, console, err_console, guarded, settings_from
+from pubflow.cli.common import app, console, err_console, fail, guarded, settings_from
 from pubflow.errors import ConfigError, PubflowError
 from pubflow.ingest import ingest, plan_ingest
 
@@ -100,6 +100,9 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Read source articles and write content/articles/<slug>.md for each, all or nothing."""
+    if force and keep_edited:
+        # Opposite answers to one question (replace hand edits?): refuse rather than pick one.
+        raise fail("--force replaces hand-edited articles and --keep-edited keeps them: give one of the two")
     publication_date = _parse_date(date)
     settings = settings_from()
     articles_dir = settings.articles_path

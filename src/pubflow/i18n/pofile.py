@@ -296,6 +296,7 @@ def _read_gnu_bells(text: str) -> str:
 def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
     """Parse the bytes of a catalog strictly (see :func:`read_catalog`); ``path`` names errors."""
     text = _decode(raw, path)
+    _refuse_empty(text, path)
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a Windows editor's line ends are not an error
     if "\\a" in text:
@@ -312,8 +313,23 @@ def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
     return po
 
 
+def _refuse_empty(text: str, path: Path) -> None:
+    """An emptied file is a save gone wrong (an editor or a disk that cut it off), not a
+    catalog without entries: compiled, it would take the language off the site, and merged,
+    a fresh catalog written over it would make the loss permanent."""
+    if not text.strip():
+        raise CatalogError(
+            "catalog is empty",
+            path=path,
+            line=1,
+            hint="restore it from version control (git checkout -- FILE), or delete it to "
+            "start the language's catalog over",
+        )
+
+
 def parse_text_strictly(text: str, path: Path) -> polib.POFile:
     """polib's parser plus every strict check: the reference the fast reader must match."""
+    _refuse_empty(text, path)
     try:
         # Parse from a string: polib's own file reading guesses the encoding.
         po = polib.pofile(
