@@ -188,3 +188,12 @@ def test_stats_without_catalogs_says_what_to_do(root: Path) -> None:
     assert result.exit_code == 0
     assert "pubflow catalogs update" in result.stdout
     assert json.loads(run("stats", "--json").stdout) == []
+
+
+def test_a_folder_in_place_of_a_catalog_is_an_error_not_skipped(root: Path) -> None:
+    put(root, "de", "messages", GOOD)
+    (root / "locales" / "messages.pot").write_text(GOOD.replace("Hallo", ""), encoding="utf-8")
+    (root / "locales" / "fr" / "LC_MESSAGES" / "messages.po").mkdir(parents=True)
+    result = run("check")
+    assert result.exit_code == 1, result.output
+    assert "locales/fr/LC_MESSAGES/messages.po: error: catalog: cannot read catalog" in result.stdout

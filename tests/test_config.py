@@ -200,6 +200,8 @@ def test_settings_load_without_pydantic() -> None:
         ("PUBFLOW_MAIL_FROM", "news <n@example.org>\r\nBcc: x@example.org", "line break"),
         ("PUBFLOW_NEWSLETTER_TIMEZONE", "Mars/Olympus", "not a time zone"),
         ("PUBFLOW_LOCALES", "", "empty"),
+        ("PUBFLOW_NEWSLETTER_CRON", "every day", "not a cron schedule"),
+        ("PUBFLOW_HOST", "bad host", "not a host name"),
     ],
 )
 def test_values_with_a_shape_are_checked(

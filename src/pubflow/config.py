@@ -472,7 +472,26 @@ def _time_zone(value: str) -> None:
         raise _Invalid(f"{value!r} is not a time zone (use an IANA name such as Europe/Berlin)") from None
 
 
+_CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?#-]+")
+
+
+def _cron(value: str) -> None:
+    # The shape only (five fields of cron characters): Prefect checks the values when it
+    # schedules; "every day" should not wait until then.
+    fields = value.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(item) for item in fields):
+        raise _Invalid(f"{value!r} is not a cron schedule (five fields, such as '0 7 1 * *')")
+
+
+def _host(value: str) -> None:
+    if not value or any(char.isspace() or char in "/?#@" for char in value):
+        raise _Invalid(f"{value!r} is not a host name or address (such as 127.0.0.1)")
+
+
 _EXTRA_CHECKS: dict[str, Any] = {
+    "newsletter_cron": _cron,
+    "host": _host,
+    "smtp_host": _host,
     "site_url": _web_address,
     "unsubscribe_url": _web_address,
     "mt_base_url": _web_address,

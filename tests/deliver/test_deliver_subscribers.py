@@ -189,6 +189,7 @@ def test_listing_without_a_database_says_what_to_do_and_creates_nothing(cli_proj
         ("address,locale\nana@example.org,de\n", "utf-8", "header naming an `email` column"),
         ("", "utf-8", "header naming an `email` column"),
         ("email,locale\nanä@example.org,de\n", "latin-1", "not UTF-8"),
+        ("email,locale,Email\nana@example.org,de,ben@example.org\n", "utf-8", "`email` column twice"),
     ],
 )
 def test_unusable_files_are_one_clear_error(
@@ -243,3 +244,15 @@ def test_schema_has_a_postgresql_variant_with_the_same_tables() -> None:
 )
 def test_locale_spelling_is_normalised(given: str, expected: str) -> None:
     assert normalise_locale(given) == expected
+
+
+def test_export_into_a_missing_folder_and_listing_a_bad_locale_are_refused(cli_project: Path) -> None:
+    _write(cli_project / "list.csv", "email,locale\nana@example.org,de\n")
+    assert runner.invoke(app, ["subscribers", "import", "list.csv"]).exit_code == 0
+    missing = cli_project / "no" / "such" / "folder" / "out.csv"
+    result = runner.invoke(app, ["subscribers", "export", str(missing)])
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert not (cli_project / "no").exists()
+    listed = runner.invoke(app, ["subscribers", "list", "--locale", "zz"])
+    assert listed.exit_code == 2 and "zz" in listed.stderr
+    assert "ana@example.org" in runner.invoke(app, ["subscribers", "list", "--locale", "DE"]).stdout

@@ -305,3 +305,18 @@ def test_serve_unsubscribe_command_runs_the_app(settings: Settings, people: dict
     assert "x" * 32 not in (out + err).decode()
     # No access log: paths carry personal tokens.
     assert people["ana"][1] not in (out + err).decode()
+
+
+def test_serve_unsubscribe_on_a_busy_port_is_one_line(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PUBFLOW_ROOT": str(settings.root), "PUBFLOW_UNSUBSCRIBE_SECRET": "x" * 32}
+        done = subprocess.run(
+            [sys.executable, "-m", "pubflow", "serve-unsubscribe", "--port", str(port)],
+            cwd=settings.root, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr and "ERROR" not in done.stderr

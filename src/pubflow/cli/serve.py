@@ -48,9 +48,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 @app.command("serve")
 @guarded
 def serve_command(
-    prefect_port: int = typer.Option(4200, help="Port of the local Prefect server and UI."),
-    preview_port: int | None = typer.Option(None, help="Port of the preview server."),
-    unsubscribe_port: int | None = typer.Option(None, help="Port of the unsubscribe app."),
+    prefect_port: int = typer.Option(4200, min=1, max=65535, help="Port of the local Prefect server and UI."),
+    preview_port: int | None = typer.Option(None, min=1, max=65535, help="Port of the preview server."),
+    unsubscribe_port: int | None = typer.Option(None, min=1, max=65535, help="Port of the unsubscribe app."),
     limit: int = typer.Option(4, min=1, help="At most this many flow runs at once."),
 ) -> None:
     """Start the Prefect server, every deployment, the unsubscribe app and the preview server."""

@@ -14,11 +14,12 @@ from pubflow.cli.common import EXIT_PROBLEMS, app, console, err_console, guarded
 from pubflow.deliver.subscriber_csv import (
     export_subscribers_csv,
     import_subscribers_csv,
+    normalise_locale,
     write_subscribers_csv,
 )
 from pubflow.deliver.subscribers import STATUSES, SubscriberStore
 from pubflow.errors import ConfigError
-from pubflow.locales import PSEUDO_LOCALE
+from pubflow.locales import PSEUDO_LOCALE, validate_locale
 
 subscribers_app = typer.Typer(
     help="Manage the subscriber list (import from CSV, list, count, export).",
@@ -107,6 +108,8 @@ def list_command(
 ) -> None:
     """List subscribers (address, locale, status, dates)."""
     settings = settings_from()
+    # Well-formed codes only; a language no longer configured may still have subscribers.
+    locale = [validate_locale(normalise_locale(code), where="--locale") for code in locale or []]
     with SubscriberStore.open(settings.subscribers_db_path, create=False) as store:
         table = Table("email", "locale", "status", "since", box=None, header_style="bold")
         shown = 0

@@ -29,6 +29,7 @@ def serve_unsubscribe_command(
     from pubflow.deliver.unsubscribe import create_app
 
     settings = settings_from(host=host, unsubscribe_port=port)
+    _port_is_free(settings.host, settings.unsubscribe_port)
     secret = load_list_secret(settings)
     err_console.print(escape(secret.describe()), highlight=False, soft_wrap=True)
     application = create_app(settings, secret)
@@ -47,3 +48,20 @@ def serve_unsubscribe_command(
         log_level="warning",
         proxy_headers=False,
     )
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """DeliveryError, in one line, when ``host:port`` cannot be listened on (uvicorn would log
+    its own error and exit 3)."""
+    import socket
+
+    from pubflow.errors import DeliveryError
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise DeliveryError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+            hint="choose another port with --port, or stop the program using this one",
+        ) from None

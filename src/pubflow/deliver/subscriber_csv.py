@@ -129,6 +129,15 @@ def _read_rows(
                 line=1,
                 hint="start the file with: email,locale",
             )
+        for name in ("email", "locale", "status"):
+            if names.count(name) > 1:
+                # Which one is meant? Taking the first would drop the other's values unseen.
+                raise DeliveryError(
+                    f"the header names the `{name}` column twice",
+                    path=path,
+                    line=1,
+                    hint="keep one of them (rename or delete the other column)",
+                )
         report.ignored_columns = [n for n in names if n not in ("email", "locale", "status") and n]
         column: dict[str, int] = {
             name: names.index(name) for name in ("email", "locale", "status") if name in names
@@ -291,6 +300,14 @@ def export_subscribers_csv(
     store: SubscriberStore, path: Path, *, statuses: Sequence[str] | None = None
 ) -> int:
     """Write the export to ``path`` atomically; return how many subscribers it holds."""
+    if not path.parent.is_dir() and not path.parent.parent.is_dir():
+        # One new folder (out/export.csv) is made; a mistyped path is not created with all
+        # its parents for the export.
+        raise DeliveryError(
+            f"the folder {path.parent.parent} does not exist",
+            path=path,
+            hint="create it, or export elsewhere",
+        )
     buffer = io.StringIO()
     count = write_subscribers_csv(store, buffer, statuses=statuses)
     try:

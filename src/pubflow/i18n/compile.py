@@ -608,9 +608,9 @@ def check_catalogs(
     ]
     results: list[CatalogCheck] = []
     for locale, domain, path in plan:
-        if not path.is_file():
+        if not path.exists():
             continue  # nothing translated yet: nothing to check
-        shown = _relative(settings, path)
+        shown = _relative(settings, path)  # a folder in its place is reported below (OSError)
         if on_catalog is not None:
             on_catalog(shown)
         try:

@@ -233,13 +233,14 @@ def article_entries(article: CanonicalArticle, root: Path) -> list[polib.POEntry
 @register_content_extractor
 def extract_article_messages(settings: Settings) -> dict[str, list[polib.POEntry]]:
     """Every canonical article under ``content/articles``, one domain per slug."""
-    from pubflow.ingest.canonical import load_articles
+    from pubflow.ingest.canonical import check_languages, load_articles
 
     folder = settings.articles_path
     if not folder.is_dir():
         return {}
     try:
         articles = load_articles(folder)
+        check_languages(articles, settings.source_locale)
     except IngestError as exc:
         raise CatalogError(exc.message, path=exc.path, line=exc.line, hint=exc.hint) from None
     return {item.article.slug: article_entries(item, settings.root) for item in articles}

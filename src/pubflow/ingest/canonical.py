@@ -237,7 +237,7 @@ def _load_front_matter(text: str) -> tuple[Any, yaml.Node | None]:
 
 
 def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
-    """Line of each front-matter value (title, summary, related.N.title)."""
+    """Line of each front-matter value (every field, and related.N.title)."""
     import yaml
 
     found: dict[str, int] = {}
@@ -245,9 +245,9 @@ def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, in
         return found
     for key_node, value_node in node.value:
         key = key_node.value
-        if key in ("title", "summary"):
-            found[key] = first_line + value_node.start_mark.line
-        elif key == "related" and isinstance(value_node, yaml.SequenceNode):
+        if isinstance(key, str):
+            found.setdefault(key, first_line + value_node.start_mark.line)
+        if key == "related" and isinstance(value_node, yaml.SequenceNode):
             for index, item in enumerate(value_node.value, start=1):
                 if isinstance(item, yaml.MappingNode):
                     for item_key, item_value in item.value:
@@ -294,8 +294,9 @@ def _parse_date(value: Any, path: Path, line: int) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
+    shown = value.isoformat() if isinstance(value, dt.datetime) else value
     raise IngestError(
-        f"front matter date {value!r} is not a date", path=path, line=line, hint="use YYYY-MM-DD"
+        f"front matter date {shown!r} is not a date", path=path, line=line, hint="use YYYY-MM-DD"
     )
 
 
@@ -350,19 +351,24 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
             hint=f"known fields: {', '.join(_FRONT_KEYS)}",
         )
 
-    slug = _require_text(front.get("slug"), "slug", path, 2)
+    slug = _require_text(front.get("slug"), "slug", path, where.get("slug", 2))
     try:
         validate_slug(slug)
     except Exception as exc:  # ConfigError → IngestError with a location
-        raise IngestError(str(exc), path=path, line=2) from None
+        raise IngestError(str(exc), path=path, line=where.get("slug", 2)) from None
     title = _require_text(front.get("title"), "title", path, where.get("title", 2))
     summary = _require_text(front.get("summary"), "summary", path, where.get("summary", 2))
-    lang = _require_text(front.get("lang", "en"), "lang", path, 2)
-    image = _optional_text(front.get("image"), "image", path, 2)
-    date = _parse_date(front.get("date"), path, 2)
+    lang = _require_text(front.get("lang", "en"), "lang", path, where.get("lang", 2))
+    image = _optional_text(front.get("image"), "image", path, where.get("image", 2))
+    date = _parse_date(front.get("date"), path, where.get("date", 2))
     related_raw = front.get("related") or []
     if not isinstance(related_raw, list):
-        raise IngestError("related must be a list", path=path, line=2)
+        raise IngestError(
+            "related must be a list",
+            path=path,
+            line=where.get("related", 2),
+            hint="write each related article as `- title: …` with `slug: …` below it",
+        )
     related: list[RelatedArticle] = []
     for index, item in enumerate(related_raw, start=1):
         line = where.get(f"related.{index}.title", 2)
@@ -547,18 +553,37 @@ def _unique_slugs(articles: list[CanonicalArticle]) -> list[CanonicalArticle]:
             raise IngestError(
                 f"slug {item.article.slug!r} is already the slug of {first.name}",
                 path=item.path,
-                line=_slug_line(item.path),
+                line=_front_line(item.path, "slug"),
                 hint="give this article its own slug (and name the file <slug>.md), or delete one of the two",
             )
     return articles
 
 
-def _slug_line(path: Path) -> int | None:
+def check_languages(articles: list[CanonicalArticle], source_locale: str) -> None:
+    """IngestError for an article whose ``lang`` is not the project's source language.
+
+    Its text would be published as the source language's pages (and translated from), under
+    the wrong ``lang``: after ``source_locale`` changed, say, or a ``lang:`` edited by hand.
+    """
+    for item in articles:
+        if item.article.lang != source_locale:
+            raise IngestError(
+                f"the article is in {item.article.lang!r} but the project's source language "
+                f"(source_locale) is {source_locale!r}",
+                path=item.path,
+                line=_front_line(item.path, "lang"),
+                hint="fix the article's lang, or source_locale; articles are written in the source "
+                "language (ingest them again with `pubflow ingest --force` after changing it)",
+            )
+
+
+def _front_line(path: Path, key: str) -> int | None:
+    """The line of ``key:`` in an article's front matter (for error messages)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    return next((n for n, line in enumerate(lines, start=1) if line.startswith("slug:")), None)
+    return next((n for n, line in enumerate(lines, start=1) if line.startswith(f"{key}:")), None)
 
 
 ARTICLE_CACHE_NAME = "articles.pickle"

@@ -61,7 +61,12 @@ from pubflow.fingerprint import (
 )
 from pubflow.fsutil import atomic_write_bytes, readable_json, sweep_stale_temp_files
 from pubflow.i18n.diagnostics import Diagnostic
-from pubflow.ingest.canonical import ARTICLE_CACHE_NAME, CanonicalArticle, load_articles
+from pubflow.ingest.canonical import (
+    ARTICLE_CACHE_NAME,
+    CanonicalArticle,
+    check_languages,
+    load_articles,
+)
 from pubflow.locales import (
     LOCALE_FACTS_NAME,
     PSEUDO_LOCALE,
@@ -281,7 +286,7 @@ def _render_site(
     if isinstance(recorded_slugs, dict) and recorded_slugs.get("key") == slugs_key:
         slugs = [str(slug) for slug in recorded_slugs.get("slugs", [])]
     else:
-        articles = load_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE)
+        articles = _load_articles(settings)
         slugs = [c.article.slug for c in articles]
     row_keys = {loc: digest(settings_key, slugs, compiled_keys.get(loc)) for loc in settings.all_locales}
     plan, plan_rows = plan_publication_cached(settings, slugs, row_keys, previous.get("plan"))
@@ -322,7 +327,7 @@ def _render_site(
     if stale:
         sweep()
         if not articles:
-            articles = load_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE)
+            articles = _load_articles(settings)
         now_undated = _undated(settings, articles)
         if now_undated != undated:
             # Only happens with changed articles (every group renders anyway): record the keys
@@ -570,6 +575,13 @@ class _Rendered(NamedTuple):
 
     outputs: list[StagedOutput]
     ui_lookups: set[Key]
+
+
+def _load_articles(settings: Settings) -> list[CanonicalArticle]:
+    """Every canonical article (each slug once, each in the source language)."""
+    articles = load_articles(settings.articles_path, settings.cache_path / ARTICLE_CACHE)
+    check_languages(articles, settings.source_locale)
+    return articles
 
 
 def _render_locale_outputs(

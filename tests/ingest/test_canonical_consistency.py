@@ -1,0 +1,103 @@
+"""Canonical articles that contradict each other or the project stop every stage first.
+
+A copied article file keeps its slug: it would take over the first article's catalogs (its
+changed sentences turned fuzzy, reviewed translations lost for good) and its pages. An article
+in another language than ``source_locale`` would be published as that language's pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pubflow.config import load_settings
+from pubflow.errors import CatalogError, IngestError
+from pubflow.i18n.sync import sync_catalogs
+from pubflow.render.site import render_site
+
+SLUG = "achieving-relief-with-ketamine-therapy"
+
+
+def _copy_with_an_edit(project: Path) -> Path:
+    original = project / "content" / "articles" / f"{SLUG}.md"
+    copy = original.with_name("zcopy.md")
+    text = original.read_text(encoding="utf-8")
+    copy.write_text(text.replace("Navigating the world", "ZZZ Navigating the world"), encoding="utf-8")
+    return copy
+
+
+def test_catalogs_update_refuses_a_second_article_with_the_same_slug(project: Path) -> None:
+    settings = load_settings(project)
+    catalogs = sorted((project / "locales").rglob("*.po")) + sorted((project / "locales").glob("*.pot"))
+    before = {path: path.read_bytes() for path in catalogs}
+    copy = _copy_with_an_edit(project)
+    with pytest.raises(CatalogError) as caught:
+        sync_catalogs(settings)
+    error = caught.value
+    assert error.path == copy and error.line == 2  # the slug: line of the copy
+    assert f"{SLUG}.md" in error.message and SLUG in error.message
+    assert {path: path.read_bytes() for path in catalogs} == before  # no catalog touched
+
+
+def test_the_site_build_refuses_it_too_and_writes_nothing(project: Path) -> None:
+    settings = load_settings(project)
+    _copy_with_an_edit(project)
+    with pytest.raises(IngestError, match="already the slug of"):
+        render_site(settings)
+    assert not (project / "dist" / "site").exists() or not any((project / "dist" / "site").rglob("*.html"))
+
+
+def test_an_article_not_in_the_source_language_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # source_locale changed after the articles were ingested: the English text would be
+    # published as the German pages, under lang="de".
+    monkeypatch.setenv("PUBFLOW_SOURCE_LOCALE", "de")
+    monkeypatch.setenv("PUBFLOW_LOCALES", "en,fr")
+    settings = load_settings(project)
+    article = project / "content" / "articles" / f"{SLUG}.md"
+    with pytest.raises(CatalogError) as caught:
+        sync_catalogs(settings)
+    assert caught.value.path == article and caught.value.line == 3
+    assert "is in 'en' but the project's source language (source_locale) is 'de'" in caught.value.message
+    with pytest.raises(IngestError, match="source language"):
+        render_site(settings)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("date", "2026-11-25T10:00:00", "front matter date '2026-11-25T10:00:00' is not a date"),
+        ("date", "'25.11.2026'", "is not a date"),
+        ("related", "'not a list'", "related must be a list"),
+        ("image", "[1, 2]", "image"),
+    ],
+)
+def test_front_matter_errors_name_the_fields_own_line(
+    tmp_path: Path, field: str, value: str, needle: str
+) -> None:
+    from pubflow.ingest.canonical import parse_canonical
+
+    source = Path(__file__).resolve().parents[2] / "content" / "articles" / f"{SLUG}.md"
+    lines = source.read_text(encoding="utf-8").split("\n")
+    at = next(n for n, line in enumerate(lines) if line.startswith(f"{field}:"))
+    lines[at] = f"{field}: {value}"
+    end = next(n for n in range(at + 1, len(lines)) if not lines[n].startswith(("  ", "- ")))
+    del lines[at + 1 : end]  # the old value's own lines (a list), if any
+    with pytest.raises(IngestError) as caught:
+        parse_canonical("\n".join(lines), tmp_path / "a.md")
+    assert needle in caught.value.message
+    assert caught.value.line == at + 1  # the field's own line, not the front matter's first
+
+
+def test_every_translatable_front_matter_string_keeps_its_line() -> None:
+    from pubflow.ingest.canonical import read_canonical
+
+    source = Path(__file__).resolve().parents[2] / "content" / "articles" / f"{SLUG}.md"
+    lines = source.read_text(encoding="utf-8").split("\n")
+    article = read_canonical(source)
+    assert article.lines["title"] == 4 and article.lines["summary"] == 5
+    for index, related in enumerate(article.article.related, start=1):
+        line = article.lines[f"related.{index}.title"]
+        assert lines[line - 1].startswith("- title:"), (index, line)

@@ -1,0 +1,21 @@
+"""Option values the command line refuses before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pubflow.cli import app
+
+
+@pytest.mark.parametrize("option", ["--prefect-port", "--preview-port", "--unsubscribe-port"])
+@pytest.mark.parametrize("value", ["-5", "0", "70000"])
+def test_serve_refuses_ports_out_of_range(
+    project: Path, monkeypatch: pytest.MonkeyPatch, option: str, value: str
+) -> None:
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(app, ["serve", option, value])
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output and option in result.output
