@@ -37,6 +37,8 @@ def sync_task(locales: list[str] | None) -> dict[str, Any]:
         "catalogs_written": [str(p.relative_to(cfg.root)) for p in report.written],
         "orphaned": report.orphaned,
         "entries_left_out": errors,
+        # Unreadable or locked catalogs, left as they are (the rest was merged and compiled).
+        "catalogs_failed": [error.describe() for error in report.failed],
         "updates": [
             {
                 "locale": u.locale, "domain": u.domain, "added": u.added, "fuzzy": u.fuzzy,
@@ -52,8 +54,9 @@ def stats_task(locales: list[str] | None) -> list[dict[str, Any]]:
     """Per language (its domains summed): reviewed, machine, stale, missing, invalid, and the
     domains below the coverage threshold (fuzzy never counts). Returns every domain's row."""
     cfg = settings()
+    unreadable: list[Any] = []  # reported by the sync that could not merge them
     with user_errors("Coverage"):
-        rows = catalog_stats(cfg, locales or None)
+        rows = catalog_stats(cfg, locales or None, unreadable=unreadable)
     coverage_table(rows)
     return [row.as_dict() for row in rows]
 
@@ -105,6 +108,9 @@ def _updates_markdown(result: dict[str, Any]) -> str:
     )
     left_out = "\n".join(f"- `{line}`" for line in result["entries_left_out"])
     extra = f"\n\n### Entries left out (the source text shows instead)\n\n{left_out}" if left_out else ""
+    failed = "\n".join(f"- `{line}`" for line in result.get("catalogs_failed", []))
+    if failed:
+        extra += f"\n\n### Catalogs not updated (left as they are; fix them and sync again)\n\n{failed}"
     return f"## Catalogs synchronised\n\n{table}{extra}\n"
 
 
@@ -122,7 +128,18 @@ def sync_catalogs_flow(
         markdown=_updates_markdown(result), key="sync-summary", description="What sync changed"
     )
     stats_task(list(locales or []))
+    fail_on_unmerged_catalogs(result)
     return result
+
+
+def fail_on_unmerged_catalogs(synced: dict[str, Any]) -> None:
+    """After everything else ran: a FlowFailure naming each catalog a sync could not merge."""
+    failed = synced.get("catalogs_failed") or []
+    if failed:
+        raise FlowFailure(
+            f"{len(failed)} catalog(s) could not be updated and were left as they are: "
+            + "; ".join(failed)
+        )
 
 
 @flow(name="machine-prefill")

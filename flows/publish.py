@@ -11,7 +11,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.catalogs import prefill_task, stats_task, sync_task
+from flows.catalogs import fail_on_unmerged_catalogs, prefill_task, stats_task, sync_task
 from flows.common import (
     Backend,
     FlowFailure,
@@ -131,6 +131,7 @@ def publish(
             "## Publish finished\n",
             "- Articles: " + ", ".join(f"{r['slug']} ({r['status']})" for r in ingested),
             f"- Catalogs written: {len(synced['catalogs_written'])}",
+            *(f"- Catalog not updated: `{line}`" for line in synced.get("catalogs_failed", [])),
         ]
         if prefilled is not None:
             lines.append(
@@ -147,6 +148,7 @@ def publish(
             description="What publish did",
         )
         logger.info("site: %s", site["summary"])
+        fail_on_unmerged_catalogs(synced)  # after the site and emails are built from the rest
         if failed:
             raise FlowFailure(
                 "some newsletter languages failed their checks (see the newsletter artifacts); "

@@ -56,6 +56,10 @@ class CatalogError(PubflowError):
     """A gettext catalog cannot be read, merged, locked or written."""
 
 
+class CatalogLockedError(CatalogError):
+    """Another pubflow run holds a catalog's lock (that run is doing the work: stop, not skip)."""
+
+
 class CheckError(PubflowError):
     """A catalog or rendered output failed an error-level check."""
 

@@ -180,3 +180,22 @@ def test_publish_builds_every_issue_in_one_step_and_reports_a_broken_one(flow_pr
     built = fixed.result()["newsletters"]
     assert [item["issue"] for item in built] == ["2026-12", "2027-01"]
     assert all(item["built"] and not item["failed"] for item in built)
+
+
+def test_publish_with_an_unreadable_catalog_builds_the_rest_then_fails_naming_it(flow_project: Path) -> None:
+    from flows.publish import publish
+
+    assert publish(prefill="none", newsletters=False, return_state=True).is_completed()
+    page = flow_project / "dist" / "site" / "de" / "achieving-relief-with-ketamine-therapy" / "index.html"
+    before = page.read_bytes()
+    broken = flow_project / "locales" / "de" / "LC_MESSAGES" / "achieving-relief-with-ketamine-therapy.po"
+    damaged = broken.read_text(encoding="utf-8") + '\nmsgid "unclosed\n'
+    broken.write_text(damaged, encoding="utf-8")
+
+    state = publish(prefill="none", newsletters=False, return_state=True)
+    assert state.is_failed()
+    assert "could not be updated and were left as they are" in state.message
+    assert "locales/de/LC_MESSAGES/achieving-relief-with-ketamine-therapy.po:" in state.message
+    assert broken.read_text(encoding="utf-8") == damaged
+    assert page.read_bytes() == before  # German keeps its pages, from the last good compile
+    assert "publish-summary" in _artifact_keys(state.state_details.flow_run_id)

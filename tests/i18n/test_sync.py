@@ -338,3 +338,33 @@ def test_compiling_the_catalogs_sync_just_read_gives_the_same_files_as_reading_t
     assert report.written == [] and len(report.compiled.compiled) >= 12
     again = compile_catalogs(settings, force=True)  # parses every file itself
     assert again.written == [] and len(again.compiled) == len(report.compiled.compiled)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_unreadable_catalog_is_left_as_it_is_and_the_others_are_merged(
+    tmp_path: Path, workers: int
+) -> None:
+    settings = load_settings(make_project(tmp_path)).copy(workers=workers)
+    sync_catalogs(settings, ["de", "fr"])
+    broken = po_path(settings, "de", "relief-guide")
+    damaged = broken.read_text(encoding="utf-8") + '\nmsgid "unclosed\n'
+    broken.write_text(damaged, encoding="utf-8")
+    write_article(article("Ketamine works differently from most other antidepressants."), tmp_path / "content" / "articles")
+
+    report = sync_catalogs(settings, ["de", "fr"])
+    (error,) = report.failed
+    assert error.path == Path("locales/de/LC_MESSAGES/relief-guide.po")
+    assert error.line == damaged.count("\n")  # the unclosed string's line
+    assert broken.read_text(encoding="utf-8") == damaged  # left exactly as it was
+    written = {(u.locale, u.domain) for u in report.catalogs if u.written}
+    assert ("fr", "relief-guide") in written and ("de", "relief-guide") not in written
+    failed = [r for r in report.compiled.results if r.status == "failed"]
+    assert [(r.locale, r.domain) for r in failed] == [("de", "relief-guide")]
+    # Not recorded as done: the next sync tries (and reports) it again.
+    assert [e.path for e in sync_catalogs(settings, ["de", "fr"]).failed] == [error.path]
+
+    result = runner.invoke(app, ["catalogs", "update", "--root", str(tmp_path), "-l", "de", "-l", "fr"])
+    assert result.exit_code == 2, result.output
+    assert "pubflow: error: locales/de/LC_MESSAGES/relief-guide.po:" in result.stderr
+    assert "1 catalog not updated (left as they are)" in result.stderr
+    assert "Traceback" not in result.output

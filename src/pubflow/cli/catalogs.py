@@ -11,7 +11,15 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from pubflow.cli.common import LocalesOption, app, console, err_console, guarded, settings_from
+from pubflow.cli.common import (
+    EXIT_USER_ERROR,
+    LocalesOption,
+    app,
+    console,
+    err_console,
+    guarded,
+    settings_from,
+)
 from pubflow.i18n.pofile import LOCK_TIMEOUT
 from pubflow.i18n.sync import SyncReport, init_catalog, sync_catalogs
 
@@ -128,6 +136,18 @@ def update_command(
         err_console.print(
             f"pubflow: compile skipped: {report.compile_skipped}", highlight=False, markup=False
         )
+    if report.failed:
+        # Every other catalog is merged and compiled; these are left exactly as they are.
+        for error in report.failed:
+            err_console.print(f"pubflow: error: {error.describe()}", highlight=False, markup=False, soft_wrap=True)
+        err_console.print(
+            f"{len(report.failed)} catalog{'s' if len(report.failed) != 1 else ''} not updated "
+            "(left as they are): fix them and run `pubflow catalogs update` again",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_USER_ERROR)
 
 
 @catalogs_app.command(

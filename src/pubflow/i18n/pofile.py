@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 import polib
 
 from pubflow import buildview
-from pubflow.errors import CatalogError
+from pubflow.errors import CatalogError, CatalogLockedError
 from pubflow.fsutil import atomic_write_text, validate_slug
 from pubflow.i18n.linebreak import PAGE_WIDTH, wrap_points
 from pubflow.i18n.poparse import parse_po_text
@@ -639,7 +639,7 @@ def catalog_lock(path: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]
     try:
         lock.acquire()
     except Timeout:
-        raise CatalogError(
+        raise CatalogLockedError(
             f"catalog is locked by another pubflow run (waited {timeout:g} s)",
             path=path,
             hint="wait for the other run to finish, then run the command again",

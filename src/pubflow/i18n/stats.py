@@ -80,11 +80,14 @@ def catalog_stats(
     settings: Settings,
     locales: Iterable[str] | None = None,
     domains: Iterable[str] | None = None,
+    *,
+    unreadable: list[CatalogError] | None = None,
 ) -> list[StatsRow]:
     """One row per target locale × domain, locales in configured order, domains sorted.
 
     Raises :class:`~pubflow.errors.CatalogError` (with file:line) for a catalog that cannot
-    be read: run ``pubflow check`` to see every problem at once.
+    be read: run ``pubflow check`` to see every problem at once. With ``unreadable`` (a list)
+    such a catalog is added to it instead and has no row (a publish run reports it already).
     """
     chosen_domains = (
         list(dict.fromkeys(validate_slug(name, where="domain") for name in domains))
@@ -106,7 +109,12 @@ def catalog_stats(
                 if counts is not None:
                     rows.append(StatsRow(locale, domain, **{state.value: n for state, n in counts.items()}))
                 else:
-                    rows.append(count_states(read_catalog(catalog), locale=locale, domain=domain))
+                    try:
+                        rows.append(count_states(read_catalog(catalog), locale=locale, domain=domain))
+                    except CatalogError as error:
+                        if unreadable is None:
+                            raise
+                        unreadable.append(error)
                 continue
             template = pot_path(settings, domain)
             if template.is_file():

@@ -44,7 +44,7 @@ import polib
 
 from pubflow import buildview
 from pubflow.collector import with_fewer_collections
-from pubflow.errors import CatalogError, PubflowError
+from pubflow.errors import CatalogError, CatalogLockedError, PubflowError
 from pubflow.fingerprint import (
     FileHashes,
     digest,
@@ -120,6 +120,9 @@ class SyncReport:
     """Why compiling did not run, if it did not."""
     diagnostic_locales: list[str] = field(default_factory=list, repr=False)
     """The locale each of ``compiled.diagnostics`` came from (a later sync replays by locale)."""
+    failed: list[CatalogError] = field(default_factory=list)
+    """Catalogs that could not be read: left as they are, each with its file:line; every other
+    catalog was merged and compiled. (A catalog locked by another run stops the sync.)"""
 
     @property
     def written(self) -> list[Path]:
@@ -333,6 +336,7 @@ class _LocaleOutcome:
     updates: list[CatalogUpdate]
     state: dict[str, dict[str, Any] | None]  # name → new entry, None: forget it
     compiled: Any = None
+    failed: list[CatalogError] = field(default_factory=list)
 
 
 def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
@@ -344,15 +348,30 @@ def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
     parsed: dict[str, tuple[bytes, polib.POFile]] = {}
     for domain, pot in inputs.templates.items():
         name = f"{locale}/{domain}"
-        before = _catalog_bytes(po_path(settings, locale, domain))
+        try:
+            before = _catalog_bytes(po_path(settings, locale, domain))
+        except CatalogError as error:
+            outcome.failed.append(error)
+            outcome.state[name] = None
+            continue
         key = None if before is None else _merge_key(locale, inputs.template_digests[domain], before)
         update = _settled_update(settings, locale, domain, key, inputs.state)
         if update is None:
             if isinstance(pot, Path):
                 pot = read_catalog(pot)  # a translator's save: this domain's template only
-            update, as_read = _merge_into(
-                settings, locale, domain, pot, lock_timeout=inputs.lock_timeout
-            )
+            try:
+                update, as_read = _merge_into(
+                    settings, locale, domain, pot, lock_timeout=inputs.lock_timeout
+                )
+            except CatalogLockedError:
+                raise  # another run is updating the catalogs: this one stops, in one line
+            except CatalogError as error:
+                # One unreadable catalog stops only its own merge: it is left as it is and
+                # reported; its language's other catalogs, and the other languages, are
+                # merged and compiled (its compiled files stay as last compiled).
+                outcome.failed.append(error)
+                outcome.state[name] = None
+                continue
             # Record only a merge proven to be a no-op on the bytes we hashed: nothing
             # written, and the file still holds them (no save slipped in meanwhile).
             settled = key is not None and not update.written and _catalog_bytes(update.path) == before
@@ -472,6 +491,10 @@ def sync_catalogs(
     for locale in chosen:
         outcome = outcomes.get(locale) or unchanged[locale]
         report.catalogs.extend(outcome.updates)
+        for error in outcome.failed:
+            if error.path is not None and error.path.is_relative_to(settings.root):
+                error.path = error.path.relative_to(settings.root)  # as the compile names it
+            report.failed.append(error)
         for name, entry in outcome.state.items():
             if entry is None:
                 state.pop(name, None)
@@ -810,8 +833,8 @@ def _record_inputs(
     meanwhile then differs from the record, and the next sync merges and compiles it. Only
     the compiled files of the locales ``worked_on``, this sync's own output, are hashed again.
     """
-    if report.written or any(report.templates.values()):
-        return
+    if report.written or any(report.templates.values()) or report.failed:
+        return  # (a catalog that failed is tried again by the next sync)
     saved_at = now_ns()
     records = hashes.records(saved_at)
     after = FileHashes(settings.root, records)  # re-reads only what changed
