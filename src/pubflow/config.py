@@ -356,9 +356,7 @@ def _convert(hint: Any, value: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         if value is None or (value == "" and inner is not str):
-            return (
-                None  # PUBFLOW_SMTP_CA_FILE= (empty) unsets an optional path or secret
-            )
+            return None  # PUBFLOW_SMTP_CA_FILE= (empty) unsets an optional path or secret
         return _convert(inner, value)
     if origin is Literal:
         choices = typing.get_args(hint)
@@ -391,9 +389,7 @@ def _convert(hint: Any, value: Any) -> Any:
         if isinstance(value, str):
             return Secret(value)
         raise _Invalid("expected text")
-    raise TypeError(
-        f"no conversion to {hint!r}"
-    )  # a setting of a new type: add it here
+    raise TypeError(f"no conversion to {hint!r}")  # a setting of a new type: add it here
 
 
 def _whole_number(value: Any) -> int:
