@@ -353,3 +353,19 @@ def test_replies_are_classified(code: int, reply: str, stage: str, kind: str, bo
     failure = classify_reply(code, reply.encode(), stage)
     assert (failure.kind, failure.bounce) == (kind, bounce)
     assert str(code) in str(failure)
+
+
+def test_a_test_copy_to_an_unreachable_server_says_it_is_retrying(
+    settings: Settings, ready: RecordingHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("PUBFLOW_SMTP_PORT", str(closed_port))
+    monkeypatch.setenv("PUBFLOW_SMTP_RETRIES", "2")
+    monkeypatch.setenv("PUBFLOW_SMTP_BACKOFF", "0")
+    result = runner.invoke(app, ["send", ISSUE, "--to", "editor@example.org"])
+    assert result.exit_code == 2
+    retries = [line for line in result.stderr.splitlines() if "retry" in line and "of 2 (smtp_retries)" in line]
+    assert len(retries) == 2, result.stderr  # each one said as it happened, not a silent minute
+    assert f"cannot reach 127.0.0.1:{closed_port}" in result.stderr

@@ -256,3 +256,30 @@ def test_export_into_a_missing_folder_and_listing_a_bad_locale_are_refused(cli_p
     listed = runner.invoke(app, ["subscribers", "list", "--locale", "zz"])
     assert listed.exit_code == 2 and "zz" in listed.stderr
     assert "ana@example.org" in runner.invoke(app, ["subscribers", "list", "--locale", "DE"]).stdout
+
+
+def test_shifted_values_and_an_unclosed_quote_are_named(cli_project: Path) -> None:
+    _write(
+        cli_project / "list.csv",
+        'email,locale\nana@example.org,de\nben@example.org,Ben, Jr.,es\n"cleo@example.org,fr\ndora@example.org,de\n',
+    )
+    result = runner.invoke(app, ["subscribers", "import", "list.csv"])
+    assert result.exit_code == 1, result.output
+    problems = {int(line.split(":")[1]): line for line in result.stderr.splitlines() if line.startswith("list.csv:")}
+    assert "4 values but the header names 2 columns" in problems[3]
+    assert "runs from line 4 to 5: is a closing quote missing?" in problems[4]
+    assert "1 added" in result.stdout
+
+
+def test_an_export_never_hands_a_spreadsheet_a_formula_and_still_imports(cli_project: Path) -> None:
+    _write(cli_project / "list.csv", "email,locale\n=1+2@example.org,de\n+tag@example.org,fr\n")
+    assert runner.invoke(app, ["subscribers", "import", "list.csv"]).exit_code == 0
+    exported = runner.invoke(app, ["subscribers", "export"])
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert sorted(r["email"] for r in rows) == ["'+tag@example.org", "'=1+2@example.org"]
+    (cli_project / "again.csv").write_text(exported.stdout)
+    with SubscriberStore.open(cli_project / "fresh.sqlite3") as fresh:
+        import_subscribers_csv(
+            fresh, cli_project / "again.csv", publishable_locales=["en", "de", "fr"], source_locale="en"
+        )
+        assert sorted(s.email for s in fresh.iter()) == ["+tag@example.org", "=1+2@example.org"]

@@ -368,3 +368,18 @@ def test_an_unreadable_catalog_is_left_as_it_is_and_the_others_are_merged(
     assert "pubflow: error: locales/de/LC_MESSAGES/relief-guide.po:" in result.stderr
     assert "1 catalog not updated (left as they are)" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_catalog_linked_from_elsewhere_stays_a_link(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de"], compile=False)
+    path = po_path(settings, "de", "relief-guide")
+    shared = tmp_path / "shared" / "relief-guide.po"
+    shared.parent.mkdir()
+    path.rename(shared)
+    path.symlink_to(shared)
+    write_article(article("Ketamine works differently from most other antidepressants."), tmp_path / "content" / "articles")
+    report = sync_catalogs(settings, ["de"], compile=False)
+    assert any(u.written and u.domain == "relief-guide" for u in report.catalogs)
+    assert path.is_symlink() and path.resolve() == shared.resolve()
+    assert "most other antidepressants" in shared.read_text(encoding="utf-8")

@@ -115,6 +115,13 @@ def _send_test_copy(
         raise DeliveryError(f"--to: {exc}", hint="give one email address") from None
     secret = load_list_secret(settings)
     _warn(escape(secret.describe()))
+    attempts = 0
+
+    def retrying(failure: object) -> None:
+        nonlocal attempts
+        attempts += 1
+        _warn(f"{escape(str(failure))} — retry {attempts} of {settings.smtp_retries} (smtp_retries)")
+
     results = send_test_copies(
         emails,
         locales,
@@ -123,6 +130,7 @@ def _send_test_copy(
         TokenSigner(secret.key),
         retries=settings.smtp_retries,
         backoff=settings.smtp_backoff,
+        on_retry=retrying,
     )
     failed = False
     for code, error in results:

@@ -390,8 +390,12 @@ def send_test_copies(
     retries: int,
     backoff: float,
     sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[SmtpFailure], None] = lambda failure: None,
 ) -> list[tuple[str, str | None]]:
-    """Send one copy per locale to ``address`` (no delivery log); (locale, error or None)."""
+    """Send one copy per locale to ``address`` (no delivery log); (locale, error or None).
+
+    ``on_retry`` hears of each transient failure before its back-off (a server that is down
+    costs ~1 minute of retries with the default settings: say so while it happens)."""
     results: list[tuple[str, str | None]] = []
     pacer = Pacer(1.0, sleep=sleep)
     try:
@@ -414,6 +418,7 @@ def send_test_copies(
                 retries=retries,
                 backoff=backoff,
                 sleep=sleep,
+                on_retry=on_retry,
             )
             if outcome.kind == "abort":
                 assert outcome.failure is not None

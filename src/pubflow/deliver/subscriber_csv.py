@@ -155,12 +155,29 @@ def _read_rows(
             next_start = reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
+            if any(cell.strip() for cell in cells[len(names) :]):
+                # More values than columns: a comma inside an unquoted value shifted them.
+                report.problems.append(
+                    RowProblem(
+                        path,
+                        start,
+                        f"{len(cells)} values but the header names {len(names)} columns "
+                        '(put a value that contains a comma in double quotes: "…, …")',
+                    )
+                )
+                continue
             values = {
                 name: cells[index].strip() if index < len(cells) else ""
                 for name, index in column.items()
             }
             checked = _check_row(values, publishable, source_locale)
             if isinstance(checked, str):
+                if reader.line_num > start:
+                    # One quoted value ran over several lines: often a quote never closed.
+                    checked += (
+                        f" (a quoted value runs from line {start} to {reader.line_num}: "
+                        "is a closing quote missing?)"
+                    )
                 report.problems.append(RowProblem(path, start, checked))
                 continue
             email, locale, status = checked
@@ -178,7 +195,7 @@ def _check_row(
     values: dict[str, str], publishable: Sequence[str], source_locale: str
 ) -> tuple[str, str, Status | None] | str:
     """(email, locale, status) of a valid row, else the reason it is not."""
-    raw_email = values.get("email", "")
+    raw_email = _uninert(values.get("email", ""))  # as an export wrote it
     if not raw_email:
         return "no email address"
     try:
@@ -284,16 +301,30 @@ def write_subscribers_csv(
     for subscriber in store.iter(statuses=statuses):
         writer.writerow(
             [
-                subscriber.email,
+                _inert(subscriber.email),
                 subscriber.locale,
                 subscriber.status,
-                subscriber.status_reason or "",
+                _inert(subscriber.status_reason or ""),
                 subscriber.created_at,
                 subscriber.updated_at,
             ]
         )
         count += 1
     return count
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: str) -> str:
+    """``value`` as a spreadsheet shows it, never runs it: a leading ``'`` before a cell that
+    starts like a formula (an address may be ``=1+2@example.org``; a bounce reason is what a
+    mail server said). Import takes the quote off again (see :func:`_uninert`)."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _uninert(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
 
 
 def export_subscribers_csv(

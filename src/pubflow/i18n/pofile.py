@@ -586,6 +586,10 @@ def write_catalog(
     ``before_replace``: see :func:`pubflow.fsutil.atomic_write_bytes` (raise to cancel).
     """
     buildview.forget()  # the stages after this write check the catalogs themselves again
+    if path.is_symlink():
+        # A catalog shared through a link: write the file it points to (a rename over the
+        # link would replace the link with a copy, and the other place would go stale).
+        path = path.resolve()
     try:
         return atomic_write_text(path, dump_catalog(pofile), before_replace=before_replace)
     except OSError as exc:
