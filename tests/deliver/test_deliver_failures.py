@@ -113,12 +113,17 @@ def test_a_server_that_keeps_deferring_stops_the_run_and_a_rerun_finishes(
     assert copies(handler) == Counter(ADDRESSES)
 
 
+def _closed_port() -> int:
+    """A local port nothing listens on (bound for a moment, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_an_unreachable_server_stops_the_run_resumably(
     settings: Settings, ready: RecordingHandler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = _closed_port()
     real_port = os.environ["PUBFLOW_SMTP_PORT"]
     monkeypatch.setenv("PUBFLOW_SMTP_PORT", str(closed_port))
     result = runner.invoke(app, ["send", ISSUE, "--confirm"])
@@ -358,9 +363,7 @@ def test_replies_are_classified(code: int, reply: str, stage: str, kind: str, bo
 def test_a_test_copy_to_an_unreachable_server_says_it_is_retrying(
     settings: Settings, ready: RecordingHandler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = _closed_port()
     monkeypatch.setenv("PUBFLOW_SMTP_PORT", str(closed_port))
     monkeypatch.setenv("PUBFLOW_SMTP_RETRIES", "2")
     monkeypatch.setenv("PUBFLOW_SMTP_BACKOFF", "0")
