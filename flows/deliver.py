@@ -25,7 +25,7 @@ from flows.common import (
     user_errors,
 )
 from pubflow.deliver.deliveries import DeliveryLog
-from pubflow.deliver.message import find_issue_emails
+from pubflow.deliver.message import find_issue_emails, refuse_failed
 from pubflow.deliver.send import plan_send, send_issue
 from pubflow.deliver.subscribers import SubscriberStore
 
@@ -44,7 +44,11 @@ def send_task(issue: str, locales: list[str] | None, confirm: bool) -> dict[str,
     """Plan (and with ``confirm`` perform) the send of ``issue``."""
     cfg = settings(**secret_overrides("smtp_password", "unsubscribe_secret"))
     with user_errors("Send newsletter"):
-        emails = find_issue_emails(cfg.dist_path, issue, cfg.source_locale)
+        emails = find_issue_emails(
+            cfg.dist_path, issue, cfg.source_locale, source=cfg.newsletters_path / f"{issue}.toml"
+        )
+        if confirm:
+            refuse_failed(emails, locales or None)
         with SubscriberStore.open(cfg.subscribers_db_path, create=False) as store:
             log = DeliveryLog(store.conn)
             plan = plan_send(store, log, emails, locales=locales or None)

@@ -75,7 +75,23 @@ def build_eml(
     path = dist / "newsletter" / issue / locale / "email.eml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(message.as_bytes())
+    record_in_manifest(path, locale)
     return path
+
+
+def record_in_manifest(path: Path, locale: str, status: str = "built") -> None:
+    """Enter ``path`` (an issue's ``<locale>/email.eml``) in the issue's manifest.json with
+    ``status``, as the newsletter build records what it made (send only trusts that)."""
+    import hashlib
+    import json
+
+    manifest_path = path.parent.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"locales": {}}
+    entry: dict[str, Any] = {"status": status}
+    if status == "built":
+        entry["files"] = {"email.eml": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}}
+    manifest["locales"][locale] = entry
+    manifest_path.write_text(json.dumps(manifest))
 
 
 @dataclass
@@ -175,6 +191,10 @@ class LoopbackController(Controller):
 def built_issue(
     settings: Settings, locales: tuple[str, ...] = ("en", "de", "es"), issue: str = ISSUE
 ) -> None:
+    source = settings.newsletters_path / f"{issue}.toml"  # sending checks it is there, older
+    if not source.exists():
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text(f'id = "{issue}"\n')
     for code in locales:
         build_eml(settings.dist_path, issue, code, base_url=settings.unsubscribe_base_url)
 
@@ -209,6 +229,7 @@ __all__ = [
     "GREETING",
     "SUBJECT",
     "build_eml",
+    "record_in_manifest",
     "built_issue",
     "add_subscribers",
     "tokens_in",

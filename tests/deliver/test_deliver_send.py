@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from deliver_fixtures import (
     GREETING,
     ISSUE,
     SUBJECT,
     add_subscribers,
     built_issue,
+    record_in_manifest,
     served,
     tokens_in,
 )
@@ -188,3 +191,45 @@ def test_unpublished_source_locale_is_refused(settings: Settings) -> None:
     result = runner.invoke(app, ["send", ISSUE, "--confirm"])
     assert result.exit_code == 2
     assert "has no en email" in result.stderr
+
+
+def test_only_what_the_last_build_made_and_checked_is_sent(settings: Settings, smtp_server: tuple) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    add_subscribers(settings, LIST)
+    issue_folder = settings.dist_path / "newsletter" / ISSUE
+    # es is no longer published: its old email stays on disk, but its subscribers get English.
+    record_in_manifest(issue_folder / "es" / "email.eml", "es", status="not published")
+    plan = runner.invoke(app, ["send", ISSUE])
+    assert "ben@example.org → en" in plan.stdout, plan.output
+    # de failed its checks in the last build: a dry run says so, a real send refuses.
+    record_in_manifest(issue_folder / "de" / "email.eml", "de", status="failed")
+    dry = runner.invoke(app, ["send", ISSUE])
+    assert dry.exit_code == 0 and "failed its checks in the last build: de" in dry.stderr
+    refused = runner.invoke(app, ["send", ISSUE, "--confirm"])
+    assert refused.exit_code == 2 and "failed its checks in de" in refused.stderr
+    assert handler.received == []
+    # The other languages can still go, by name.
+    others = runner.invoke(app, ["send", ISSUE, "--confirm", "--locale", "en"])
+    assert others.exit_code == 0, others.output
+    assert sorted(handler.by_recipient()) == ["cleo@example.org"]
+
+    # An issue edited after its build is not sent as it was built.
+    source = settings.newsletters_path / f"{ISSUE}.toml"
+    later = (issue_folder / "manifest.json").stat().st_mtime_ns + 10**9
+    os.utime(source, ns=(later, later))
+    stale = runner.invoke(app, ["send", ISSUE, "--confirm", "--locale", "en"])
+    assert stale.exit_code == 2 and "changed after its last build" in stale.stderr
+    source.unlink()
+    gone = runner.invoke(app, ["send", ISSUE])
+    assert gone.exit_code == 2 and "its source is gone" in gone.stderr
+    assert sorted(handler.by_recipient()) == ["cleo@example.org"]
+
+
+def test_an_email_changed_after_its_build_and_to_with_confirm_are_refused(settings: Settings) -> None:
+    built_issue(settings)
+    email = settings.dist_path / "newsletter" / ISSUE / "de" / "email.eml"
+    assert runner.invoke(app, ["send", ISSUE, "--to", "me@example.org", "--confirm"]).exit_code == 2
+    email.write_bytes(email.read_bytes().replace(b"Hallo", b"Hello"))
+    result = runner.invoke(app, ["send", ISSUE, "--to", "me@example.org", "--locale", "de"])
+    assert result.exit_code == 2 and "is not the one its last build made" in result.stderr

@@ -327,3 +327,19 @@ def test_machine_translations_show_only_under_the_machine_policy_with_a_notice(
     # notice still shows (the context's lookups count, not just the template's).
     assert UI["de"]["This email was translated by machine and has not been reviewed yet."] in html
     assert parse_eml(machine.out_dir / "de" / "email.eml")["Subject"] == texts[SUBJECT]
+
+
+def test_a_language_no_longer_published_loses_its_old_email_and_web_copy(newsletter_project: Path) -> None:
+    settings = load_settings(newsletter_project)
+    lenient = render_newsletter(settings.copy(coverage_threshold=0), ISSUE, ["pt_BR", "en"])
+    assert sorted(r.locale for r in lenient.locales if r.status == "built") == ["en", "pt_BR"]
+    email = lenient.out_dir / "pt_BR" / "email.eml"
+    archive = settings.dist_path / "site" / "pt_BR" / "newsletter" / ISSUE / "index.html"
+    assert email.is_file() and archive.is_file()
+
+    report = render_newsletter(settings, ISSUE, ["pt_BR", "en"])  # back to the 50 % threshold
+    assert [s.locale for s in report.skipped] == ["pt_BR"]
+    assert not email.exists() and not (lenient.out_dir / "pt_BR").exists()
+    assert not archive.exists()
+    emails = find_issue_emails(settings.dist_path, ISSUE, "en")
+    assert "pt_BR" not in emails.files and emails.locale_for("pt_BR") == "en"

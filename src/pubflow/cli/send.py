@@ -12,7 +12,7 @@ from rich.table import Table
 from pubflow.cli.common import EXIT_PROBLEMS, app, console, err_console, guarded, settings_from
 from pubflow.config import Settings
 from pubflow.deliver.deliveries import DeliveryLog
-from pubflow.deliver.message import IssueEmails, find_issue_emails
+from pubflow.deliver.message import IssueEmails, find_issue_emails, refuse_failed, validate_issue_id
 from pubflow.deliver.send import (
     Event,
     Recipient,
@@ -71,7 +71,21 @@ def send_command(
     """
     settings = settings_from()
     locales = [validate_locale(normalise_locale(code), where="--locale") for code in locale or []]
-    emails = find_issue_emails(settings.dist_path, issue, settings.source_locale)
+    if to is not None and confirm:
+        raise DeliveryError(
+            "--to sends a test copy and --confirm the real send: give one of the two",
+            hint=f"pubflow send {issue} --to you@example.org, then pubflow send {issue} --confirm",
+        )
+    emails = find_issue_emails(
+        settings.dist_path,
+        issue,
+        settings.source_locale,
+        source=settings.newsletters_path / f"{validate_issue_id(issue)}.toml",
+    )
+    if emails.failed and not confirm and to is None:
+        _warn(f"[yellow]warning:[/] failed its checks in the last build: {', '.join(emails.failed)}")
+    if confirm or to is not None:
+        refuse_failed(emails, locales or None)
     if to is not None:
         _send_test_copy(settings, emails, to, locales or [settings.source_locale])
         return

@@ -58,6 +58,9 @@ class IssueEmails:
     folder: Path
     source_locale: str
     files: dict[str, Path]  # locale → email.eml
+    failed: tuple[str, ...] = ()
+    """Locales whose last build failed its checks (their subscribers are not sent anything
+    while it stands: see :func:`refuse_failed`)."""
 
     @property
     def locales(self) -> list[str]:
@@ -89,28 +92,95 @@ class IssueEmails:
             ) from exc
 
 
-def find_issue_emails(dist_path: Path, issue: str, source_locale: str) -> IssueEmails:
-    """The published locales of ``issue`` under ``dist/newsletter``; the source one must exist."""
+MANIFEST_NAME = "manifest.json"
+
+
+def find_issue_emails(
+    dist_path: Path, issue: str, source_locale: str, *, source: Path | None = None
+) -> IssueEmails:
+    """The emails of ``issue`` its last build made, by its manifest: only the locales that
+    build published and built ("built"), each ``email.eml`` still as the manifest records it;
+    the source locale's must be one of them.
+
+    An email left on disk by an earlier build (a language published then, not now; a locale
+    that failed this time) is never sent: its links would lead to pages no longer on the site,
+    or its text would not be the one checked. ``source`` (the issue's ``.toml``) must exist and
+    be older than the build: an issue deleted or edited since is not sent as it was.
+    """
+    import hashlib
+    import json
+
     validate_issue_id(issue)
     folder = dist_path / "newsletter" / issue
+    rebuild = f"build it first: pubflow build newsletter {issue}"
     if not folder.is_dir():
+        raise DeliveryError(f"newsletter issue {issue!r} has not been built", path=folder, hint=rebuild)
+    manifest_path = folder / MANIFEST_NAME
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        built_at = manifest_path.stat().st_mtime_ns
+        entries = manifest["locales"]
+        if not isinstance(entries, dict):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
         raise DeliveryError(
-            f"newsletter issue {issue!r} has not been built",
-            path=folder,
-            hint=f"build it first: pubflow build newsletter {issue}",
-        )
-    files = {
-        child.name: child / EMAIL_FILE_NAME
-        for child in folder.iterdir()
-        if child.is_dir() and (child / EMAIL_FILE_NAME).is_file()
-    }
+            f"issue {issue!r} has no readable build manifest", path=manifest_path, hint=rebuild
+        ) from None
+    if source is not None:
+        if not source.is_file():
+            raise DeliveryError(
+                f"issue {issue!r} was built, but its source is gone (deleted?)",
+                path=source,
+                hint="restore the issue file to send it; a deleted issue is not sent",
+            )
+        if source.stat().st_mtime_ns > built_at:
+            raise DeliveryError(
+                f"issue {issue!r} changed after its last build: the built emails are out of date",
+                path=source,
+                hint=f"rebuild it: pubflow build newsletter {issue}",
+            )
+    files: dict[str, Path] = {}
+    failed: list[str] = []
+    for locale, entry in sorted(entries.items()):
+        status = entry.get("status") if isinstance(entry, dict) else None
+        if status == "failed":
+            failed.append(locale)
+        if status != "built":
+            continue  # not published in this language: its subscribers get the fallback
+        path = folder / locale / EMAIL_FILE_NAME
+        recorded = (entry.get("files") or {}).get(EMAIL_FILE_NAME) or {}
+        try:
+            current = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            current = None
+        if current is None or current != recorded.get("sha256"):
+            raise DeliveryError(
+                f"the {locale} email of issue {issue!r} is not the one its last build made",
+                path=path,
+                hint=rebuild,
+            )
+        files[locale] = path
     if source_locale not in files:
         raise DeliveryError(
             f"issue {issue!r} has no {source_locale} email (the fallback for every locale)",
             path=folder / source_locale / EMAIL_FILE_NAME,
             hint=f"build it first: pubflow build newsletter {issue}",
         )
-    return IssueEmails(issue, folder, source_locale, files)
+    return IssueEmails(issue, folder, source_locale, files, tuple(failed))
+
+
+def refuse_failed(emails: IssueEmails, locales: list[str] | None) -> None:
+    """DeliveryError when a locale to be sent (``locales``; None: all) failed its checks in
+    the issue's last build: its subscribers would otherwise get the fallback language without
+    anyone having decided so."""
+    blocked = [code for code in emails.failed if locales is None or code in locales]
+    if blocked:
+        raise DeliveryError(
+            f"issue {emails.issue!r} failed its checks in {', '.join(blocked)} in its last build",
+            path=emails.folder / MANIFEST_NAME,
+            hint=f"fix it and rebuild (pubflow build newsletter {emails.issue}), or send the "
+            "other languages with --locale",
+        )
 
 
 def parse_email(data: bytes, *, path: Path | None = None) -> EmailMessage:

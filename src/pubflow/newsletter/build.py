@@ -1068,6 +1068,9 @@ def _finish_issue(
     }
     for item in issue.skipped:
         manifest_locales[item.locale] = {"status": "not published", "reason": item.describe()}
+        # An earlier build's email and web copy of this language go: their links lead to
+        # pages the site no longer has (and sending never takes them: see the manifest).
+        _remove_locale_outputs(dist, issue.out_dir, item.locale, issue.issue_id)
     manifest = {
         "issue": facts["id"],
         "date": facts["date"],
@@ -1092,6 +1095,21 @@ def _finish_issue(
         if loc not in requested and loc in settings.all_locales:
             built_now[loc] = record
     return report, built_now, manifest_record
+
+
+def _remove_locale_outputs(dist: Path, out_dir: Path, locale: str, issue_id: str) -> None:
+    """Delete one locale's email files and web archive copy of an issue, if any are left."""
+    from pubflow.newsletter.content import archive_path
+
+    folder = out_dir / locale
+    archive = dist / "site" / archive_path(locale, issue_id)
+    for path in [*(folder / name for name in EMAIL_FILES), archive / "index.html"]:
+        path.unlink(missing_ok=True)
+    for empty in (folder, archive):
+        try:
+            empty.rmdir()
+        except OSError:
+            pass  # not there, or holds something that is not ours: left alone
 
 
 # Incremental rebuilds ---------------------------------------------------------------------------
