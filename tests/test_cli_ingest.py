@@ -174,3 +174,17 @@ def test_real_process_error_has_no_traceback(in_project: Path) -> None:
     ok = subprocess.run(command + ["--date", "2026-11-25"], cwd=project, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert (project / CANONICAL).is_file()
+
+
+def test_a_second_source_with_an_existing_articles_slug_is_refused_not_dropped(in_project: Path) -> None:
+    assert run(SOURCE, "--date", "2026-11-25").exit_code == 0
+    canonical = (in_project / CANONICAL).read_bytes()
+    text = (in_project / SOURCE).read_text(encoding="utf-8")
+    other = in_project / "content" / "sources" / "drafts" / "achieving-relief-with-ketamine-therapy.txt"
+    other.parent.mkdir()
+    other.write_text(text.replace("Navigating the world", "Exploring the world"), encoding="utf-8")
+    for extra in ([], ["--keep-edited"]):
+        result = run(str(other.relative_to(in_project)), *extra)
+        assert result.exit_code == 2, result.output
+        assert "which is already the article of" in result.stderr and SOURCE in result.stderr
+        assert (in_project / CANONICAL).read_bytes() == canonical

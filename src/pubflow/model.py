@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from pubflow.errors import IngestError
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,20 @@ class NewsletterIssue:
     tips: tuple[int, ...] = ()
     related: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+RESERVED_SLUGS = frozenset({"newsletter"})
+"""Slugs an article may not have: the site keeps other pages there (``<lang>/newsletter/<issue>/``
+holds the newsletter issues' web copies)."""
+
+
+def check_article_slug(slug: str, *, path: Path, line: int | None) -> str:
+    """``slug``, or IngestError when the site reserves it for pages of its own."""
+    if slug in RESERVED_SLUGS:
+        raise IngestError(
+            f"the slug {slug!r} is reserved (the site keeps its newsletter pages there)",
+            path=path,
+            line=line,
+            hint="give the article another slug (or title)",
+        )
+    return slug

@@ -383,3 +383,18 @@ def test_a_catalog_linked_from_elsewhere_stays_a_link(tmp_path: Path) -> None:
     assert any(u.written and u.domain == "relief-guide" for u in report.catalogs)
     assert path.is_symlink() and path.resolve() == shared.resolve()
     assert "most other antidepressants" in shared.read_text(encoding="utf-8")
+
+
+def test_article_text_that_looks_like_placeholders_is_marked_as_never_formatted(tmp_path: Path) -> None:
+    from pubflow.i18n.checks import EntryText, check_entry
+
+    text = "Save 100% with %(code)s or {braces}: shown as written."
+    root = make_project(tmp_path)
+    write_article(article(text), root / "content" / "articles")
+    settings = load_settings(root)
+    sync_catalogs(settings, ["de"], compile=False)
+    (entry,) = [e for e in read_catalog(po_path(settings, "de", "relief-guide")) if e.msgid == text]
+    assert entry.flags == ["no-python-format", "no-python-brace-format"]
+    # So the checks take it as plain text: a lone % and a dropped {…} are fine, no %% asked for.
+    translated = EntryText(text, "Sparen Sie 100% mit %(code)s: so wie geschrieben.", flags=tuple(entry.flags))
+    assert check_entry(translated, locale="de") == []

@@ -213,8 +213,29 @@ def test_numbered_tip_headings_are_counted(found: int) -> None:
     text = f"Five Ways to Rest Better\n\nAn intro.\n\n{tips}To wrap up, rest.\n"
     if found == 5:
         article = parse_text(text, WHERE)
-        assert [t.heading for t in article.tips][0] == "1. Habit Number 1"
+        assert [t.heading for t in article.tips][0] == "Habit Number 1"  # the page numbers tips
         assert article.conclusion == ("To wrap up, rest.",)
     else:
         with pytest.raises(IngestError, match="announces 5 tips but the body holds 4"):
             parse_text(text, WHERE)
+
+
+def test_numbered_tip_headings_lose_their_numbers() -> None:
+    # Pages and emails number the tips ("Tip 1"): the source's own number would show twice.
+    text = "Calm: 2 Tips\n\nIntro.\n\n1. Breathe Deeply\n\nSlowly.\n\n2) Go For A Walk\n\nOutside.\n\nIn conclusion, done.\n"
+    article = parse_text(text, WHERE)
+    assert [tip.heading for tip in article.tips] == ["Breathe Deeply", "Go For A Walk"]
+    unnumbered = "Calm: 1 Tip\n\nIntro.\n\n10 Minutes Of Calm\n\nDaily.\n\nIn conclusion, done.\n"
+    assert parse_text(unnumbered, WHERE).tips[0].heading == "10 Minutes Of Calm"  # not a number
+
+
+def test_the_newsletter_slug_is_reserved_for_the_issues_web_copies() -> None:
+    # <lang>/newsletter/<issue>/ holds the newsletter's web copies: an article there would
+    # sit above them, and its folder would mix with theirs.
+    text = "Newsletter\n\nIntro.\n\nThe Only Tip\n\nIts text.\n\nIn conclusion, done.\n"
+    with pytest.raises(IngestError, match="'newsletter' is reserved") as caught:
+        parse_text(text, Path("content/sources/index.txt"))
+    assert caught.value.line == 1
+    # A source file named newsletter.txt takes its title's slug instead of its name.
+    named = "Calm Evenings\n\nIntro.\n\nThe Only Tip\n\nIts text.\n\nIn conclusion, done.\n"
+    assert parse_text(named, Path("content/sources/newsletter.txt")).slug == "calm-evenings"

@@ -212,3 +212,39 @@ def test_preview_reports_a_busy_port(site_project: Path) -> None:
         with pytest.raises(ConfigError, match="cannot serve") as error:
             second.start()
         assert "--port" in (error.value.hint or "")
+
+
+def test_the_preview_command_says_what_a_broken_save_did(site_project: Path) -> None:
+    """A translator saves a .po with a typo: the preview log names the file and line (the
+    page keeps its last good text), as `build site` would."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBFLOW_")}
+    env["PUBFLOW_ROOT"] = str(site_project)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pubflow", "preview", "--port", "0", "--locale", "de"],
+        cwd=site_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        deadline = time.monotonic() + 60
+        while "Serving" not in process.stdout.readline():
+            assert time.monotonic() < deadline and process.poll() is None, "preview did not start"
+        errors = process.stderr
+        threading.Thread(target=lambda: seen.extend(iter(errors.readline, "")), daemon=True).start()
+        path = site_project / "locales" / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+        broken = path.read_text(encoding="utf-8") + '\nmsgid "unclosed\n'
+        shown = f"locales/de/LC_MESSAGES/{MORNINGS.slug}.po:{broken.count(chr(10))}: error: catalog:"
+        # Saved again until a rebuild reports it: the watcher starts just after "Serving".
+        while not any(shown in line for line in seen):
+            assert time.monotonic() < deadline, seen
+            path.write_text(broken, encoding="utf-8")
+            time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)

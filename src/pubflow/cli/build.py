@@ -64,19 +64,33 @@ def _progress() -> Progress:
 
 
 def print_site_report(report: SiteReport) -> None:
-    """What was built, what was left out and why, and what was refused (also used by preview)."""
+    """What was built, what was left out and why, and what was refused (also used by preview).
+
+    Every line is printed whole (``soft_wrap``): CI logs and pipes are read by people jumping
+    to a ``file:line`` and by grep, which a wrap at 80 columns would break."""
     published = report.published
     for locale in report.built_locales:
         slugs = report.plan.built.get(locale, ())
         if not slugs:
             continue
         tag = "" if locale in published else " (QA only: not linked, noindex)"
-        console.print(f"  {locale}: {len(slugs)} article(s){tag}", highlight=False)
+        console.print(f"  {locale}: {len(slugs)} article(s){tag}", highlight=False, soft_wrap=True)
     for skipped in report.plan.skipped:
         if skipped.locale in report.built_locales:
-            err_console.print(f"  [yellow]skipped[/] {escape(skipped.describe())}", highlight=False)
+            err_console.print(
+                f"  [yellow]skipped[/] {escape(skipped.describe())}", highlight=False, soft_wrap=True
+            )
+    print_site_problems(report)
+    console.print(f"{report.summary()} → {_shown(report.out_dir)}", highlight=False, soft_wrap=True)
+
+
+def print_site_problems(report: SiteReport) -> None:
+    """Catalogs that could not be compiled and refused translations, one line each (preview
+    prints them after every rebuild: a translator's broken save must not pass unnoticed)."""
     for diagnostic in report.catalog_errors:
-        err_console.print(f"  [yellow]catalog[/] {escape(diagnostic.format())}", highlight=False)
+        err_console.print(
+            f"  [yellow]catalog[/] {escape(diagnostic.format())}", highlight=False, soft_wrap=True
+        )
     # One line per refused translation, however many pages showed it.
     pages_of: dict[object, list[str]] = {}
     for found in report.problems:
@@ -86,8 +100,8 @@ def print_site_report(report: SiteReport) -> None:
         err_console.print(
             f"  [yellow]warning[/] {escape(problem.describe())} ({escape(where)})",  # type: ignore[attr-defined]
             highlight=False,
+            soft_wrap=True,
         )
-    console.print(f"{report.summary()} → {_shown(report.out_dir)}", highlight=False, soft_wrap=True)
 
 
 _SITE_HELP = (

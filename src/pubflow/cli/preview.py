@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from pubflow.cli.build import print_site_report
+from pubflow.cli.build import print_site_problems, print_site_report
 from pubflow.cli.common import console, err_console, guarded, settings_from, app
 from pubflow.render.preview import Preview
+
+if TYPE_CHECKING:
+    from pubflow.render.site import SiteReport
 
 _HELP = (
     "Build the site, serve dist/site/ on the configured host (127.0.0.1 by default) and rebuild "
@@ -48,7 +51,7 @@ def preview_command(
     settings = settings_from()
 
     def log(message: str) -> None:
-        err_console.print(escape(message), highlight=False)
+        err_console.print(escape(message), highlight=False, soft_wrap=True)
 
     preview = Preview(settings, port=port, locales=locales, log=log)
     with preview:
@@ -62,7 +65,14 @@ def preview_command(
                     console.print(f"  {locale}: {preview.url}{locale}/", highlight=False)
         stop = threading.Event()
         try:
-            preview.watch(stop)
+            preview.watch(stop, on_rebuild=_say_what_went_wrong)
         except KeyboardInterrupt:
             stop.set()
     console.print("preview stopped")
+
+
+def _say_what_went_wrong(report: SiteReport | None) -> None:
+    """After each rebuild, what went wrong in it: a broken .po saved by a translator, a
+    refused translation (its page shows the source text instead)."""
+    if report is not None:
+        print_site_problems(report)

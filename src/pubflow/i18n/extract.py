@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import polib
 
 from pubflow.errors import CatalogError, IngestError
+from pubflow.i18n.placeholders import literal_text_flags
 from pubflow.i18n.pofile import PAGE_WIDTH, parse_catalog, pot_path
 from pubflow.parallel import side_job, worker_count
 
@@ -225,6 +226,7 @@ def article_entries(article: CanonicalArticle, root: Path) -> list[polib.POEntry
             msgstr="",
             comment=comment,
             occurrences=[(reference, str(line) if line else "")],
+            flags=literal_text_flags(text),  # an article's text is shown as written
         )
         _add(entries, entry)
     return _ordered(entries.values())

@@ -21,6 +21,7 @@ __all__ = [
     "Placeholder",
     "PlaceholderKind",
     "brace_placeholders",
+    "literal_text_flags",
     "placeholders_of",
     "printf_placeholders",
     "scan_placeholders",
@@ -107,6 +108,23 @@ def brace_placeholders(text: str) -> list[Placeholder]:
         else:
             found.append(Placeholder(token, PlaceholderKind.BRACE_AUTO, None, match.start()))
     return found
+
+
+def literal_text_flags(text: str) -> list[str]:
+    """The gettext flags that mark ``text`` as never formatted, for what it holds that looks
+    like a placeholder: ``no-python-format`` (``%(name)s``, ``%d``), ``no-python-brace-format``
+    (``{name}``).
+
+    Content (articles, newsletter copy) is shown as written, never passed through ``%`` or
+    ``str.format``: without the flags, the placeholder checks would ask translators to keep a
+    ``{…}`` that is just text, or to write ``%%`` — which would then show as two signs."""
+    found = scan_placeholders(text)
+    flags = []
+    if any(p.kind.is_printf for p in found):
+        flags.append("no-python-format")
+    if any(not p.kind.is_printf for p in found):
+        flags.append("no-python-brace-format")
+    return flags
 
 
 def scan_placeholders(text: str) -> list[Placeholder]:

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 from pubflow.errors import IngestError
 from pubflow.fsutil import atomic_write_text, validate_slug
 from pubflow.ingest.decode import first_control_character
-from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
+from pubflow.model import Article, FaqEntry, RelatedArticle, Tip, check_article_slug
 
 if TYPE_CHECKING:
     import yaml
@@ -356,6 +356,7 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
         validate_slug(slug)
     except Exception as exc:  # ConfigError → IngestError with a location
         raise IngestError(str(exc), path=path, line=where.get("slug", 2)) from None
+    check_article_slug(slug, path=path, line=where.get("slug", 2))
     title = _require_text(front.get("title"), "title", path, where.get("title", 2))
     summary = _require_text(front.get("summary"), "summary", path, where.get("summary", 2))
     lang = _require_text(front.get("lang", "en"), "lang", path, where.get("lang", 2))

@@ -414,7 +414,7 @@ def _sections(
         )
     return (
         intro,
-        [Tip(h.text, tuple(p)) for h, p in tips],
+        [Tip(rules.tip_heading(h.text), tuple(p)) for h, p in tips],
         [FaqEntry(q.text, tuple(a)) for q, a in faq],
         conclusion,
     )

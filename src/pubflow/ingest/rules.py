@@ -13,6 +13,7 @@ from slugify import slugify
 
 from pubflow.errors import ConfigError, IngestError
 from pubflow.fsutil import validate_slug
+from pubflow.model import RESERVED_SLUGS, check_article_slug
 
 # Longest slug we derive: well under validate_slug's limit, cut at a word boundary.
 _MAX_SLUG = 120
@@ -100,6 +101,13 @@ def is_intro_heading(text: str) -> bool:
     return bool(_INTRO_HEADING.match(text.strip()))
 
 
+def tip_heading(text: str) -> str:
+    """A tip's heading without the number a source gave it (``1. Breathe`` → ``Breathe``):
+    pages and emails number the tips themselves ("Tip 1"), so it would show twice."""
+    stripped = _ENUMERATION.sub("", text.strip())
+    return stripped or text.strip()
+
+
 def is_title_like(text: str, *, max_chars: int = 100, max_words: int = 15) -> bool:
     """A short line in title case, not a sentence (no closing ``.``, ``!``, ``,``, ``;``, ``…``).
 
@@ -166,7 +174,7 @@ def slug_for_title(title: str, *, path: Path, line: int | None, what: str = "tit
     """The slug python-slugify makes of ``title``; IngestError when nothing usable is left."""
     slug = slugify(title, max_length=_MAX_SLUG, word_boundary=True)
     try:
-        return validate_slug(slug)
+        return check_article_slug(validate_slug(slug), path=path, line=line)
     except ConfigError:
         raise IngestError(
             f"cannot make a slug of the {what} {title!r}",
@@ -182,7 +190,7 @@ def slug_for_source(path: Path, title: str, *, title_line: int | None) -> str:
     Generic page names saved from a browser (``index.html``) never become slugs.
     """
     stem = path.stem
-    if stem not in {"index", "default", "page", "post", "article"}:
+    if stem not in {"index", "default", "page", "post", "article", *RESERVED_SLUGS}:
         try:
             return validate_slug(stem)
         except ConfigError:

@@ -143,6 +143,30 @@ def _require(paths: Sequence[Path]) -> None:
         )
 
 
+def _refuse_taken_slugs(
+    planned: Sequence[PlannedArticle], recorded: object, keys: Mapping[Path, str]
+) -> None:
+    """IngestError for a source whose slug is the article of another source that is still
+    there (as the last ingests recorded): its article would replace the other one's, or,
+    with ``--keep-edited``, be dropped without a word."""
+    if not isinstance(recorded, dict):
+        return  # nothing recorded (a fresh clone): a hand-edit check is all there is
+    owner_of = {
+        record["canonical"]: key
+        for key, record in recorded.items()
+        if isinstance(record, dict) and isinstance(record.get("canonical"), str)
+    }
+    for item in planned:
+        owner = owner_of.get(item.path.name)
+        if owner is not None and owner != keys[item.source] and os.path.exists(owner):
+            raise IngestError(
+                f"gives the slug {item.article.slug!r}, which is already the article of {owner}",
+                path=item.source,
+                hint="give this source another title or file name (a file name that is a valid "
+                "slug is the slug), or remove the other source",
+            )
+
+
 def _claim(by_slug: dict[str, Path], slug: str, source: Path) -> None:
     """Refuse a second source for one slug."""
     if slug in by_slug:
@@ -330,6 +354,7 @@ def ingest(
         fresh, articles_dir, date=date, lang=lang, on_read=on_read, taken=by_slug, workers=workers
     )
 
+    _refuse_taken_slugs(planned, recorded, sources)
     kept: list[PlannedArticle] = []
     if keep_edited and not force:
         kept = [item for item in planned if item.overwrites_edit]

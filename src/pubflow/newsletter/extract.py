@@ -17,6 +17,7 @@ import polib
 
 from pubflow.config import Settings
 from pubflow.errors import CatalogError, IngestError
+from pubflow.i18n.placeholders import literal_text_flags
 from pubflow.ingest.newsletter import PREHEADER_CONTEXT, SUBJECT_CONTEXT, IssueSource, read_issue
 
 
@@ -40,6 +41,7 @@ def issue_entries(source: IssueSource, root: Path) -> list[polib.POEntry]:
             msgctxt=context,
             comment=comment,
             occurrences=[(reference, str(line) if line else "")],
+            flags=literal_text_flags(msgid),  # the issue's copy is shown as written
         )
 
     found = [
