@@ -191,12 +191,19 @@ class LoopbackController(Controller):
 def built_issue(
     settings: Settings, locales: tuple[str, ...] = ("en", "de", "es"), issue: str = ISSUE
 ) -> None:
-    source = settings.newsletters_path / f"{issue}.toml"  # sending checks it is there, older
+    source = settings.newsletters_path / f"{issue}.toml"  # sending checks it is as built
     if not source.exists():
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(f'id = "{issue}"\n')
     for code in locales:
         build_eml(settings.dist_path, issue, code, base_url=settings.unsubscribe_base_url)
+    import hashlib
+    import json
+
+    manifest_path = settings.dist_path / "newsletter" / issue / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["source_sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
 
 
 def add_subscribers(settings: Settings, rows: list[tuple[str, str]]) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from deliver_fixtures import (
     GREETING,
     ISSUE,
@@ -216,8 +214,7 @@ def test_only_what_the_last_build_made_and_checked_is_sent(settings: Settings, s
 
     # An issue edited after its build is not sent as it was built.
     source = settings.newsletters_path / f"{ISSUE}.toml"
-    later = (issue_folder / "manifest.json").stat().st_mtime_ns + 10**9
-    os.utime(source, ns=(later, later))
+    source.write_text(source.read_text() + 'subject = "Edited after the build"\n')
     stale = runner.invoke(app, ["send", ISSUE, "--confirm", "--locale", "en"])
     assert stale.exit_code == 2 and "changed after its last build" in stale.stderr
     source.unlink()
@@ -233,3 +230,13 @@ def test_an_email_changed_after_its_build_and_to_with_confirm_are_refused(settin
     email.write_bytes(email.read_bytes().replace(b"Hallo", b"Hello"))
     result = runner.invoke(app, ["send", ISSUE, "--to", "me@example.org", "--locale", "de"])
     assert result.exit_code == 2 and "is not the one its last build made" in result.stderr
+
+
+def test_a_dry_run_names_the_first_recipients_and_counts_everyone(settings: Settings) -> None:
+    built_issue(settings)
+    add_subscribers(settings, [(f"reader{n:02d}@example.org", "de") for n in range(25)])
+    result = runner.invoke(app, ["send", ISSUE])
+    assert result.exit_code == 0, result.output
+    named = [line for line in result.stdout.splitlines() if " → de" in line]
+    assert len(named) == 20 and "… and 5 more" in result.stdout
+    assert "25" in result.stdout  # the table counts every recipient

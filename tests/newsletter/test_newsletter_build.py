@@ -343,3 +343,17 @@ def test_a_language_no_longer_published_loses_its_old_email_and_web_copy(newslet
     assert not archive.exists()
     emails = find_issue_emails(settings.dist_path, ISSUE, "en")
     assert "pt_BR" not in emails.files and emails.locale_for("pt_BR") == "en"
+
+
+def test_an_issue_edited_after_its_build_is_sendable_again_once_rebuilt(newsletter_project: Path) -> None:
+    from pubflow.errors import DeliveryError
+
+    settings = load_settings(newsletter_project)
+    source = settings.newsletters_path / f"{ISSUE}.toml"
+    render_newsletter(settings, ISSUE, ["en"])
+    assert find_issue_emails(settings.dist_path, ISSUE, "en", source=source).files
+    source.write_text(source.read_text("utf-8") + "# a note that changes no email\n", "utf-8")
+    with pytest.raises(DeliveryError, match="changed after its last build"):
+        find_issue_emails(settings.dist_path, ISSUE, "en", source=source)
+    render_newsletter(settings, ISSUE, ["en"])  # same emails; the manifest records the new file
+    assert find_issue_emails(settings.dist_path, ISSUE, "en", source=source).files

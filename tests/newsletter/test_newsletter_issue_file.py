@@ -102,6 +102,7 @@ def test_value_lines_copes_with_comments_strings_and_inline_tables() -> None:
         (('preheader = "How it works."', f'preheader = "{"y" * 141}"'), 5, "at most 140"),
         (('tips = [3, 1]', "tips = [1, 1]"), 10, "twice"),
         (('tips = [3, 1]', 'tips = ["one"]'), 10, "tip numbers"),
+        (('tips = [3, 1]', "tips = []"), 10, "tips is empty"),
         (('url = "https://example.org/{locale}/book/?ref=mail"', 'url = "http://example.org/"'), 15, "https"),
         (('label = "Book a consultation"', 'labl = "Book"'), 14, "unknown cta field"),
         (('id = "2026-12"', 'id = "2026-11"'), 1, "file name"),

@@ -157,14 +157,21 @@ def _send_test_copy(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
+DRY_RUN_SHOWN = 20
+"""Recipients a dry run names one by one; the counts below cover everyone (a real list has
+thousands: `pubflow subscribers list` shows them all)."""
+
+
 def _print_plan(plan: SendPlan) -> None:
-    for recipient in plan.to_send:
+    for recipient in plan.to_send[:DRY_RUN_SHOWN]:
         note = (
             f"  (their locale {recipient.subscriber.locale} is not published)"
             if recipient.is_fallback
             else ""
         )
         _say(f"{escape(recipient.subscriber.email)} → {recipient.locale}{note}")
+    if len(plan.to_send) > DRY_RUN_SHOWN:
+        _say(f"… and {len(plan.to_send) - DRY_RUN_SHOWN} more (pubflow subscribers list shows everyone)")
     table = Table("locale", "would send", box=None, header_style="bold")
     for code, count in plan.counts_by_locale().items():
         table.add_row(code, str(count))

@@ -105,7 +105,8 @@ def find_issue_emails(
     An email left on disk by an earlier build (a language published then, not now; a locale
     that failed this time) is never sent: its links would lead to pages no longer on the site,
     or its text would not be the one checked. ``source`` (the issue's ``.toml``) must exist and
-    be older than the build: an issue deleted or edited since is not sent as it was.
+    hold what the build read (``source_sha256`` in the manifest): an issue deleted or edited
+    since is not sent as it was.
     """
     import hashlib
     import json
@@ -118,7 +119,6 @@ def find_issue_emails(
     manifest_path = folder / MANIFEST_NAME
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        built_at = manifest_path.stat().st_mtime_ns
         entries = manifest["locales"]
         if not isinstance(entries, dict):
             raise TypeError
@@ -133,7 +133,8 @@ def find_issue_emails(
                 path=source,
                 hint="restore the issue file to send it; a deleted issue is not sent",
             )
-        if source.stat().st_mtime_ns > built_at:
+        read = manifest.get("source_sha256")
+        if read is not None and hashlib.sha256(source.read_bytes()).hexdigest() != read:
             raise DeliveryError(
                 f"issue {issue!r} changed after its last build: the built emails are out of date",
                 path=source,

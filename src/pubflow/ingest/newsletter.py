@@ -402,6 +402,11 @@ def parse_issue(text: str, path: Path) -> IssueSource:
         raise reader.fail("tips", "tips must be a list of tip numbers", "write tips = [1, 2, 3] (1-based) or leave it out for all")
     if len(set(tips_raw)) != len(tips_raw):
         raise reader.fail("tips", "tips lists a tip twice", "list each tip number once")
+    if "tips" in data and not tips_raw:
+        # An empty list reads as "no tips" but would mean "every tip": ask which.
+        raise reader.fail(
+            "tips", "tips is empty", "list the tip numbers to feature, or leave tips out for all of them"
+        )
     related_raw = data.get("related", [])
     if not isinstance(related_raw, list):
         raise reader.fail("related", "related must be a list of article slugs", 'write related = ["other-article"]')

@@ -1076,6 +1076,8 @@ def _finish_issue(
         "date": facts["date"],
         "article": article_slug,
         "subject": facts["subject"],
+        # What the issue file held when it was read: sending refuses an issue edited since.
+        "source_sha256": facts["sha256"],
         "locales": dict(sorted({**kept, **manifest_locales}.items())),
     }
     # When the same manifest is still on disk, leave it (and its mtime) alone.
