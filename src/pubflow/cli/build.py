@@ -131,7 +131,7 @@ def build_site_command(
         typer.Option(
             "--strict",
             help="Exit with status 1 when a translation was refused (invalid or unsafe) or a "
-            "catalog could not be read or compiled (its language is left out meanwhile).",
+            "catalog could not be read or compiled (its language keeps its last good compile).",
         ),
     ] = False,
     wait: WaitOption = None,
