@@ -426,6 +426,13 @@ def parse_issue(text: str, path: Path) -> IssueSource:
             if key not in table:
                 raise reader.fail("cta", f"cta needs a {key}", f'add {key} = "..." under [cta]')
         label = reader.text("cta.label", table["label"], single_line=True, max_length=60)
+        if "{locale}" in label:
+            # Only the url is filled in per language; the label is translated instead.
+            raise reader.fail(
+                "cta.label",
+                "the cta label holds {locale}, which only the url fills in",
+                "write the label in the source language; translators translate it per language",
+            )
         url = reader.text("cta.url", table["url"], single_line=True)
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
