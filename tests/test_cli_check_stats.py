@@ -197,3 +197,23 @@ def test_a_folder_in_place_of_a_catalog_is_an_error_not_skipped(root: Path) -> N
     result = run("check")
     assert result.exit_code == 1, result.output
     assert "locales/fr/LC_MESSAGES/messages.po: error: catalog: cannot read catalog" in result.stdout
+
+
+def test_a_placeholder_added_to_a_ui_string_is_an_error_even_without_its_flag(root: Path) -> None:
+    # Jinja2 formats every UI string (domain messages) with the call's variables: an added
+    # %(secret)s fails when the page renders, so check says so first. Content is shown as
+    # written: the same translation in an article's catalog passes.
+    added = GOOD.replace('msgstr "Hallo"', 'msgstr "Hallo %(secret)s"')
+    put(root, "de", "messages", added)
+    put(root, "de", "an-article", added)
+    result = run("check")
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stdout.splitlines() if ": error: placeholders:" in line]
+    assert len(errors) == 1 and errors[0].startswith("locales/de/LC_MESSAGES/messages.po:")
+
+
+def test_the_always_formatted_domain_is_the_ui_domain() -> None:
+    from pubflow.i18n.checks import ALWAYS_FORMATTED_DOMAINS
+    from pubflow.i18n.extract import UI_DOMAIN
+
+    assert ALWAYS_FORMATTED_DOMAINS == {UI_DOMAIN}

@@ -35,6 +35,8 @@ internal       error    a checker failed on this entry (a pubflow bug; the entry
 
 from __future__ import annotations
 
+import dataclasses
+
 import gettext
 import html
 import re
@@ -703,6 +705,21 @@ _Finding = tuple[Severity, str, str]
 """A diagnostic without its place: severity, check name and message."""
 
 
+ALWAYS_FORMATTED_DOMAINS = frozenset({"messages"})
+"""Domains whose every string is %-formatted when shown: the templates' UI strings (the
+domain ``messages``, :data:`pubflow.i18n.extract.UI_DOMAIN`), which Jinja2's newstyle gettext
+formats with the call's variables even when there are none. A placeholder a translation adds
+there fails at render time, so their entries are checked as ``python-format`` whatever their
+flags say (content domains are shown as written)."""
+
+
+def as_formatted(text: EntryText) -> EntryText:
+    """``text`` checked as a ``python-format`` string (see :data:`ALWAYS_FORMATTED_DOMAINS`)."""
+    if "python-format" in text.flags:
+        return text
+    return dataclasses.replace(text, flags=frozenset(text.flags) | {"python-format"})
+
+
 class EntryChecker:
     """:func:`check_entry` on polib entries, remembered by everything the checks read.
 
@@ -714,9 +731,10 @@ class EntryChecker:
     locale pair (its memo lives as long as the checker: one compile run).
     """
 
-    def __init__(self, *, locale: str | None, source_locale: str = "en") -> None:
+    def __init__(self, *, locale: str | None, source_locale: str = "en", formatted: bool = False) -> None:
         self.locale = locale
         self.source_locale = source_locale
+        self.formatted = formatted  # every entry checked as python-format (the UI domain)
         self._memo: dict[tuple[object, ...], tuple[_Finding, ...]] = {}
 
     def check(self, entry: Any, path: Path | None = None) -> list[Diagnostic]:
@@ -725,6 +743,8 @@ class EntryChecker:
         found = self._memo.get(key) if key is not None else None
         if found is None:
             text = EntryText.from_polib(entry)
+            if self.formatted:
+                text = as_formatted(text)
             diagnostics = check_entry(
                 text, locale=self.locale, path=path, source_locale=self.source_locale
             )
@@ -956,8 +976,10 @@ def check_catalog(
     locale: str,
     path: Path | None = None,
     source_locale: str = "en",
+    formatted: bool = False,
 ) -> list[Diagnostic]:
-    """The header check and every entry check of a :class:`polib.POFile` (obsolete ones skipped)."""
+    """The header check and every entry check of a :class:`polib.POFile` (obsolete ones
+    skipped); ``formatted``: a domain whose strings are always %-formatted (the UI's)."""
     where = path if path is not None else (Path(po.fpath) if getattr(po, "fpath", None) else None)
     line, field_lines = _header_lines_of(po)
     diagnostics = check_header(
@@ -966,9 +988,13 @@ def check_catalog(
     for entry in po:
         if getattr(entry, "obsolete", False):
             continue
+        text = EntryText.from_polib(entry)
         diagnostics.extend(
             check_entry(
-                EntryText.from_polib(entry), locale=locale, path=where, source_locale=source_locale
+                as_formatted(text) if formatted else text,
+                locale=locale,
+                path=where,
+                source_locale=source_locale,
             )
         )
     return diagnostics

@@ -46,6 +46,7 @@ from pubflow.errors import CatalogError, ConfigError
 from pubflow.fingerprint import FileHashes, WrittenFile, read_known, written_file
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
+    ALWAYS_FORMATTED_DOMAINS,
     EntryChecker,
     check_catalog,
     check_header,
@@ -259,6 +260,7 @@ def classify_catalog(
     text: str | None = None,
     checker: EntryChecker | None = None,
     raw: bytes | None = None,
+    formatted: bool = False,
 ) -> ClassifiedCatalog:
     """Sort every live entry into its state, running the checks once per entry.
 
@@ -268,8 +270,9 @@ def classify_catalog(
     (for ``locale`` and ``source_locale``) remembers entry checks across the catalogs of a
     run; by default a new one serves this catalog alone.
     """
-    if checker is None or (checker.locale, checker.source_locale) != (locale, source_locale):
-        checker = EntryChecker(locale=locale, source_locale=source_locale)
+    wanted = (locale, source_locale, formatted)
+    if checker is None or (checker.locale, checker.source_locale, checker.formatted) != wanted:
+        checker = EntryChecker(locale=locale, source_locale=source_locale, formatted=formatted)
     counts = {state: 0 for state in State}
     result = ClassifiedCatalog(counts, [], [], [], [], [])
     if text is not None:
@@ -416,6 +419,7 @@ def compile_catalog(
         source_locale=settings.source_locale,
         raw=raw,
         checker=checker,
+        formatted=domain in ALWAYS_FORMATTED_DOMAINS,
     )
     source_sha256 = _sha256(raw, source_file)
     sidecar = _sidecar(
@@ -543,8 +547,10 @@ def compile_catalogs(
     wanted = _checked_domains(domains) if domains is not None else None
     for locale in target_locales(settings, locales):
         names = wanted if wanted is not None else catalog_domains(settings, locale)
-        # One memo of entry checks per locale: its catalogs share many strings.
+        # One memo of entry checks per locale: its catalogs share many strings (the UI
+        # domain's own: its entries are checked as always formatted).
         checker = EntryChecker(locale=locale, source_locale=settings.source_locale)
+        ui_checker = EntryChecker(locale=locale, source_locale=settings.source_locale, formatted=True)
         for domain in names:
             result, diagnostics = compile_catalog(
                 settings,
@@ -552,7 +558,7 @@ def compile_catalogs(
                 domain,
                 force=force,
                 parsed=(parsed or {}).get(domain),
-                checker=checker,
+                checker=ui_checker if domain in ALWAYS_FORMATTED_DOMAINS else checker,
             )
             report.results.append(result)
             report.diagnostics.extend(diagnostics)
@@ -624,7 +630,11 @@ def check_catalogs(
             found = [catalog_error_diagnostic(error)]
         else:
             found = check_catalog(
-                po, locale=locale, path=shown, source_locale=settings.source_locale
+                po,
+                locale=locale,
+                path=shown,
+                source_locale=settings.source_locale,
+                formatted=domain in ALWAYS_FORMATTED_DOMAINS,
             )
         results.append(CatalogCheck(locale, domain, shown, found))
     return results

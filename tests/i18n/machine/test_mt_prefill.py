@@ -70,3 +70,19 @@ def test_domain_filter(mt_project: MtProject) -> None:
     )  # fmt: skip
     assert report.filled == 2
     assert mt_project.entry("de", "guide", "Read more").msgstr == ""
+
+
+def test_a_suggestion_that_adds_a_placeholder_to_a_ui_string_is_refused(tmp_path: Path) -> None:
+    # Every UI string (domain messages) is %-formatted when a page shows it: an added
+    # %(secret)s would fail there. Article text is shown as written, so there it passes.
+    import polib
+
+    from pubflow.config import load_settings
+    from pubflow.i18n.machine import prefill
+
+    settings = load_settings(tmp_path)
+    entry = polib.POEntry(msgid="Read the tip", msgstr="")
+    for domain, refused in (("messages", True), ("an-article", False)):
+        candidate = prefill._Candidate("de", domain, tmp_path / f"{domain}.po", entry, 0, frozenset())
+        reason = prefill._check(settings, candidate, "Lies den Tipp %(secret)s", {})
+        assert (reason is not None and "placeholders" in reason) == refused, (domain, reason)

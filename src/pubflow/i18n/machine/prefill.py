@@ -36,7 +36,15 @@ from typing import TYPE_CHECKING
 import polib
 
 from pubflow.errors import CatalogError, ConfigError
-from pubflow.i18n.checks import EntryText, check_entry, max_length, parse_plural_forms, plural_indexes
+from pubflow.i18n.checks import (
+    ALWAYS_FORMATTED_DOMAINS,
+    EntryText,
+    as_formatted,
+    check_entry,
+    max_length,
+    parse_plural_forms,
+    plural_indexes,
+)
 from pubflow.i18n.machine.backends import (
     Backend,
     backend_language,
@@ -633,6 +641,8 @@ def _check(
         line=entry.linenum,
         flags=frozenset(entry.flags) | {"fuzzy"},
     )
+    if candidate.domain in ALWAYS_FORMATTED_DOMAINS:
+        text = as_formatted(text)  # a UI string: an added placeholder would break the page
     diagnostics = check_entry(
         text, locale=candidate.locale, path=candidate.path, source_locale=settings.source_locale
     )
