@@ -157,7 +157,14 @@ def test_init_creates_a_new_language_and_refuses_to_overwrite(tmp_path: Path) ->
     with pytest.raises(CatalogError) as caught:
         init_catalog(settings, "it")
     assert "already exists" in caught.value.message and "update" in (caught.value.hint or "")
+    # it is not configured yet: `catalogs update --locale it` would refuse it, so the hint
+    # says to configure it first (it used to send the user round in a circle).
+    assert "add 'it' to `locales`" in (caught.value.hint or "")
     assert po_path(settings, "it", "messages").read_bytes() == before
+    configured = settings.copy(locales=[*settings.locales, "it"])
+    with pytest.raises(CatalogError) as again:
+        init_catalog(configured, "it")
+    assert (again.value.hint or "").startswith("use `pubflow catalogs update --locale it`")
 
 
 def test_init_refuses_before_writing_anything(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def translate_command(
     ] = None,
     show_failures: Annotated[
         int,
-        typer.Option("--show-failures", metavar="N", help="How many failed entries to list (file:line)."),
+        typer.Option("--show-failures", metavar="N", min=0, help="How many failed entries to list (file:line)."),
     ] = 20,
 ) -> None:
     # Imported here: the translation clients (requests, deep-translator) are ~50 ms that every

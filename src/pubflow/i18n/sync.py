@@ -905,7 +905,7 @@ def init_catalog(
             f"a catalog for {locale} already exists"
             + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""),
             path=existing[0],
-            hint=f"use `pubflow catalogs update --locale {locale}` to bring it up to date",
+            hint=_existing_hint(settings, locale),
         )
     created: list[Path] = []
     for domain, path in zip(wanted, paths, strict=True):
@@ -914,12 +914,23 @@ def init_catalog(
                 raise CatalogError(
                     f"a catalog for {locale} already exists",
                     path=path,
-                    hint=f"use `pubflow catalogs update --locale {locale}`",
+                    hint=_existing_hint(settings, locale),
                 )
             merged = merge_catalog(new_catalog(locale, domain), templates[domain], locale).catalog
             write_catalog(merged, path)
         created.append(path)
     return created
+
+
+def _existing_hint(settings: Settings, locale: str) -> str:
+    """What to do about catalogs that already exist: update them (a configured language), or
+    first configure the language (`catalogs update` refuses one that is not)."""
+    if locale in settings.locales:
+        return f"use `pubflow catalogs update --locale {locale}` to bring it up to date"
+    return (
+        f"add {locale!r} to `locales` in [tool.pubflow] of pyproject.toml, then run "
+        f"`pubflow catalogs update --locale {locale}` to bring it up to date"
+    )
 
 
 __all__ = [

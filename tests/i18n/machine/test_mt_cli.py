@@ -63,6 +63,7 @@ def test_unreachable_backend_exits_1_and_says_why(cli: CliRunner, mt_project: Mt
         (["-b", "libre", "--base-url", "ftp://x/", "-l", "de"], "not an http(s) URL"),
         (["-b", "google", "-l", "es"], "no catalogs for es"),
         (["-b", "google", "-l", "de", "-d", "nope"], "catalog not found"),
+        (["-b", "pseudo", "-l", "en_XA", "--show-failures", "-1"], "Invalid value"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(cli: CliRunner, args: list[str], needle: str) -> None:
