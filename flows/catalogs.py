@@ -37,7 +37,7 @@ def sync_task(locales: list[str] | None) -> dict[str, Any]:
         "catalogs_written": [str(p.relative_to(cfg.root)) for p in report.written],
         "orphaned": report.orphaned,
         "entries_left_out": errors,
-        # Unreadable or locked catalogs, left as they are (the rest was merged and compiled).
+        # Catalogs that could not be read, left as they are (the rest was merged and compiled).
         "catalogs_failed": [error.describe() for error in report.failed],
         "updates": [
             {
