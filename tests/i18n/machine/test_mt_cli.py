@@ -62,7 +62,7 @@ def test_unreachable_backend_exits_1_and_says_why(cli: CliRunner, mt_project: Mt
         (["-b", "google", "--base-url", "http://x/", "-l", "de"], "only applies to the libre backend"),
         (["-b", "libre", "--base-url", "ftp://x/", "-l", "de"], "not an http(s) URL"),
         (["-b", "google", "-l", "es"], "no catalogs for es"),
-        (["-b", "google", "-l", "de", "-d", "nope"], "catalog not found"),
+        (["-b", "google", "-l", "de", "-d", "nope"], "domain 'nope' has no template and no de catalog"),
         (["-b", "pseudo", "-l", "en_XA", "--show-failures", "-1"], "Invalid value"),
     ],
 )

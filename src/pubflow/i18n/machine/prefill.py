@@ -440,6 +440,14 @@ def _read_catalogs(
                 hint=f"run `pubflow catalogs init --locale {locale}` "
                 "(or `pubflow catalogs update` if the templates are missing)",
             )
+        unknown = [domain for domain in chosen or [] if domain not in available]
+        if unknown:
+            # As `check` and `stats` say it: a domain with neither a template nor a catalog.
+            raise CatalogError(
+                f"domain {unknown[0]!r} has no template and no {locale} catalog",
+                path=settings.locales_path,
+                hint="known domains: " + (", ".join(available) or "none yet"),
+            )
         for domain in chosen if chosen is not None else available:
             paths.append((locale, domain, po_path(settings, locale, domain)))
     if not paths:
