@@ -11,13 +11,25 @@ SLUG = "achieving-relief-with-ketamine-therapy"
 
 
 def _task_states(flow_run_id: UUID) -> dict[str, list[str]]:
+    """Each task's final state name(s) in a flow run. Task run states reach the server as
+    events, recorded a moment after the flow returns: under a loaded test run a finished task
+    still read "Running" once, so this waits (up to 30 s) until every one is final."""
+    import time
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    deadline = time.monotonic() + 30
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if all(run.state is not None and run.state.is_final() for run in runs):
+                break
+            if time.monotonic() > deadline:
+                break  # the assertions below then show what was recorded
+            time.sleep(0.2)
     states: dict[str, list[str]] = {}
     for run in runs:
         states.setdefault(run.name.rsplit("-", 1)[0], []).append(run.state.name if run.state else "")
