@@ -19,3 +19,14 @@ def test_serve_refuses_ports_out_of_range(
     result = CliRunner().invoke(app, ["serve", option, value])
     assert result.exit_code == 2
     assert "Invalid value" in result.output and option in result.output
+
+
+def test_version_prints_the_installed_version_and_needs_no_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.metadata import version
+
+    monkeypatch.chdir(tmp_path)  # not a project: --version still answers
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"pubflow {version('pubflow')}\n"

@@ -7,7 +7,6 @@ traceback. Exit 1 is reserved for "ran, but found problems" (failed checks, fail
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -53,6 +52,26 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from pubflow import __version__
+
+        print(f"pubflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Multilingual publishing: ingest articles, manage translations, build pages and newsletters."""
+
 EXIT_PROBLEMS = 1
 EXIT_USER_ERROR = 2
 
@@ -94,9 +113,3 @@ def settings_from(root: Path | None = None, **overrides: Any) -> Settings:
     project = (root or find_root()).resolve()
     require_project(project)
     return load_settings(project, **overrides)
-
-
-def not_yet(verb: str, issue: str) -> None:
-    """Placeholder for a verb whose stage has not landed yet: say so plainly, exit 2."""
-    print(f"pubflow: `{verb}` is not available yet ({issue})", file=sys.stderr)
-    raise typer.Exit(EXIT_USER_ERROR)
