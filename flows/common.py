@@ -28,7 +28,7 @@ from prefect.artifacts import (
 from prefect.context import TaskRunContext
 
 from pubflow.collector import no_collections_at_exit, settled_process
-from pubflow.config import Settings, load_settings
+from pubflow.config import Settings, load_settings, mistyped_variables
 from pubflow.errors import ConfigError, PubflowError
 from pubflow.fingerprint import FileHashes, digest, now_ns, read_state, state_path, write_state
 from pubflow.fsutil import validate_slug
@@ -187,10 +187,23 @@ def settings(**overrides: Any) -> Settings:
     loaded = _LOADED.get(key)
     if loaded is None:
         loaded = load_settings(root, **overrides)
+        _warn_mistyped_variables()
         if len(_LOADED) >= 16:
             _LOADED.clear()
         _LOADED[key] = loaded
     return loaded.copy()
+
+
+def _warn_mistyped_variables() -> None:
+    """Name a ``PUBFLOW_*`` variable that looks like a mistyped setting in the run's log."""
+    from prefect.exceptions import MissingContextError
+
+    for variable, meant in mistyped_variables():
+        message = f"{variable} is not a setting (did you mean {meant}?); it is ignored"
+        try:
+            get_run_logger().warning(message)
+        except MissingContextError:
+            print(f"pubflow: warning: {message}", file=sys.stderr)
 
 
 def checked_slugs(values: Sequence[str] | None, what: str = "article") -> list[str] | None:

@@ -53,7 +53,7 @@ def test_bad_setting_names_it(
         load_settings(project)
     assert needle in str(caught.value)
     assert f"the {variable} variable" in caught.value.message
-    assert "pyproject.toml" in str(caught.value)
+    assert "pyproject.toml" not in str(caught.value)  # the variable is wrong, not the file
 
 
 def test_broken_pyproject_is_reported(tmp_path: Path) -> None:
@@ -62,7 +62,9 @@ def test_broken_pyproject_is_reported(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError) as caught:
         find_root(tmp_path)
-    assert "pyproject.toml" in str(caught.value)
+    # The line is in the location, once; TOML's own "(at line 1, column 14)" is not repeated.
+    assert caught.value.path == tmp_path / "pyproject.toml" and caught.value.line == 1
+    assert "line" not in caught.value.message and "column" not in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -260,3 +262,48 @@ def test_a_folder_setting_that_is_a_file_is_named(
     with pytest.raises(ConfigError) as caught:
         load_settings(project)
     assert needle in caught.value.message and variable.removeprefix("PUBFLOW_").lower() in caught.value.message
+    # The variable is to blame, not pyproject.toml: no file:line in front of the message.
+    assert f"the {variable} variable" in caught.value.message and caught.value.path is None
+
+
+def test_a_folder_setting_from_pyproject_names_its_line(project: Path) -> None:
+    (project / "somewhere").write_text("not a folder")
+    pyproject = project / "pyproject.toml"
+    lines = pyproject.read_text().splitlines()
+    lines.insert(lines.index("[tool.pubflow]") + 1, 'build_dir = "somewhere"')
+    pyproject.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert caught.value.path == pyproject
+    assert caught.value.line == lines.index('build_dir = "somewhere"') + 1
+    assert "is a file" in caught.value.message
+
+
+def test_a_bad_variable_value_is_not_blamed_on_pyproject(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBFLOW_SMTP_PORT", "99999")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert caught.value.path is None
+    assert caught.value.describe().startswith("invalid setting smtp_port (from the PUBFLOW_SMTP_PORT variable)")
+
+
+def test_a_mistyped_variable_is_warned_about_on_the_command_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pubflow.cli import app
+    from pubflow.config import mistyped_variables
+
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PUBFLOW_LOCALE", "de")  # meant PUBFLOW_LOCALES
+    monkeypatch.setenv("PUBFLOW_SOAK", "1")  # no setting is close: another tool's, silent
+    assert mistyped_variables() == [("PUBFLOW_LOCALE", "PUBFLOW_LOCALES")]
+    result = CliRunner().invoke(app, ["stats"])
+    assert result.exit_code == 0
+    assert (
+        "pubflow: warning: PUBFLOW_LOCALE is not a setting (did you mean PUBFLOW_LOCALES?); "
+        "it is ignored" in result.stderr
+    )

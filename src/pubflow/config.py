@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pubflow.errors import ConfigError
+from pubflow.errors import ConfigError, toml_problem
 from pubflow.locales import validate_locale
 
 PublishPolicy = Literal["reviewed", "machine"]
@@ -607,12 +607,9 @@ def _pubflow_table(path: Path) -> tuple[dict[str, Any], str] | None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
+        problem, line = toml_problem(exc)
         raise ConfigError(
-            f"cannot read settings: {exc}",
-            path=path,
-            line=int(found.group(1)) if found else None,
-            hint="fix the TOML syntax",
+            f"cannot read settings: {problem}", path=path, line=line, hint="fix the TOML syntax"
         ) from None
     tool = data.get("tool")
     table = tool.get("pubflow") if isinstance(tool, dict) else None
@@ -664,45 +661,69 @@ def load_settings(root: Path | None = None, **overrides: Any) -> Settings:
     if not project_root.is_dir():
         require_project(project_root)  # says the folder does not exist
     values: dict[str, Any] = {}
+    origins: dict[str, _Origin] = {}
     try:
         found = _pubflow_table(pyproject)
         if found is not None:
             table, text = found
             for key, value in table.items():
-                values[key] = _checked(
-                    key, value, _Origin("pyproject", key, _key_line(text, key))
-                )
-        for name, variable in _environment().items():
-            values[name] = _checked(
-                name, os.environ[variable], _Origin("env", variable)
-            )
-        for name, value in overrides.items():
-            if value is not None:
-                values[name] = _checked(name, value, _Origin("override", name))
+                origins[key] = _Origin("pyproject", key, _key_line(text, key))
+                values[key] = _checked(key, value, origins[key])
     except ConfigError as exc:
         exc.path = exc.path or pyproject
         raise
+    # A variable's or an option's error names the variable or option, not pyproject.toml.
+    for name, variable in _environment().items():
+        origins[name] = _Origin("env", variable)
+        values[name] = _checked(name, os.environ[variable], origins[name])
+    for name, value in overrides.items():
+        if value is not None:
+            origins[name] = _Origin("override", name)
+            values[name] = _checked(name, value, origins[name])
     values["root"] = project_root  # the project's folder, whatever a table or variable says
     settings = Settings(**values)
-    _check_places(settings, values, pyproject)
+    _check_places(settings, origins, pyproject)
     return settings
+
+
+def mistyped_variables() -> list[tuple[str, str]]:
+    """``(variable, the setting's variable it was probably meant to be)`` for each
+    ``PUBFLOW_*`` variable that is no setting but close to one (``PUBFLOW_LOCALE``).
+
+    Such variables are ignored like any unknown name (other tools and scripts may share the
+    prefix); the command line warns about these, as a typo would otherwise go unnoticed."""
+    import difflib
+
+    known = [name for name in _fields() if name != "root"]
+    found: list[tuple[str, str]] = []
+    for variable in sorted(os.environ):
+        upper = variable.upper()
+        name = upper[len(ENV_PREFIX) :].lower()
+        if not upper.startswith(ENV_PREFIX) or name in known or name == "root":
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        if close:
+            found.append((variable, ENV_PREFIX + close[0].upper()))
+    return found
 
 
 _FOLDERS = ("content_dir", "locales_dir", "templates_dir", "build_dir", "dist_dir", "var_dir")
 _FILES = ("translation_memory", "subscribers_db", "smtp_ca_file")
 
 
-def _check_places(settings: Settings, given: dict[str, Any], pyproject: Path) -> None:
+def _check_places(settings: Settings, origins: dict[str, _Origin], pyproject: Path) -> None:
     """A configured folder that is a file (or a file setting that is a folder) stops here,
     named, rather than as an OSError deep inside the first stage that writes there."""
     for name, want_folder in [*((n, True) for n in _FOLDERS), *((n, False) for n in _FILES)]:
-        if name not in given or getattr(settings, name) is None:
+        origin = origins.get(name)
+        if origin is None or getattr(settings, name) is None:
             continue  # the defaults: the stages create them
         place = settings.path(getattr(settings, name))
         if place.is_file() if want_folder else place.is_dir():
             kind, wanted = ("a file", "a folder") if want_folder else ("a folder", "a file")
             raise ConfigError(
-                f"invalid setting {name}: {place} is {kind}",
-                path=pyproject,
-                hint=f"point {name} (or PUBFLOW_{name.upper()}) at {wanted}",
+                f"invalid setting {name} (from {_where(origin)}): {place} is {kind}",
+                path=pyproject if origin.kind == "pyproject" else None,
+                line=origin.line,
+                hint=f"point {_where(origin)} at {wanted}",
             )

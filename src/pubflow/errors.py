@@ -6,6 +6,7 @@ The CLI and the flows catch :class:`PubflowError` and print :meth:`PubflowError.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -42,6 +43,19 @@ class PubflowError(Exception):
 
     def __str__(self) -> str:
         return self.describe()
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
+
+
+def toml_problem(exc: ValueError) -> tuple[str, int | None]:
+    """What a :class:`tomllib.TOMLDecodeError` says, without its position, and its line.
+
+    The line goes into the error's ``file:line`` location; repeating it in the message would
+    say it twice."""
+    text = str(exc)
+    found = _TOML_POSITION.search(text)
+    return _TOML_POSITION.sub("", text).strip(), int(found.group(1)) if found else None
 
 
 class ConfigError(PubflowError):

@@ -61,3 +61,11 @@ def test_an_edited_pyproject_or_environment_is_read_again(
     monkeypatch.delenv("PUBFLOW_WORKERS")
     monkeypatch.setenv("PUBFLOW_ROOT", str(other))
     assert common.settings().workers == 2
+
+
+def test_a_mistyped_variable_is_named_when_a_flow_loads_settings(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PUBFLOW_WORKER", "9")  # meant PUBFLOW_WORKERS: ignored, but named
+    assert common.settings().workers == 3
+    assert "PUBFLOW_WORKER is not a setting (did you mean PUBFLOW_WORKERS?)" in capsys.readouterr().err

@@ -13,8 +13,9 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from pubflow.config import Settings, find_root, load_settings, require_project
+from pubflow.config import Settings, find_root, load_settings, mistyped_variables, require_project
 from pubflow.errors import PubflowError
 
 LocalesOption = Annotated[
@@ -97,8 +98,6 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except PubflowError as exc:
             # Escape Rich markup: file names and messages may contain [brackets].
-            from rich.markup import escape
-
             raise fail(escape(exc.describe())) from None
         except KeyboardInterrupt:
             err_console.print("pubflow: interrupted")
@@ -112,4 +111,14 @@ def settings_from(root: Path | None = None, **overrides: Any) -> Settings:
     that is not a pubflow project (no ``[tool.pubflow]`` there or above) is refused."""
     project = (root or find_root()).resolve()
     require_project(project)
-    return load_settings(project, **overrides)
+    settings = load_settings(project, **overrides)
+    for variable, meant in mistyped_variables():
+        warn(f"{variable} is not a setting (did you mean {meant}?); it is ignored")
+    return settings
+
+
+def warn(message: str) -> None:
+    """Print ``pubflow: warning: message`` on stderr (one line, however wide the terminal)."""
+    err_console.print(
+        f"[yellow]pubflow: warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pubflow.errors import IngestError
+from pubflow.errors import IngestError, toml_problem
 from pubflow.fsutil import validate_slug
 from pubflow.ingest.canonical import CanonicalArticle, canonical_path, read_canonical
 from pubflow.model import CallToAction, NewsletterIssue
@@ -45,7 +45,6 @@ CTA_KEYS = ("label", "url")
 
 # A header value must stay one line: these would end it (or confuse a mail client).
 HEADER_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
 
 def issue_domain(issue_id: str) -> str:
@@ -353,11 +352,11 @@ def parse_issue(text: str, path: Path) -> IssueSource:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        position = _TOML_POSITION.search(str(exc))
+        problem, line = toml_problem(exc)
         raise IngestError(
-            f"not valid TOML: {_TOML_POSITION.sub('', str(exc)).strip()}",
+            f"not valid TOML: {problem}",
             path=path,
-            line=int(position.group(1)) if position else None,
+            line=line,
             hint="check the quotes, brackets and `key = value` syntax on that line",
         ) from None
     raw_lines = value_lines(text)
