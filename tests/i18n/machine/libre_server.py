@@ -45,6 +45,7 @@ class LibreState:
     seen: list[Seen] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     slow_seconds: float = 0.2
+    retry_after: str | None = None  # the Retry-After header of each 429, when set
     translate: Callable[[str, str], str] = fake_translation
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
@@ -83,18 +84,26 @@ class _Handler(BaseHTTPRequestHandler):
                 params.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8")).items()})
         return params
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         # A request stops counting as in flight before its answer goes out: once the client
         # has the answer it may send its next request, which must not find this one counted.
         self._done_in_flight()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
-    def _json(self, status: int, payload: object) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    def _json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers)
 
     def do_GET(self) -> None:  # noqa: N802 — stdlib naming
         path = urlsplit(self.path).path
@@ -140,7 +149,12 @@ class _Handler(BaseHTTPRequestHandler):
             behaviour = "ok"
         if behaviour in ("429", "500", "403"):
             messages = {"429": "Slowdown: 1 per 1 second", "500": "boom", "403": "Invalid API key"}
-            self._json(int(behaviour), {"error": messages[behaviour]})
+            retry_after = state.retry_after if behaviour == "429" else None
+            self._json(
+                int(behaviour),
+                {"error": messages[behaviour]},
+                headers={"Retry-After": retry_after} if retry_after is not None else None,
+            )
         elif behaviour == "malformed":
             self._send(200, b'{"translatedText": "unterminated', "application/json")
         elif behaviour == "script":

@@ -146,3 +146,24 @@ def test_log_records_are_scrubbed_of_secrets(caplog: pytest.LogCaptureFixture) -
     text = caplog.text
     assert "api_key=***" in text
     assert text.count("sk-TEST-SECRET-123") == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("7", 7.0),
+        (" 0 ", 0.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),  # an HTTP date, 30 s after "now"
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already past
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_header_values(header: str | None, seconds: float | None) -> None:
+    from email.utils import parsedate_to_datetime
+
+    from pubflow.i18n.machine.client import retry_after_seconds
+
+    now = parsedate_to_datetime("Wed, 21 Oct 2015 07:28:00 GMT").timestamp()
+    assert retry_after_seconds(header, now=now) == seconds

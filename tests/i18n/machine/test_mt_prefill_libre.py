@@ -103,6 +103,35 @@ def test_429_then_success(mt_project: MtProject, libre: LibreTestServer) -> None
     assert libre.state.count == 2 * DISTINCT_TEXTS + 2
 
 
+def test_retry_after_is_waited_out_exactly_by_every_thread(
+    mt_project: MtProject, libre: LibreTestServer
+) -> None:
+    import time
+
+    libre.state.script = ["429"]
+    libre.state.retry_after = "1"
+    start = time.monotonic()
+    # Backoff would retry after at most 0.05 s; the server said 1 s.
+    report = run(mt_project, libre.url, mt_backoff=0.05, mt_concurrency=4)
+    elapsed = time.monotonic() - start
+    assert report.ok and report.retries == 1
+    assert libre.state.count == 2 * DISTINCT_TEXTS + 1
+    assert elapsed >= 1.0
+
+
+def test_a_long_retry_after_halts_the_run_saying_when(mt_project: MtProject, libre: LibreTestServer) -> None:
+    snapshot = mt_project.snapshot()
+    libre.state.default = "429"
+    libre.state.retry_after = "3600"
+    report = run(mt_project, libre.url, mt_concurrency=1)
+    assert not report.ok and report.filled == 0
+    assert report.halted == (
+        "rate limited by the backend (HTTP 429); the backend asks to wait 60 min: run it again then"
+    )
+    assert libre.state.count == 1  # asked once, told to come back in an hour, stopped
+    assert mt_project.snapshot() == snapshot
+
+
 def test_persistent_500_leaves_entries_empty_and_says_why(mt_project: MtProject, libre: LibreTestServer) -> None:
     libre.state.default = "500"
     snapshot = mt_project.snapshot()

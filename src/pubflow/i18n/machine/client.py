@@ -21,10 +21,17 @@ then the exception type. Retried with exponential backoff and full jitter: 429, 
 connection errors and timeouts. Not retried: other 4xx, malformed responses. A 401/403, or a
 backend still unreachable after all retries, halts the run: every call still queued fails at
 once with the same reason instead of waiting out its own retries.
+
+**Retry-After.** A 429 or 503 that says how long to wait (seconds or an HTTP date, RFC 9110
+§10.2.3) is waited out exactly, by every thread (the rate limiter's next slot moves past it):
+the server told us when it will answer again, so guessing with backoff would only earn more
+429s. A wait longer than :data:`LONGEST_RETRY_AFTER` (a quota reset, typically) halts the run
+saying when to try again, instead of holding the command for an hour.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -61,6 +68,7 @@ class CallScope:
     requests: int = 0
     status: int | None = None
     transport_error: BaseException | None = None
+    retry_after: float | None = None  # seconds, from the last answer's Retry-After header
 
 
 _SCOPE: ContextVar[CallScope | None] = ContextVar("pubflow_mt_call_scope", default=None)
@@ -88,16 +96,37 @@ def _install_transport_hook() -> None:
             scope.requests += 1
             scope.status = None
             scope.transport_error = None
+            scope.retry_after = None
             try:
                 response = original(self, request, *args, **kwargs)
             except requests.RequestException as exc:
                 scope.transport_error = exc
                 raise
             scope.status = response.status_code
+            if response.status_code in (429, 503):
+                scope.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             return response
 
         setattr(send, _HOOK_MARK, True)
         HTTPAdapter.send = send  # type: ignore[method-assign]
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """A ``Retry-After`` header as seconds from now (None: absent or unreadable)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None  # not a date either: fall back to our own backoff
+    if when.tzinfo is None:
+        return None  # HTTP dates are GMT; one without a zone is not one
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 @contextmanager
@@ -123,6 +152,7 @@ class Failure:
     retryable: bool
     halts: bool = False  # retried in vain or refused outright: stop the whole run
     unreachable: bool = False
+    retry_after: float | None = None  # the server said when to ask again (seconds)
 
 
 def classify(exc: BaseException, scope: CallScope) -> Failure:
@@ -140,7 +170,10 @@ def classify(exc: BaseException, scope: CallScope) -> Failure:
         return Failure(f"request failed ({type(transport).__name__})", False)
     status = scope.status
     if status is not None and not 200 <= status <= 299:
-        return _classify_status(status)
+        failure = _classify_status(status)
+        if failure.retryable and scope.retry_after is not None:
+            return dataclasses.replace(failure, retry_after=scope.retry_after)
+        return failure
     # Nothing odd on the wire (or no request was made): look at the exception type.
     if isinstance(exc, dt.TooManyRequests) or (
         isinstance(exc, dt.ServerException) and exc.args[:1] == ("ERR_TOO_MANY_REQUESTS",)
@@ -187,6 +220,11 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._next = 0.0
 
+    def hold(self, seconds: float) -> None:
+        """No call starts for ``seconds`` from now (a server's Retry-After, for every thread)."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
     def reserve(self) -> float:
         """Claim the next slot; returns how long to wait before using it."""
         with self._lock:
@@ -197,6 +235,18 @@ class RateLimiter:
 
 
 # --- the client ---------------------------------------------------------------------------------
+
+
+LONGEST_RETRY_AFTER = 120.0
+"""Seconds: a server asking for a longer pause halts the run instead of holding it."""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @dataclass(frozen=True)
@@ -324,9 +374,17 @@ class MachineClient:
             if failure.halts:
                 self._stop(failure.reason)
                 return self._failed(failure.reason, attempts)
+            if failure.retry_after is not None and failure.retry_after > LONGEST_RETRY_AFTER:
+                reason = f"{failure.reason}; the backend asks to wait {_duration(failure.retry_after)}"
+                self._stop(f"{reason}: run it again then")
+                return self._failed(reason, attempts)
             if failure.retryable and attempts <= self.options.retries:
                 with self._lock:
                     self.stats.retries += 1
+                if failure.retry_after is not None:
+                    # Waited out by the slot reservation at the top of the loop, for every thread.
+                    self._limiter.hold(failure.retry_after)
+                    continue
                 delay = min(self.options.max_backoff, self.options.backoff * 2 ** (attempts - 1))
                 self._halt.wait(self._rng.uniform(delay / 2, delay))
                 continue
