@@ -9,6 +9,7 @@ keys ``slug``, ``lang``, ``title``, ``summary``, ``date``, ``image``, ``intro``,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,30 @@ class NewsletterIssue:
     tips: tuple[int, ...] = ()
     related: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+_IMAGE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
+
+
+def is_image_url(value: str) -> bool:
+    """Whether an article's image is usable: an absolute http(s) URL.
+
+    pubflow publishes no image files, so a relative path would be a broken image on every page
+    and email; other schemes (``javascript:``, ``data:``) are never used."""
+    return bool(_IMAGE_URL.match(value))
+
+
+def check_image(value: str | None, *, field: str, path: Path, line: int | None) -> str | None:
+    """``value`` when it is None or :func:`is_image_url`; else IngestError saying what to write."""
+    if value is None or is_image_url(value):
+        return value
+    raise IngestError(
+        f"{field} {value!r} is not an absolute http(s) URL",
+        path=path,
+        line=line,
+        hint="pubflow does not copy image files: give the image's full https:// address, "
+        "or write `image: null` to show a placeholder",
+    )
 
 
 RESERVED_SLUGS = frozenset({"newsletter"})

@@ -72,6 +72,8 @@ def test_an_article_not_in_the_source_language_is_refused(
         ("date", "'25.11.2026'", "is not a date"),
         ("related", "'not a list'", "related must be a list"),
         ("image", "[1, 2]", "image"),
+        ("image", "images/hero.jpg", "image 'images/hero.jpg' is not an absolute http(s) URL"),
+        ("image", "'javascript:alert(1)'", "is not an absolute http(s) URL"),
     ],
 )
 def test_front_matter_errors_name_the_fields_own_line(
@@ -101,3 +103,17 @@ def test_every_translatable_front_matter_string_keeps_its_line() -> None:
     for index, related in enumerate(article.article.related, start=1):
         line = article.lines[f"related.{index}.title"]
         assert lines[line - 1].startswith("- title:"), (index, line)
+
+
+def test_a_related_image_that_is_a_path_is_refused_at_its_own_line(tmp_path: Path) -> None:
+    from pubflow.ingest.canonical import parse_canonical
+
+    source = Path(__file__).resolve().parents[2] / "content" / "articles" / f"{SLUG}.md"
+    lines = source.read_text(encoding="utf-8").split("\n")
+    at = next(n for n, line in enumerate(lines) if line == "  image: null")  # related[1]'s
+    lines[at] = "  image: /img/other.png"
+    with pytest.raises(IngestError) as caught:
+        parse_canonical("\n".join(lines), tmp_path / "a.md")
+    assert caught.value.line == at + 1
+    assert caught.value.message == "related[1].image '/img/other.png' is not an absolute http(s) URL"
+    assert "write `image: null`" in (caught.value.hint or "")

@@ -180,3 +180,14 @@ def test_bad_pages(page: str, needle: str, line: int) -> None:
         parse_html(page, Path("t.html"))
     assert needle in str(caught.value)
     assert caught.value.line == line
+
+
+def test_an_image_no_base_resolves_is_left_out() -> None:
+    # No canonical address, no <base>: "/img/o.jpg" would be a broken image on every page.
+    page = """<html><head><meta property="og:image" content="hero.jpg"></head><body><article>
+    <h1>A Post</h1><p>Intro.</p><h2>Tip</h2><p>Text.</p>
+    <h2>Related Articles</h2><ul><li><a href="/posts/other.html"><img src="/img/o.jpg">Other Post</a></li></ul>
+    </article></body></html>"""
+    article = parse_html(page, WHERE)
+    assert article.image is None
+    assert [(r.slug, r.image) for r in article.related] == [("other", None)]

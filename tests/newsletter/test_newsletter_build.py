@@ -284,7 +284,7 @@ def test_cta_and_images_keep_their_parameters_and_get_alt_text(newsletter_projec
     article = newsletter_project / "content" / "articles" / f"{ARTICLE}.md"
     text = article.read_text("utf-8")
     text = text.replace("  slug: why-use-ketamine-for-forgiveness-in-trauma-recovery\n  image: null",
-                        "  slug: why-use-ketamine-for-forgiveness-in-trauma-recovery\n  image: images/forgiveness.jpg", 1)
+                        "  slug: why-use-ketamine-for-forgiveness-in-trauma-recovery\n  image: https://cdn.example.org/forgiveness.jpg", 1)
     text = text.replace("  slug: what-role-does-ketamine-play-in-trauma-processing\n  image: null",
                         "  slug: what-role-does-ketamine-play-in-trauma-processing\n  image: http://insecure.example.org/x.jpg", 1)
     article.write_text(text, "utf-8")
@@ -296,7 +296,7 @@ def test_cta_and_images_keep_their_parameters_and_get_alt_text(newsletter_projec
     assert cta.startswith("https://shop.example.org/de/book/?utm_source=partner&ref=mail&")
     assert "utm_source=newsletter" not in cta and cta.endswith("utm_content=cta")
     (image,) = list(document.iter("img"))  # the http image is refused: a placeholder instead
-    assert image.get("src") == "https://pubflow.example.org/images/forgiveness.jpg"
+    assert image.get("src") == "https://cdn.example.org/forgiveness.jpg"
     assert image.get("alt") == "Warum Ketamin für Vergebung bei der Traumabewältigung nutzen?"
     assert "Book a session" in (report.out_dir / "de" / "email.txt").read_text("utf-8")  # untranslated label
     assert any(

@@ -52,7 +52,14 @@ from typing import TYPE_CHECKING, Any
 from pubflow.errors import IngestError
 from pubflow.fsutil import atomic_write_text, validate_slug
 from pubflow.ingest.decode import first_control_character
-from pubflow.model import Article, FaqEntry, RelatedArticle, Tip, check_article_slug
+from pubflow.model import (
+    Article,
+    FaqEntry,
+    RelatedArticle,
+    Tip,
+    check_article_slug,
+    check_image,
+)
 
 if TYPE_CHECKING:
     import yaml
@@ -237,7 +244,7 @@ def _load_front_matter(text: str) -> tuple[Any, yaml.Node | None]:
 
 
 def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
-    """Line of each front-matter value (every field, and related.N.title)."""
+    """Line of each front-matter value (every field, related.N.title and related.N.image)."""
     import yaml
 
     found: dict[str, int] = {}
@@ -251,8 +258,10 @@ def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, in
             for index, item in enumerate(value_node.value, start=1):
                 if isinstance(item, yaml.MappingNode):
                     for item_key, item_value in item.value:
-                        if item_key.value == "title":
-                            found[f"related.{index}.title"] = first_line + item_value.start_mark.line
+                        if item_key.value in ("title", "image"):
+                            found[f"related.{index}.{item_key.value}"] = (
+                                first_line + item_value.start_mark.line
+                            )
     return found
 
 
@@ -360,7 +369,12 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
     title = _require_text(front.get("title"), "title", path, where.get("title", 2))
     summary = _require_text(front.get("summary"), "summary", path, where.get("summary", 2))
     lang = _require_text(front.get("lang", "en"), "lang", path, where.get("lang", 2))
-    image = _optional_text(front.get("image"), "image", path, where.get("image", 2))
+    image = check_image(
+        _optional_text(front.get("image"), "image", path, where.get("image", 2)),
+        field="image",
+        path=path,
+        line=where.get("image", 2),
+    )
     date = _parse_date(front.get("date"), path, where.get("date", 2))
     related_raw = front.get("related") or []
     if not isinstance(related_raw, list):
@@ -381,11 +395,16 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
             validate_slug(r_slug)
         except Exception as exc:
             raise IngestError(str(exc), path=path, line=line) from None
-        r_image = _optional_text(item.get("image"), f"related[{index}].image", path, line)
+        r_image = check_image(
+            _optional_text(item.get("image"), f"related[{index}].image", path, line),
+            field=f"related[{index}].image",
+            path=path,
+            line=where.get(f"related.{index}.image", line),
+        )
         related.append(RelatedArticle(r_title, r_slug, r_image))
 
     line_of: dict[str, int] = {"title": where.get("title", 2), "summary": where.get("summary", 2)}
-    line_of.update({k: v for k, v in where.items() if k.startswith("related.")})
+    line_of.update({k: v for k, v in where.items() if k.startswith("related.") and k.endswith(".title")})
     intro: list[str] = []
     tips: list[tuple[str, list[str]]] = []
     faq: list[tuple[str, list[str]]] = []

@@ -33,7 +33,7 @@ from pubflow.errors import ConfigError, IngestError
 from pubflow.fsutil import validate_slug
 from pubflow.ingest import rules
 from pubflow.ingest.decode import first_control_character
-from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
+from pubflow.model import Article, FaqEntry, RelatedArticle, Tip, is_image_url
 
 # Never article text: dropped before anything is read (their tails are kept).
 _NOISE = ("script", "style", "noscript", "template", "svg", "iframe", "form", "button", "select",
@@ -325,7 +325,10 @@ def parse_html(text: str, path: Path, *, lang: str = "en") -> Article:
 
 
 def _image_url(src: str | None, base: str | None) -> str | None:
-    return urljoin(base, src) if src and base else src
+    """The image's absolute http(s) URL (resolved against the page's base), or None: a path
+    no base resolves would be a broken image (pubflow publishes no image files)."""
+    url = urljoin(base, src) if src and base else src
+    return url if url and is_image_url(url) else None
 
 
 def _questions_tagged(section: list[_Block]) -> bool:

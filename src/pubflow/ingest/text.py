@@ -29,10 +29,9 @@ from pathlib import Path
 
 from pubflow.errors import IngestError
 from pubflow.ingest import rules
-from pubflow.model import Article, FaqEntry, RelatedArticle, Tip
+from pubflow.model import Article, FaqEntry, RelatedArticle, Tip, is_image_url
 
 _NO_IMAGE = re.compile(r"^no[ _-]?image$", re.IGNORECASE)
-_IMAGE_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 # The scraper's "… Continue reading <title>" tail; the ellipsis belongs to the tail.
 _TEASER_TAIL = re.compile(
     r"\s*(?:…|\.\.\.|\[…\]|\[\.\.\.\])?\s*Continue\s+reading\b.*$", re.IGNORECASE
@@ -55,7 +54,7 @@ def _image_of(text: str) -> tuple[bool, str | None]:
     """(is this an image line, its URL or None for a "no image" placeholder)."""
     if _NO_IMAGE.match(text):
         return True, None
-    if _IMAGE_URL.match(text):
+    if is_image_url(text):
         return True, text
     return False, None
 

@@ -9,13 +9,12 @@ The web archive copy gets the same content with untagged links and no unsubscrib
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pubflow.config import Settings
 from pubflow.deliver.links import UNSUBSCRIBE_TOKEN_PLACEHOLDER, unsubscribe_link
 from pubflow.ingest.newsletter import PREHEADER_CONTEXT, SUBJECT_CONTEXT, LoadedIssue
+from pubflow.model import is_image_url
 from pubflow.newsletter.links import add_utm, is_https
 from pubflow.render.publishing import PublishPlan, absolute_url, page_dir
 from pubflow.render.shown import Shown, TranslationRecord
@@ -103,17 +102,15 @@ class IssueContent:
     warnings: list[str] = field(default_factory=list)
 
 
-def email_image(settings: Settings, image: str | None) -> str | None:
-    """An absolute https URL for an image of the site (relative paths resolved), or None."""
+def email_image(image: str | None) -> str | None:
+    """An article's image as an email may show it (absolute https), or None (a placeholder).
+
+    Articles hold only absolute http(s) images (:func:`pubflow.model.check_image`); mail
+    clients block or flag plain-http images, so those get the placeholder too."""
     if not image:
         return None
     value = image.strip()
-    if re.match(r"^[a-z][a-z0-9+.-]*:", value, re.IGNORECASE) or value.startswith("//"):
-        return value if is_https(value) else None
-    if ".." in value.split("/") or any(c.isspace() or c in "\"'<>" for c in value):
-        return None
-    url = absolute_url(settings, value.lstrip("/"))
-    return url if is_https(url) else None
+    return value if is_image_url(value) and is_https(value) else None
 
 
 def archive_path(locale: str, issue_id: str) -> str:
@@ -217,7 +214,7 @@ def _build(env: LocaleEnvironment, loaded: LoadedIssue, plan: PublishPlan, *, ar
                 if target
                 else None,
                 hreflang=target.replace("_", "-") if target and target != locale else None,
-                image=email_image(settings, image),
+                image=email_image(image),
                 initial=next((c for c in title.text if c.isalpha()), "•").upper(),
             )
         )

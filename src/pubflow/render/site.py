@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -67,6 +66,7 @@ from pubflow.ingest.canonical import (
     check_languages,
     load_articles,
 )
+from pubflow.model import is_image_url
 from pubflow.locales import (
     LOCALE_FACTS_NAME,
     PSEUDO_LOCALE,
@@ -109,7 +109,6 @@ ARTICLE_TEMPLATE = "site/article.html"
 INDEX_TEMPLATE = "site/index.html"
 CHOOSER_TEMPLATE = "site/chooser.html"
 
-_SAFE_IMAGE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -745,7 +744,7 @@ def image_src(image: str | None) -> str | None:
     if not image:
         return None
     value = image.strip()
-    return value if _SAFE_IMAGE_URL.match(value) else None
+    return value if is_image_url(value) else None
 
 
 def build_feed(env: LocaleEnvironment, plan: PublishPlan, articles: Sequence[CanonicalArticle]) -> str:
