@@ -61,7 +61,9 @@ def test_unreachable_backend_exits_1_and_says_why(cli: CliRunner, mt_project: Mt
         (["-b", "google", "-l", "en"], "source locale"),
         (["-b", "google", "--base-url", "http://x/", "-l", "de"], "only applies to the libre backend"),
         (["-b", "libre", "--base-url", "ftp://x/", "-l", "de"], "not an http(s) URL"),
-        (["-b", "google", "-l", "es"], "no catalogs for es"),
+        # Not configured: its catalogs are not kept in step, so nothing is filled there.
+        (["-b", "google", "-l", "es"], "locale 'es' is not configured"),
+        (["-b", "pseudo"], "locale 'en_XA' is not configured"),
         (["-b", "google", "-l", "de", "-d", "nope"], "domain 'nope' has no template and no de catalog"),
         (["-b", "pseudo", "-l", "en_XA", "--show-failures", "-1"], "Invalid value"),
     ],
@@ -73,8 +75,12 @@ def test_user_errors_exit_2_with_one_line(cli: CliRunner, args: list[str], needl
     assert "Traceback" not in result.output
 
 
-def test_pseudo_backend_needs_no_network(cli: CliRunner, mt_project: MtProject, tmp_path: Path) -> None:
+def test_pseudo_backend_needs_no_network(
+    cli: CliRunner, mt_project: MtProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mt_support import DOMAINS, make_catalog
+
+    monkeypatch.setenv("PUBFLOW_LOCALES", "de,fr,en_XA")
 
     from pubflow.i18n.pofile import po_path, write_catalog
 

@@ -358,6 +358,7 @@ def prefill_catalogs(
     wanted = _resolve_locales(settings, spec, locales)
     source_code = backend_language(spec.name, settings.source_locale, role="source")
     target_codes = {locale: backend_language(spec.name, locale) for locale in wanted}
+    _refuse_unconfigured(settings, wanted)  # after the backend's own refusals: they say more
     if spec.network and translator_for is None:
         translator_for = translator_factory(spec, settings, base_url=base_url)
     elif base_url is not None and spec.name != "libre":
@@ -397,12 +398,13 @@ def _resolve_locales(settings: Settings, spec: Backend, locales: Iterable[str] |
     requested = list(locales or ())
     if not requested:
         if spec.name == "pseudo":
-            return [PSEUDO_LOCALE]
-        return [
-            code
-            for code in settings.locales
-            if code not in (settings.source_locale, PSEUDO_LOCALE)
-        ]
+            requested = [PSEUDO_LOCALE]  # checked below like a requested one
+        else:
+            return [
+                code
+                for code in settings.locales
+                if code not in (settings.source_locale, PSEUDO_LOCALE)
+            ]
     result: list[str] = []
     for code in requested:
         validate_locale(code, where="--locale")
@@ -414,6 +416,21 @@ def _resolve_locales(settings: Settings, spec: Backend, locales: Iterable[str] |
         if code not in result:
             result.append(code)
     return result
+
+
+def _refuse_unconfigured(settings: Settings, locales: Iterable[str]) -> None:
+    """A language not in ``locales`` (a ``catalogs init`` not yet configured) is not filled:
+    its catalogs are not kept in step with the articles (no `catalogs update`, no check), so
+    suggestions made now could be for strings that are gone."""
+    configured = [code for code in settings.locales if code != settings.source_locale]
+    for code in locales:
+        if code not in configured:
+            raise ConfigError(
+                f"locale {code!r} is not configured",
+                path=settings.root / "pyproject.toml",
+                hint=f"add it to [tool.pubflow] locales (now: {', '.join(configured)}), run "
+                "`pubflow catalogs update`, then translate",
+            )
 
 
 def _catalog_domains(settings: Settings, locale: str) -> list[str]:
