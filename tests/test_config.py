@@ -307,3 +307,16 @@ def test_a_mistyped_variable_is_warned_about_on_the_command_line(
         "pubflow: warning: PUBFLOW_LOCALE is not a setting (did you mean PUBFLOW_LOCALES?); "
         "it is ignored" in result.stderr
     )
+
+
+def test_an_edited_pyproject_is_read_again_and_a_read_is_not_shared(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    first = load_settings(project)
+    first.locales.append("it")  # a caller changing its copy changes no later read
+    assert "it" not in load_settings(project).locales
+    pyproject.write_text(text.replace("[tool.pubflow]", "[tool.pubflow]\nworkers = 3", 1))
+    assert load_settings(project).workers == 3
+    pyproject.write_text(text.replace("[tool.pubflow]", "[tool.pubflow]\nworkers = 3 = 4", 1))
+    with pytest.raises(ConfigError, match="cannot read settings"):
+        load_settings(project)  # a broken edit is seen at once, not hidden by an earlier read

@@ -14,6 +14,7 @@ the setting, where it came from (the pyproject.toml line or the variable) and wh
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import json
@@ -593,9 +594,31 @@ def check_toml(path: Path) -> None:
     _pubflow_table(path)
 
 
+_TABLES: dict[Path, tuple[tuple[int, int, int], tuple[dict[str, Any], str] | None]] = {}
+"""The last :func:`_pubflow_table` of each file, with the file's (size, mtime, inode): one
+command asks up to three times (finding the project, checking it, loading its settings)."""
+
+
 def _pubflow_table(path: Path) -> tuple[dict[str, Any], str] | None:
     """The ``[tool.pubflow]`` table of a pyproject.toml and the file's text (None: no such
     table or no file); ConfigError for a file that is not valid TOML."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        status = None  # read below, which names the problem
+    stamp = (status.st_size, status.st_mtime_ns, status.st_ino) if status is not None else None
+    known = _TABLES.get(path)
+    if known is not None and known[0] == stamp:
+        return copy.deepcopy(known[1])  # callers may change what they get
+    found = _read_pubflow_table(path)
+    if stamp is not None:
+        _TABLES[path] = (stamp, copy.deepcopy(found))
+    return found
+
+
+def _read_pubflow_table(path: Path) -> tuple[dict[str, Any], str] | None:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
