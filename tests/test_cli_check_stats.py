@@ -81,14 +81,17 @@ def _fixture_params() -> list[object]:
 @pytest.mark.parametrize("fixture", _fixture_params())
 def test_check_reports_each_broken_fixture(root: Path, fixture: Path) -> None:
     (locale,) = annotation(fixture, "locale")
-    shutil.copy(fixture, put(root, locale, fixture.stem, ""))
-    result = run("check", "--locale", locale, "--domain", fixture.stem)
+    expected = expected_checks(fixture)
+    # Markup matters where strings are HTML: the UI domain (content is plain text, see
+    # test_content_is_plain_text_so_its_tags_are_text).
+    domain = "messages" if ("error", "markup") in expected else fixture.stem
+    shutil.copy(fixture, put(root, locale, domain, ""))
+    result = run("check", "--locale", locale, "--domain", domain)
     lines = result.stdout.splitlines()
     assert lines, result.output
     assert SUMMARY.match(lines[-1]), lines[-1]
     found = [LINE.match(line) for line in lines[:-1]]
     assert all(found), lines
-    expected = expected_checks(fixture)
     if fixture.stem == "header-charset":
         # The strict reader refuses a non-UTF-8 declaration before the header check can run:
         # it is reported as an unreadable catalog, at the Content-Type line.
@@ -97,7 +100,7 @@ def test_check_reports_each_broken_fixture(root: Path, fixture: Path) -> None:
         content_type = next(n for n, l in enumerate(text, 1) if l.startswith('"Content-Type:'))
         assert [int(m["line"]) for m in found if m] == [content_type]
     assert {(m["severity"], m["check"]) for m in found if m} == expected
-    assert {m["path"] for m in found if m} == {f"locales/{locale}/LC_MESSAGES/{fixture.stem}.po"}
+    assert {m["path"] for m in found if m} == {f"locales/{locale}/LC_MESSAGES/{domain}.po"}
     wants_error = any(severity == "error" for severity, _ in expected)
     assert result.exit_code == (1 if wants_error else 0), result.output
 
@@ -217,3 +220,41 @@ def test_the_always_formatted_domain_is_the_ui_domain() -> None:
     from pubflow.i18n.extract import UI_DOMAIN
 
     assert ALWAYS_FORMATTED_DOMAINS == {UI_DOMAIN}
+
+
+_PLAIN_HEADER = (
+    'msgid ""\nmsgstr ""\n"Language: de\\n"\n"MIME-Version: 1.0\\n"\n'
+    '"Content-Type: text/plain; charset=UTF-8\\n"\n"Content-Transfer-Encoding: 8bit\\n"\n'
+    '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+)
+
+
+def test_content_is_plain_text_so_its_tags_are_text(root: Path) -> None:
+    # An article's prose about HTML: shown as written (escaped), so a faithful translation
+    # keeps its "tags" and passes; a tag it adds would show as text and is refused.
+    put(root, "de", "html-tips", _PLAIN_HEADER + (
+        'msgid "Put the <script> tag at the end of the body."\n'
+        'msgstr "Setze das <script>-Tag ans Ende des Body."\n\n'
+        'msgid "If x<y and y>z then we love it <3."\n'
+        'msgstr "Wenn x<y und y>z, dann lieben wir es <3."\n\n'
+        'msgid "Use a video for clips."\n'
+        'msgstr "Nutze ein <b>Video</b> für Clips."\n'
+    ))
+    result = run("check", "--locale", "de", "--domain", "html-tips")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1, result.output
+    assert lines[:-1] == [
+        "locales/de/LC_MESSAGES/html-tips.po:15: error: markup: the translation adds <b>, which "
+        "the source does not have; this text is shown as written, so readers would see it as is: "
+        "write plain text"
+    ]
+    # The same strings in the UI domain (HTML): a <script> is refused there.
+    put(root, "de", "messages", _PLAIN_HEADER + (
+        'msgid "Put the <script> tag at the end of the body."\n'
+        'msgstr "Setze das <script>-Tag ans Ende des Body."\n'
+    ))
+    result = run("check", "--locale", "de", "--domain", "messages")
+    assert "which is never allowed" in result.stdout and result.exit_code == 1
+    stats = run("stats", "--locale", "de", "--domain", "html-tips", "--json")
+    (row,) = json.loads(stats.stdout)
+    assert (row["reviewed"], row["invalid"]) == (2, 1)

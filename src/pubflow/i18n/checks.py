@@ -17,7 +17,9 @@ placeholders   error    ``%(name)s``, ``%s``, ``{name}``, ``{}`` differ from the
                         plural form); positional ones in another order
 markup         error    tags or attributes the source lacks, ``<script>`` & co, ``on*=``,
                         ``javascript:``/``data:``/``vbscript:`` URLs, risky CSS, broken nesting
-                        (warning: a tag used a different number of times)
+                        (warning: a tag used a different number of times); in content
+                        (articles, newsletters: plain text shown as written) only a tag the
+                        source does not have
 urls           error    an http(s)/mailto URL of the source changed or missing; a new URL
 plurals        error    number of plural forms differs from the locale's; some forms left empty
 single-line    error    a line break (CR, LF, VT, FF, U+0085, U+2028, U+2029) or an RFC 2047
@@ -46,10 +48,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pubflow.i18n.diagnostics import Diagnostic, Severity, has_errors
-from pubflow.i18n.markup import has_markup, markup_issues
+from pubflow.i18n.markup import added_markup, has_markup, markup_issues
 from pubflow.i18n.placeholders import Placeholder, scan_placeholders, stray_percents
 
 __all__ = [
@@ -92,6 +94,9 @@ class EntryText:
 
     ``line`` is the entry's first line in the ``.po`` file (polib's ``linenum``); ``flags`` are
     the ``#,`` flags such as ``python-format``, which switch placeholder checks on or off.
+    ``plain``: the entry is content (an article's or a newsletter's text), shown as written and
+    always escaped, so what looks like a tag in it is text: the markup check only asks that a
+    translation adds no tag (readers would see it), not that the source's tags be safe HTML.
     """
 
     msgid: str
@@ -102,6 +107,7 @@ class EntryText:
     fuzzy: bool = False
     line: int | None = None
     flags: frozenset[str] = frozenset()
+    plain: bool = False
 
     @classmethod
     def from_polib(cls, entry: Any) -> EntryText:
@@ -369,6 +375,19 @@ def _compare_ordered(wanted: list[str], found: list[str]) -> str | None:
         f"translation has positional placeholders ({_listed(found)}) but the source has "
         f"({_listed(wanted)}); keep the same ones in the same order"
     )
+
+
+def _check_plain_tags(entry: EntryText, forms: list[_Form], path: Path | None) -> list[Diagnostic]:
+    """Content is shown as written: a tag the translation adds would show as text."""
+    for form in forms:
+        added = added_markup(form.source, form.translation)
+        if added:
+            message = (
+                f"the translation adds {added[0]}, which the source does not have; this text "
+                "is shown as written, so readers would see it as is: write plain text"
+            )
+            return [_error("markup", form.say(message), entry, path)]
+    return []
 
 
 def _check_markup(entry: EntryText, forms: list[_Form], path: Path | None) -> list[Diagnostic]:
@@ -680,7 +699,7 @@ def check_entry(
         forms = _forms(entry, rule)
         return [
             *_check_placeholders(entry, forms, path),
-            *_check_markup(entry, forms, path),
+            *(_check_plain_tags if entry.plain else _check_markup)(entry, forms, path),
             *_check_urls(entry, forms, path),
             *_check_plurals(entry, rule, locale, path),
             *_check_single_line(entry, forms, path),
@@ -713,6 +732,33 @@ there fails at render time, so their entries are checked as ``python-format`` wh
 flags say (content domains are shown as written)."""
 
 
+DomainKind = Literal["ui", "content"]
+"""How a domain's strings are shown: ``ui`` (templates' strings: HTML, always %-formatted),
+``content`` (articles', newsletters': plain text shown as written)."""
+
+
+def domain_kind(domain: str | None) -> DomainKind | None:
+    """The kind of ``domain`` (None for None: not known)."""
+    if domain is None:
+        return None
+    return "ui" if domain in ALWAYS_FORMATTED_DOMAINS else "content"
+
+
+def as_shown(text: EntryText, kind: DomainKind | None) -> EntryText:
+    """``text`` checked as its kind of domain shows it: ``ui`` always formatted,
+    ``content`` plain text (:attr:`EntryText.plain`); None: every check applies."""
+    if kind == "ui":
+        return as_formatted(text)
+    if kind == "content":
+        return dataclasses.replace(text, plain=True)
+    return text
+
+
+def for_domain(text: EntryText, domain: str | None) -> EntryText:
+    """``text`` checked as ``domain`` shows it (see :func:`as_shown`)."""
+    return as_shown(text, domain_kind(domain))
+
+
 def as_formatted(text: EntryText) -> EntryText:
     """``text`` checked as a ``python-format`` string (see :data:`ALWAYS_FORMATTED_DOMAINS`)."""
     if "python-format" in text.flags:
@@ -731,10 +777,12 @@ class EntryChecker:
     locale pair (its memo lives as long as the checker: one compile run).
     """
 
-    def __init__(self, *, locale: str | None, source_locale: str = "en", formatted: bool = False) -> None:
+    def __init__(
+        self, *, locale: str | None, source_locale: str = "en", kind: DomainKind | None = None
+    ) -> None:
         self.locale = locale
         self.source_locale = source_locale
-        self.formatted = formatted  # every entry checked as python-format (the UI domain)
+        self.kind = kind  # the domains it checks: entries are checked as those show them
         self._memo: dict[tuple[object, ...], tuple[_Finding, ...]] = {}
 
     def check(self, entry: Any, path: Path | None = None) -> list[Diagnostic]:
@@ -742,9 +790,7 @@ class EntryChecker:
         key = _memo_key(entry)
         found = self._memo.get(key) if key is not None else None
         if found is None:
-            text = EntryText.from_polib(entry)
-            if self.formatted:
-                text = as_formatted(text)
+            text = as_shown(EntryText.from_polib(entry), self.kind)
             diagnostics = check_entry(
                 text, locale=self.locale, path=path, source_locale=self.source_locale
             )
@@ -976,10 +1022,10 @@ def check_catalog(
     locale: str,
     path: Path | None = None,
     source_locale: str = "en",
-    formatted: bool = False,
+    domain: str | None = None,
 ) -> list[Diagnostic]:
     """The header check and every entry check of a :class:`polib.POFile` (obsolete ones
-    skipped); ``formatted``: a domain whose strings are always %-formatted (the UI's)."""
+    skipped), each entry checked as ``domain`` shows it (:func:`for_domain`)."""
     where = path if path is not None else (Path(po.fpath) if getattr(po, "fpath", None) else None)
     line, field_lines = _header_lines_of(po)
     diagnostics = check_header(
@@ -988,10 +1034,9 @@ def check_catalog(
     for entry in po:
         if getattr(entry, "obsolete", False):
             continue
-        text = EntryText.from_polib(entry)
         diagnostics.extend(
             check_entry(
-                as_formatted(text) if formatted else text,
+                for_domain(EntryText.from_polib(entry), domain),
                 locale=locale,
                 path=where,
                 source_locale=source_locale,

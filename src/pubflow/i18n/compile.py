@@ -47,9 +47,11 @@ from pubflow.fingerprint import FileHashes, WrittenFile, read_known, written_fil
 from pubflow.fsutil import atomic_write_bytes, validate_slug
 from pubflow.i18n.checks import (
     ALWAYS_FORMATTED_DOMAINS,
+    DomainKind,
     EntryChecker,
     check_catalog,
     check_header,
+    domain_kind,
     header_lines,
     header_lines_of_bytes,
     parse_plural_forms,
@@ -260,7 +262,7 @@ def classify_catalog(
     text: str | None = None,
     checker: EntryChecker | None = None,
     raw: bytes | None = None,
-    formatted: bool = False,
+    kind: DomainKind | None = None,
 ) -> ClassifiedCatalog:
     """Sort every live entry into its state, running the checks once per entry.
 
@@ -270,9 +272,9 @@ def classify_catalog(
     (for ``locale`` and ``source_locale``) remembers entry checks across the catalogs of a
     run; by default a new one serves this catalog alone.
     """
-    wanted = (locale, source_locale, formatted)
-    if checker is None or (checker.locale, checker.source_locale, checker.formatted) != wanted:
-        checker = EntryChecker(locale=locale, source_locale=source_locale, formatted=formatted)
+    wanted = (locale, source_locale, kind)
+    if checker is None or (checker.locale, checker.source_locale, checker.kind) != wanted:
+        checker = EntryChecker(locale=locale, source_locale=source_locale, kind=kind)
     counts = {state: 0 for state in State}
     result = ClassifiedCatalog(counts, [], [], [], [], [])
     if text is not None:
@@ -419,7 +421,7 @@ def compile_catalog(
         source_locale=settings.source_locale,
         raw=raw,
         checker=checker,
-        formatted=domain in ALWAYS_FORMATTED_DOMAINS,
+        kind=domain_kind(domain),
     )
     source_sha256 = _sha256(raw, source_file)
     sidecar = _sidecar(
@@ -547,10 +549,10 @@ def compile_catalogs(
     wanted = _checked_domains(domains) if domains is not None else None
     for locale in target_locales(settings, locales):
         names = wanted if wanted is not None else catalog_domains(settings, locale)
-        # One memo of entry checks per locale: its catalogs share many strings (the UI
-        # domain's own: its entries are checked as always formatted).
-        checker = EntryChecker(locale=locale, source_locale=settings.source_locale)
-        ui_checker = EntryChecker(locale=locale, source_locale=settings.source_locale, formatted=True)
+        # One memo of entry checks per locale and kind of domain: its catalogs share many
+        # strings (the UI domain's own: its entries are checked as always formatted HTML).
+        checker = EntryChecker(locale=locale, source_locale=settings.source_locale, kind="content")
+        ui_checker = EntryChecker(locale=locale, source_locale=settings.source_locale, kind="ui")
         for domain in names:
             result, diagnostics = compile_catalog(
                 settings,
@@ -634,7 +636,7 @@ def check_catalogs(
                 locale=locale,
                 path=shown,
                 source_locale=settings.source_locale,
-                formatted=domain in ALWAYS_FORMATTED_DOMAINS,
+                domain=domain,
             )
         results.append(CatalogCheck(locale, domain, shown, found))
     return results

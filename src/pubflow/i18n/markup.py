@@ -182,7 +182,7 @@ class _Tokenizer(HTMLParser):
         self.tokens.append(_Other(f"<?{data}>"))
 
     def unknown_decl(self, data: str) -> None:
-        self.tokens.append(_Other(f"<![{data}]>"))
+        self.tokens.append(_Other(f"<![{data}]]>"))  # data is "CDATA[…": the "]]" is eaten
 
 
 @lru_cache(maxsize=8192)
@@ -233,6 +233,33 @@ def tags_of(text: str) -> Counter[str]:
         if isinstance(token, _Tag):
             counts.update(_tag_keys(token))
     return counts
+
+
+def added_markup(msgid: str, msgstr: str) -> list[str]:
+    """What looks like markup in ``msgstr`` and not in ``msgid``: ``<name>`` for a tag (start
+    or end) whose name the source does not write, a comment or declaration as written.
+
+    For plain text, where markup is shown as written: a translation may repeat the source's
+    ``<video>`` (it is the text being translated), but markup it adds would show as text."""
+    if "<" not in msgstr:
+        return []
+    tokens = _tokenize(msgstr)
+    if tokens is None:
+        return []  # not even HTML-like enough to parse: plain text, shown as it is
+    source = _tokenize(msgid) if "<" in msgid else ()
+    names = {token.name for token in source or () if isinstance(token, _Tag)}
+    others = {token.raw for token in source or () if isinstance(token, _Other)}
+    added: list[str] = []
+    for token in tokens:
+        if isinstance(token, _Tag) and token.name not in names:
+            shown = f"<{token.name}>"
+        elif isinstance(token, _Other) and token.raw not in others:
+            shown = token.raw[:30]
+        else:
+            continue
+        if shown not in added:
+            added.append(shown)
+    return added
 
 
 def _tag_keys(tag: _Tag) -> list[str]:

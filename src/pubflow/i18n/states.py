@@ -104,7 +104,11 @@ def is_partial(entry: polib.POEntry) -> bool:
 
 
 def entry_state(
-    entry: polib.POEntry, *, locale: str | None = None, checks: bool = True
+    entry: polib.POEntry,
+    *,
+    locale: str | None = None,
+    checks: bool = True,
+    domain: str | None = None,
 ) -> State:
     """The state of one (non-obsolete) entry.
 
@@ -113,7 +117,7 @@ def entry_state(
     """
     if is_untranslated(entry):
         return State.MISSING
-    if is_partial(entry) or (checks and entry_has_errors(entry, locale=locale)):
+    if is_partial(entry) or (checks and entry_has_errors(entry, locale=locale, domain=domain)):
         return State.INVALID
     if not entry.fuzzy:
         return State.REVIEWED
@@ -122,9 +126,12 @@ def entry_state(
     return State.STALE
 
 
-def entry_has_errors(entry: polib.POEntry, *, locale: str | None = None) -> bool:
-    """True when an error-level check fails on the entry (see :mod:`pubflow.i18n.checks`)."""
+def entry_has_errors(
+    entry: polib.POEntry, *, locale: str | None = None, domain: str | None = None
+) -> bool:
+    """True when an error-level check fails on the entry (see :mod:`pubflow.i18n.checks`),
+    checked as its ``domain`` shows it (None: every check)."""
     # Imported here so that importing the states never pulls in the checks (and their deps).
-    from pubflow.i18n.checks import EntryText, check_entry, has_errors
+    from pubflow.i18n.checks import EntryText, check_entry, for_domain, has_errors
 
-    return has_errors(check_entry(EntryText.from_polib(entry), locale=locale))
+    return has_errors(check_entry(for_domain(EntryText.from_polib(entry), domain), locale=locale))

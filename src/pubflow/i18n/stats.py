@@ -72,7 +72,7 @@ def count_states(
     counts = {state: 0 for state in State}
     for entry in po:
         if not entry.obsolete:
-            counts[entry_state(entry, locale=locale, checks=checks)] += 1
+            counts[entry_state(entry, locale=locale, checks=checks, domain=domain)] += 1
     return StatsRow(locale, domain, **{state.value: n for state, n in counts.items()})
 
 

@@ -115,7 +115,7 @@ def _refused_entry(
     settings: Settings, locale: str, domain: str, msgid: str, context: str
 ) -> tuple[Path | None, int | None, str]:
     """Where the refused translation sits in its ``.po`` and what the catalog checks say."""
-    from pubflow.i18n.checks import EntryText, check_entry
+    from pubflow.i18n.checks import EntryText, check_entry, for_domain
 
     path = po_path(settings, locale, domain)
     shown = path.relative_to(settings.root) if path.is_relative_to(settings.root) else path
@@ -126,7 +126,12 @@ def _refused_entry(
     entry = catalog.find(msgid, msgctxt=context)
     if entry is None:
         return shown, None, "the translation fails a catalog check"
-    found = check_entry(EntryText.from_polib(entry), locale=locale, path=shown, source_locale=settings.source_locale)
+    found = check_entry(
+        for_domain(EntryText.from_polib(entry), domain),
+        locale=locale,
+        path=shown,
+        source_locale=settings.source_locale,
+    )
     errors = [d for d in found if d.is_error]
     reason = f"{errors[0].check}: {errors[0].message}" if errors else "the translation fails a catalog check"
     return shown, entry.linenum, reason

@@ -294,6 +294,16 @@ def _lang_attr_filter(value: Any) -> Markup:
     return Markup(' lang="{}"').format(lang) if lang else Markup("")
 
 
+def _invalid_problem(locale: str, domain: str, msgid: str) -> RenderProblem:
+    return RenderProblem(
+        locale,
+        domain,
+        msgid,
+        "invalid",
+        "translation fails a check; the source text is shown (run `pubflow check`)",
+    )
+
+
 class LocaleEnvironment:
     """Jinja2 environment bound to one locale, its catalogs and one publish policy.
 
@@ -412,17 +422,14 @@ class LocaleEnvironment:
         """What :meth:`lookup` shows and records for a message it has not shown before.
 
         Most content strings of a site are shown once per language (~50,000 per site build),
-        so this path is kept short: the checks of :meth:`_problems_of` only run for what can
-        have a problem (an invalid entry, a translation that may hold markup)."""
+        so this path is kept short: only an invalid entry has a problem to report. Content is
+        plain text, always escaped: what looks like a tag in it is shown as text, so there
+        is no markup to check (UI strings, which may hold markup, go through :meth:`_ui_text`)."""
         found = self.translations(domain).gettext(msgid, context=context)
         if domain == self.ui_domain:
             self.ui_lookups.add((msgid, context, False))
         state, text, fallback = found.state, found.text, found.fallback
-        # markup_issues finds nothing in text that cannot hold markup: skip the call for it.
-        if state is State.INVALID or (not fallback and might_have_markup(text)):
-            problems = tuple(self._problems_of(found, msgid, domain))
-        else:
-            problems = ()
+        problems = (_invalid_problem(self.locale, domain, msgid),) if state is State.INVALID else ()
         lang = self.lang if found.lang == self.locale else html_lang(found.lang)
         return (
             Shown(text, state, lang, self.lang, fallback),
@@ -431,18 +438,11 @@ class LocaleEnvironment:
         )
 
     def _problems_of(self, found: Lookup, msgid: str, domain: str) -> list[RenderProblem]:
+        """What showing a UI string reports: an invalid entry; markup the page escapes."""
         problems: list[RenderProblem] = []
         if found.state is State.INVALID:
-            problems.append(
-                RenderProblem(
-                    self.locale,
-                    domain,
-                    msgid,
-                    "invalid",
-                    "translation fails a check; the source text is shown (run `pubflow check`)",
-                )
-            )
-        if not found.fallback:
+            problems.append(_invalid_problem(self.locale, domain, msgid))
+        if not found.fallback and might_have_markup(found.text):
             fatal = [issue for issue in markup_issues(msgid, found.text) if issue.fatal]
             if fatal:
                 problems.append(

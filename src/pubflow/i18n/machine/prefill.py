@@ -37,10 +37,9 @@ import polib
 
 from pubflow.errors import CatalogError, ConfigError
 from pubflow.i18n.checks import (
-    ALWAYS_FORMATTED_DOMAINS,
     EntryText,
-    as_formatted,
     check_entry,
+    for_domain,
     max_length,
     parse_plural_forms,
     plural_indexes,
@@ -666,10 +665,12 @@ def _check(
         line=entry.linenum,
         flags=frozenset(entry.flags) | {"fuzzy"},
     )
-    if candidate.domain in ALWAYS_FORMATTED_DOMAINS:
-        text = as_formatted(text)  # a UI string: an added placeholder would break the page
+    # A UI string: an added placeholder would break the page; content: shown as written.
     diagnostics = check_entry(
-        text, locale=candidate.locale, path=candidate.path, source_locale=settings.source_locale
+        for_domain(text, candidate.domain),
+        locale=candidate.locale,
+        path=candidate.path,
+        source_locale=settings.source_locale,
     )
     errors = [d for d in diagnostics if d.is_error]
     if not errors:
