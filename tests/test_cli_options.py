@@ -30,3 +30,16 @@ def test_version_prints_the_installed_version_and_needs_no_project(
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"pubflow {version('pubflow')}\n"
+
+
+def test_a_file_in_the_way_of_an_output_folder_is_one_line_not_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    (project / "build").mkdir(exist_ok=True)
+    (project / "build" / "locales").write_text("not a folder")  # where compiled catalogs go
+    result = CliRunner().invoke(app, ["build", "site"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{project / 'build' / 'locales'}" in result.stderr
+    assert "check the folders on this path" in result.stderr

@@ -7,6 +7,7 @@ traceback. Exit 1 is reserved for "ran, but found problems" (failed checks, fail
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -102,6 +103,18 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             err_console.print("pubflow: interrupted")
             raise typer.Exit(130) from None
+        except OSError as exc:
+            # A folder made read-only, a full disk, a file another program holds: not a bug
+            # of ours, and the stages clean up their temporary files on the way out.
+            if exc.filename is None:
+                raise
+            where = os.fsdecode(exc.filename)
+            raise fail(
+                escape(
+                    f"{where}: {exc.strerror or exc} — check the folders on this path (a file "
+                    "in the way, permissions, free space) and run the command again"
+                )
+            ) from None
 
     return wrapper
 
