@@ -117,3 +117,40 @@ def test_a_related_image_that_is_a_path_is_refused_at_its_own_line(tmp_path: Pat
     assert caught.value.line == at + 1
     assert caught.value.message == "related[1].image '/img/other.png' is not an absolute http(s) URL"
     assert "write `image: null`" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  slug: maximizing-trauma-integration-with-ketamine-therapy-5-tips",
+            "  slug: why-use-ketamine-for-forgiveness-in-trauma-recovery",
+            "related[2] lists 'why-use-ketamine-for-forgiveness-in-trauma-recovery' again "
+            "(related[1] has it)",
+        ),
+        (
+            "  slug: maximizing-trauma-integration-with-ketamine-therapy-5-tips",
+            f"  slug: {SLUG}",
+            f"related[2] is this article itself ('{SLUG}')",
+        ),
+        (
+            "  slug: maximizing-trauma-integration-with-ketamine-therapy-5-tips",
+            "  slug: maximizing-trauma-integration-with-ketamine-therapy-5-tips\n  extra: 1",
+            "related[2] has the unknown field 'extra'",
+        ),
+    ],
+)
+def test_related_entries_are_distinct_other_articles(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    # Emails found related articles by slug: a repeated one showed the second title twice.
+    from pubflow.ingest.canonical import parse_canonical
+
+    source = Path(__file__).resolve().parents[2] / "content" / "articles" / f"{SLUG}.md"
+    text = source.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    title_line = lines.index("- title: 'Maximizing Trauma Integration With Ketamine Therapy: 5 Tips'") + 1
+    with pytest.raises(IngestError) as caught:
+        parse_canonical(text.replace(old, new, 1), tmp_path / "a.md")
+    assert caught.value.message == message
+    assert caught.value.line == title_line and caught.value.hint

@@ -191,3 +191,15 @@ def test_an_image_no_base_resolves_is_left_out() -> None:
     article = parse_html(page, WHERE)
     assert article.image is None
     assert [(r.slug, r.image) for r in article.related] == [("other", None)]
+
+
+def test_related_links_to_the_post_itself_or_twice_are_kept_once() -> None:
+    page = """<html><head><link rel="canonical" href="https://blog.example.org/posts/a-post/">
+    </head><body><article><h1>A Post</h1><p>Intro.</p><h2>Tip</h2><p>Text.</p>
+    <h2>Related Articles</h2><ul>
+    <li><a href="/posts/a-post/">A Post</a></li>
+    <li><a href="/posts/other/">Other Post</a></li>
+    <li><a href="/posts/other/">Other Post (again)</a></li>
+    </ul></article></body></html>"""
+    article = parse_html(page, Path("content/sources/a-post.html"))
+    assert [(r.slug, r.title) for r in article.related] == [("other", "Other Post")]

@@ -146,11 +146,12 @@ _ARTICLES = st.builds(
     related=st.lists(
         st.builds(RelatedArticle, _LINE, _SLUG, st.none() | st.just("https://cdn.example.org/i.png")),
         max_size=3,
+        unique_by=lambda related: related.slug,  # a repeated related slug is refused
     ).map(tuple),
     date=st.none() | st.dates(),
     # Only absolute http(s) URLs are images (anything else is refused, tested elsewhere).
     image=st.none() | st.from_regex(r"https?://[a-z0-9.-]+\.[a-z]{2,}/[A-Za-z0-9_./%~?=&#:-]*", fullmatch=True),
-)
+).filter(lambda article: article.slug not in {r.slug for r in article.related})
 
 
 @PROPERTY

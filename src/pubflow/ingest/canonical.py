@@ -74,6 +74,7 @@ _SECTION_NAMES = {
     "conclusion": "conclusion",
 }
 _FRONT_KEYS = ("slug", "lang", "title", "summary", "date", "image", "related")
+_RELATED_KEYS = ("title", "slug", "image")
 _HEADING_LINE = re.compile(r"^#{1,6}(?:\s|$)")
 # "### Heading" with an optional closing sequence, which needs a space before it ("C#" stays).
 _HEADING = re.compile(r"^(#{2,3})\s+(.*?)(?:\s+#+)?\s*$")
@@ -385,16 +386,37 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
             hint="write each related article as `- title: …` with `slug: …` below it",
         )
     related: list[RelatedArticle] = []
+    first_of: dict[str, int] = {slug: 0}  # related slug → its entry's number (0: this article)
     for index, item in enumerate(related_raw, start=1):
         line = where.get(f"related.{index}.title", 2)
         if not isinstance(item, dict):
             raise IngestError(f"related entry {index} must have title and slug", path=path, line=line)
+        unknown = sorted(str(key) for key in item if key not in _RELATED_KEYS)
+        if unknown:
+            raise IngestError(
+                f"related[{index}] has the unknown field {unknown[0]!r}",
+                path=path,
+                line=line,
+                hint=f"a related article has {', '.join(_RELATED_KEYS)}",
+            )
         r_title = _require_text(item.get("title"), f"related[{index}].title", path, line)
         r_slug = _require_text(item.get("slug"), f"related[{index}].slug", path, line)
         try:
             validate_slug(r_slug)
         except Exception as exc:
             raise IngestError(str(exc), path=path, line=line) from None
+        if r_slug in first_of:
+            # Pages and emails find a related article by its slug: a second entry would show
+            # the first one's card twice (or the article itself).
+            raise IngestError(
+                f"related[{index}] is this article itself ({r_slug!r})"
+                if first_of[r_slug] == 0
+                else f"related[{index}] lists {r_slug!r} again (related[{first_of[r_slug]}] has it)",
+                path=path,
+                line=line,
+                hint="remove that entry",
+            )
+        first_of[r_slug] = index
         r_image = check_image(
             _optional_text(item.get("image"), f"related[{index}].image", path, line),
             field=f"related[{index}].image",

@@ -310,8 +310,9 @@ def parse_html(text: str, path: Path, *, lang: str = "en") -> Article:
     summary = _meta(root, "description", "og:description") or (
         intro or [p for tip in tips for p in tip.paragraphs]
     )[0]
+    slug = rules.slug_for_source(path, title, title_line=title_line)
     return Article(
-        slug=rules.slug_for_source(path, title, title_line=title_line),
+        slug=slug,
         lang=lang,
         title=title,
         summary=summary,
@@ -319,7 +320,7 @@ def parse_html(text: str, path: Path, *, lang: str = "en") -> Article:
         tips=tuple(tips),
         faq=tuple(faq),
         conclusion=tuple(conclusion),
-        related=tuple(related),
+        related=rules.distinct_related(slug, related),
         image=_image_url(_meta(root, "og:image"), base),
     )
 

@@ -13,7 +13,7 @@ from slugify import slugify
 
 from pubflow.errors import ConfigError, IngestError
 from pubflow.fsutil import validate_slug
-from pubflow.model import RESERVED_SLUGS, check_article_slug
+from pubflow.model import RESERVED_SLUGS, RelatedArticle, check_article_slug
 
 # Longest slug we derive: well under validate_slug's limit, cut at a word boundary.
 _MAX_SLUG = 120
@@ -168,6 +168,21 @@ def check_tip_count(title: str, found: int, *, path: Path, line: int | None) -> 
                 "a short title-case line of its own"
             ),
         )
+
+
+def distinct_related(slug: str, related: list[RelatedArticle]) -> tuple[RelatedArticle, ...]:
+    """A scraped source's related articles without the article itself and without repeats.
+
+    Blogs list the post itself among "related" posts, or the same post twice (a card and a
+    text link); each related article is one card on the page and in the emails, found by
+    its slug, so a second one with the same slug would show the first one's title twice."""
+    seen = {slug}
+    kept: list[RelatedArticle] = []
+    for item in related:
+        if item.slug not in seen:
+            seen.add(item.slug)
+            kept.append(item)
+    return tuple(kept)
 
 
 def slug_for_title(title: str, *, path: Path, line: int | None, what: str = "title") -> str:

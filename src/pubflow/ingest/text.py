@@ -160,8 +160,9 @@ def parse_text(text: str, path: Path, *, lang: str = "en") -> Article:
     if not summary:
         first = intro or [p for tip in tips for p in tip.paragraphs]
         summary = first[0]
+    slug = rules.slug_for_source(path, title, title_line=title_line)
     return Article(
-        slug=rules.slug_for_source(path, title, title_line=title_line),
+        slug=slug,
         lang=lang,
         title=title,
         summary=summary,
@@ -169,7 +170,7 @@ def parse_text(text: str, path: Path, *, lang: str = "en") -> Article:
         tips=tuple(tips),
         faq=tuple(faq),
         conclusion=tuple(conclusion),
-        related=tuple(related),
+        related=rules.distinct_related(slug, related),
         image=image,
     )
 
