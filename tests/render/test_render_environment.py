@@ -458,3 +458,20 @@ def test_compiled_templates_are_kept_on_disk_for_the_next_process(
     new_process()
     make_env(settings, {"p.html": "<b>{{ _('Hello') }}</b>"})
     assert make_env(settings, {}).render("p.html").text == "<b>Hello</b>" and len(compiled) == 3
+
+
+def test_a_fallback_on_a_right_to_left_page_keeps_its_own_direction(settings: Settings) -> None:
+    # English shown on an Arabic page: without dir="ltr" the browser lays "Is it safe?" out
+    # right to left, as "?Is it safe".
+    env = make_env(
+        settings,
+        {
+            "p.html": "{% set q = tr('Is it safe?') %}{% set k = tr('Known') %}{% set h = _('Title') %}"
+            "<h3{{ q.lang_attr }}>{{ q }}</h3><p{{ k.lang_attr }}>{{ k }}</p><h2{{ h|lang_attr }}>{{ h }}</h2>"
+        },
+        content={"Known": ("معروف", State.REVIEWED)},
+        locale="ar",
+    )
+    assert env.render("p.html", content_domain="article").text == (
+        '<h3 lang="en" dir="ltr">Is it safe?</h3><p>معروف</p><h2 lang="en" dir="ltr">Title</h2>'
+    )

@@ -58,6 +58,7 @@ from pubflow.render.shown import (  # noqa: F401 (re-exported: the public names 
     TranslatedText,
     TranslationRecord,
     _current_record,
+    lang_and_dir,
     _record,
 )
 
@@ -287,11 +288,15 @@ def _context_function(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _lang_attr_filter(value: Any) -> Markup:
-    """`` lang="en"`` for a UI string or content string shown in the source language."""
+    """`` lang="en"`` (and ``dir`` when it differs) for a UI string or content string shown in
+    the source language."""
     if isinstance(value, Shown):
         return value.lang_attr
     lang = getattr(value, "lang", None)
-    return Markup(' lang="{}"').format(lang) if lang else Markup("")
+    if not lang:
+        return Markup("")
+    page_lang = getattr(value, "page_lang", None)
+    return lang_and_dir(lang, page_lang) if page_lang else Markup(' lang="{}"').format(lang)
 
 
 def _invalid_problem(locale: str, domain: str, msgid: str) -> RenderProblem:
@@ -516,6 +521,7 @@ class LocaleEnvironment:
         wrapped = TranslatedMarkup(result) if autoescape else TranslatedText(result)
         lang = html_lang(shown_lang)
         wrapped.lang = lang if lang != self.lang else None
+        wrapped.page_lang = self.lang
         wrapped.state = state
         return wrapped, ShownMessage(self.ui_domain, msgid, msgctxt, state, fallback), tuple(problems)
 

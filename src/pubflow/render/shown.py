@@ -110,6 +110,7 @@ class TranslatedMarkup(Markup):
     """A translated UI string (safe HTML) that remembers the language it is actually in."""
 
     lang: str | None = None  # BCP 47 tag when it differs from the page's language
+    page_lang: str | None = None  # BCP 47 tag of the page's language
     state: State | None = None
 
 
@@ -117,6 +118,7 @@ class TranslatedText(str):
     """A translated UI string for plain-text templates (see :class:`TranslatedMarkup`)."""
 
     lang: str | None = None
+    page_lang: str | None = None
     state: State | None = None
 
 
@@ -143,13 +145,29 @@ class Shown(NamedTuple):
     def lang_attr(self) -> Markup:
         if self.lang == self.page_lang:
             return Markup("")
-        return Markup(' lang="{}"').format(self.lang)
+        return lang_and_dir(self.lang, self.page_lang)
 
     def __html__(self) -> str:
         return str(self.markup)
 
     def __str__(self) -> str:
         return self.text
+
+
+def lang_and_dir(lang: str, page_lang: str) -> Markup:
+    """`` lang="en"`` for text in ``lang`` on a ``page_lang`` page, with `` dir="ltr"`` when
+    the two run in different directions: English on an Arabic page would otherwise be laid out
+    right to left ("?Antidepressants" for "Antidepressants?")."""
+    direction = _direction(lang)
+    if direction == _direction(page_lang):
+        return Markup(' lang="{}"').format(lang)
+    return Markup(' lang="{}" dir="{}"').format(lang, direction)
+
+
+def _direction(lang: str) -> str:
+    from pubflow.locales import text_direction
+
+    return text_direction(lang.replace("-", "_"))
 
 
 @dataclass(frozen=True)
