@@ -49,6 +49,10 @@ def test_bom_crlf_and_cr_read_like_the_original(tmp_path: Path) -> None:
         (b"Title\n\ncaf\xe9 au lait\n", "not UTF-8", 3),
         (codecs.BOM_UTF16_LE + "Title".encode("utf-16-le"), "UTF-16", 1),
         (b"Title\n\nBell \x07 here\n", "control character U+0007", 3),
+        # DEL and the C1 controls: invalid code points in HTML5 (a CSI reaches terminals too).
+        ("Title\n\nDelete \x7f here\n".encode(), "control character U+007F", 3),
+        ("Title\n\nIntro.\nCSI \x9b here\n".encode(), "control character U+009B", 4),
+        ("Title\n\nNext line \x85 here\n".encode(), "control character U+0085", 3),
     ],
 )
 def test_refused_files_name_file_line_and_fix(

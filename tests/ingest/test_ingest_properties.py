@@ -121,7 +121,10 @@ def test_any_bytes_are_read_or_refused_with_ingest_error(suffix: str, data: byte
 
 # One line of text as readers produce it: no line breaks, nothing to strip at the ends, no
 # control characters (readers and the canonical parser refuse those).
-_CONTROLS = "".join(chr(code) for code in range(32) if chr(code) not in "\t") + "\ufffe\uffff"
+_CONTROLS = (
+    "".join(chr(code) for code in [*range(32), *range(0x7F, 0xA0)] if chr(code) not in "\t")
+    + "\ufffe\uffff"
+)
 _LINE = (
     st.text(
         st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r" + _CONTROLS),

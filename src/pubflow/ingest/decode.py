@@ -12,12 +12,12 @@ from pathlib import Path
 
 from pubflow.errors import IngestError
 
-# C0 controls other than tab, LF and CR (and U+FFFE/U+FFFF) have no place in article text:
-# XML, HTML and gettext all refuse or mangle them downstream.
-_CONTROL = re.compile(r"[\x01-\x08\x0b-\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-_CONTROL_OR_NUL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\ufffe\uffff]")
+# C0 controls other than tab, LF and CR, DEL and the C1 controls (NEL included), and U+FFFE/
+# U+FFFF have no place in article text: XML, HTML5 (invalid code points) and gettext refuse or
+# mangle them downstream, and a C1 CSI reaches terminals as an escape sequence. (NUL is
+# refused before, as the mark of a binary file.)
+_CONTROL = re.compile(r"[\x01-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_CONTROL_OR_NUL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def first_control_character(text: str) -> re.Match[str] | None:
