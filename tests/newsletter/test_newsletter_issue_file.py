@@ -104,6 +104,11 @@ def test_value_lines_copes_with_comments_strings_and_inline_tables() -> None:
         (('tips = [3, 1]', 'tips = ["one"]'), 10, "tip numbers"),
         (('tips = [3, 1]', "tips = []"), 10, "tips is empty"),
         (('url = "https://example.org/{locale}/book/?ref=mail"', 'url = "http://example.org/"'), 15, "https"),
+        (
+            ('url = "https://example.org/{locale}/book/?ref=mail"', 'url = "https://example.org/{locale}/\\"><b>x"'),
+            15,
+            "holds '\"', which a URL cannot hold as is",
+        ),
         (('label = "Book a consultation"', 'labl = "Book"'), 14, "unknown cta field"),
         (('label = "Book a consultation"', 'label = "Read it in {locale}"'), 14, "only the url fills in"),
         (('id = "2026-12"', 'id = "2026-11"'), 1, "file name"),

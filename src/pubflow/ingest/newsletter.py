@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pubflow.errors import IngestError, toml_problem
 from pubflow.fsutil import validate_slug
@@ -45,6 +45,8 @@ CTA_KEYS = ("label", "url")
 
 # A header value must stay one line: these would end it (or confuse a mail client).
 HEADER_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# Characters RFC 3986 leaves out of URLs (they delimit them in text): percent-encode them.
+_NOT_IN_URLS = frozenset('"<>\\^`{|}')
 
 
 def issue_domain(issue_id: str) -> str:
@@ -439,6 +441,15 @@ def parse_issue(text: str, path: Path) -> IssueSource:
                 "cta.url",
                 f"cta url {url!r} is not an absolute https URL",
                 "write the full address, e.g. https://example.org/page/",
+            )
+        unsafe = next((c for c in url.replace("{locale}", "") if c in _NOT_IN_URLS), None)
+        if unsafe is not None:
+            # Escaped in the HTML part, but the text part and mail clients' link detection
+            # take the address as written: a quote or bracket ends it there.
+            raise reader.fail(
+                "cta.url",
+                f"cta url {url!r} holds {unsafe!r}, which a URL cannot hold as is",
+                f"write it percent-encoded ({quote(unsafe)}) or leave it out",
             )
         cta = CallToAction(label=label, url=url)
 
