@@ -154,3 +154,31 @@ def test_related_entries_are_distinct_other_articles(
         parse_canonical(text.replace(old, new, 1), tmp_path / "a.md")
     assert caught.value.message == message
     assert caught.value.line == title_line and caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line_of", "message", "hint"),
+    [
+        # YAML keeps the last of two keys silently: an edit of the first would not show.
+        ("lang: en\n", "lang: en\ntitle: Other\n", "title: 'Achieving Relief With Ketamine Therapy: 3 Tips'",
+         "front matter field 'title' is written twice (lines 4 and 5)", "keep one"),
+        ("date: '2026-11-25'", "date: 2026-13-45", "date: 2026-13-45", "cannot be read", "YYYY-MM-DD"),
+        ("title: 'Achieving Relief With Ketamine Therapy: 3 Tips'", "title: 12345", "title: 12345",
+         "YAML reads '12345' as a number", "quotes"),
+        ("title: 'Achieving Relief With Ketamine Therapy: 3 Tips'", "title: yes", "title: yes",
+         "YAML reads 'true' as a yes/no value", "quotes"),
+    ],
+)
+def test_front_matter_slips_are_named_at_their_line(
+    tmp_path: Path, old: str, new: str, line_of: str, message: str, hint: str
+) -> None:
+    from pubflow.ingest.canonical import parse_canonical
+
+    source = Path(__file__).resolve().parents[2] / "content" / "articles" / f"{SLUG}.md"
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    with pytest.raises(IngestError) as caught:
+        parse_canonical(text, tmp_path / "a.md")
+    assert message in caught.value.message and hint in (caught.value.hint or "")
+    assert caught.value.line == text.split("\n").index(line_of) + 1

@@ -77,7 +77,7 @@ def test_announced_count_error_points_at_the_title_line() -> None:
     [
         ("Just a title\n\nAnd text.\n", "missing front matter", 1),
         ("---\nslug: a\ntitle: T\nsummary: S\n---\n", "no tips", 6),
-        ("---\nslug: a\ntitle: T\nsummary: S\ndate: 2026-13-45\n---\n## Tips\n### H\nx\n", "cannot be read", 2),
+        ("---\nslug: a\ntitle: T\nsummary: S\ndate: 2026-13-45\n---\n## Tips\n### H\nx\n", "cannot be read", 5),  # the date's own line
         ("---\nslug: a\ntitle: T\nsummary: S\n---\n## Tips\n### Empty\n### Next\nx\n", "no text", 7),
         ("---\nslug: a\ntitle: [unclosed\n---\n", "not valid YAML", 3),
     ],

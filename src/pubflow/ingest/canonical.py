@@ -233,15 +233,65 @@ def _paragraph_blocks(lines: list[str], first_line: int) -> Iterator[tuple[int, 
             start, buffer = None, []
 
 
+class _UnreadableValue(ValueError):
+    """A value YAML parsed but could not build (``date: 2026-13-45``), with the node tree."""
+
+    def __init__(self, cause: Exception, node: yaml.Node) -> None:
+        super().__init__(str(cause))
+        self.node = node
+
+
 def _load_front_matter(text: str) -> tuple[Any, yaml.Node | None]:
     """The front matter's data and its node tree, from one parse (``yaml.load`` plus
     ``yaml.compose`` would parse every article twice on each build that reads them)."""
     loader = _yaml_classes()[0](text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        try:
+            return loader.construct_document(node), node
+        except (ValueError, TypeError, OverflowError) as exc:
+            # PyYAML builds dates itself: `date: 2026-13-45` escapes as a bare ValueError.
+            raise _UnreadableValue(exc, node) from None
     finally:
         loader.dispose()
+
+
+def _repeated_key(node: yaml.Node | None, first_line: int) -> tuple[str, int, int] | None:
+    """(key, first line, repeated line) of a key written twice in the front matter, or in one
+    related entry: YAML keeps the last silently, so an edit above it would not show."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    mappings = [node]
+    for key_node, value_node in node.value:
+        if key_node.value == "related" and isinstance(value_node, yaml.SequenceNode):
+            mappings += [item for item in value_node.value if isinstance(item, yaml.MappingNode)]
+    for mapping in mappings:
+        seen: dict[object, int] = {}
+        for key_node, _ in mapping.value:
+            line = first_line + key_node.start_mark.line
+            if key_node.value in seen:
+                return str(key_node.value), seen[key_node.value], line
+            seen[key_node.value] = line
+    return None
+
+
+def _line_of_unreadable(node: yaml.Node, first_line: int) -> int:
+    """The line of the value PyYAML could not build: a date-looking value (``2026-13-45``: the
+    only kind PyYAML builds itself and can fail on), else the front matter's first line."""
+    import yaml
+
+    constructor = yaml.constructor.SafeConstructor()
+    for _, value_node in node.value if isinstance(node, yaml.MappingNode) else ():
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":timestamp"):
+            try:
+                constructor.construct_yaml_timestamp(value_node)
+            except (ValueError, TypeError, OverflowError):
+                return first_line + value_node.start_mark.line
+    return first_line
 
 
 def _front_matter_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
@@ -276,6 +326,16 @@ def _control_error(found: re.Match[str], what: str, path: Path, line: int) -> In
 
 
 def _require_text(value: Any, field: str, path: Path, line: int) -> str:
+    if isinstance(value, (bool, int, float, dt.date)):
+        # YAML reads `title: yes` as true and `title: 2026` as a number: text needs quotes.
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        raise IngestError(
+            f"front matter field {field!r} must be text, but YAML reads {shown!r} as a "
+            f"{'yes/no value' if isinstance(value, bool) else 'number' if not isinstance(value, dt.date) else 'date'}",
+            path=path,
+            line=line,
+            hint=f"put the value in quotes: `{field}: '...'`",
+        )
     if not isinstance(value, str) or not value.strip():
         raise IngestError(
             f"front matter field {field!r} must be non-empty text",
@@ -334,6 +394,14 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
         front, node = _load_front_matter(front_text)
         front = front or {}
         where = _front_matter_lines(node, 2)
+    except _UnreadableValue as exc:
+        line = _line_of_unreadable(exc.node, 2)
+        raise IngestError(
+            f"front matter holds a value that cannot be read: {exc}",
+            path=path,
+            line=line,
+            hint="check the dates (YYYY-MM-DD) and numbers in the front matter",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise IngestError(
@@ -342,16 +410,17 @@ def parse_canonical(text: str, path: Path) -> CanonicalArticle:
             line=min(mark.line + 2, end) if mark else 2,  # never past the front matter
             hint="check quoting and indentation",
         ) from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        # PyYAML builds dates itself: `date: 2026-13-45` escapes as a bare ValueError.
-        raise IngestError(
-            f"front matter holds a value that cannot be read: {exc}",
-            path=path,
-            line=2,
-            hint="check the dates (YYYY-MM-DD) and numbers in the front matter",
-        ) from None
     if not isinstance(front, dict):
         raise IngestError("front matter must be a mapping of fields", path=path, line=2)
+    repeated = _repeated_key(node, 2)
+    if repeated is not None:
+        key, first, again = repeated
+        raise IngestError(
+            f"front matter field {key!r} is written twice (lines {first} and {again})",
+            path=path,
+            line=again,
+            hint="keep one of them",
+        )
     unknown = sorted(set(map(str, front)) - set(_FRONT_KEYS))
     if unknown:
         raise IngestError(
