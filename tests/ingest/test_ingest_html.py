@@ -203,3 +203,17 @@ def test_related_links_to_the_post_itself_or_twice_are_kept_once() -> None:
     </ul></article></body></html>"""
     article = parse_html(page, Path("content/sources/a-post.html"))
     assert [(r.slug, r.title) for r in article.related] == [("other", "Other Post")]
+
+
+def test_hidden_text_script_links_and_encoded_slugs() -> None:
+    page = """<html><body><article><h1>A Post</h1><p>Intro.<span style="color:red; display: none">HIDDEN SPAM</span></p>
+    <h2>First Tip <span hidden>MORE SPAM</span></h2><p>Text.</p><p aria-hidden="true">Screen only.</p>
+    <h2>Related Articles</h2><ul>
+    <li><a href="javascript:alert(9)">Click Me</a></li>
+    <li><a href="mailto:x@example.org">Write To Us</a></li>
+    <li><a href="/blog/Some%20Other%20Post/">Some Other Post</a></li>
+    </ul></article></body></html>"""
+    article = parse_html(page, WHERE)
+    assert article.intro == ("Intro.",)
+    assert article.tips[0].heading == "First Tip" and article.tips[0].paragraphs == ("Text.",)
+    assert [(r.title, r.slug) for r in article.related] == [("Some Other Post", "some-other-post")]

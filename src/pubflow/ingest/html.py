@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -83,10 +83,28 @@ def _document(text: str, path: Path) -> HtmlElement:
     _refuse_control_characters(root, path)
     for element in list(root.iter(*_NOISE)):
         element.drop_tree()
+    for element in [e for e in root.iter() if _is_hidden(e)]:
+        element.drop_tree()  # readers never see it: spam, tracking, screen-reader-only copies
     for br in root.iter("br"):
         # <br> separates words on screen; keep a space where it was.
         br.tail = " " + (br.tail or "")
     return root
+
+
+_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.IGNORECASE)
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    """Whether the page hides ``element`` from readers (``hidden``, ``aria-hidden``, an
+    inline ``display: none``)."""
+    if not isinstance(element.tag, str):
+        return False
+    attributes = element.attrib
+    return (
+        "hidden" in attributes
+        or attributes.get("aria-hidden", "").strip().lower() == "true"
+        or bool(_HIDING_STYLE.search(attributes.get("style", "")))
+    )
 
 
 def _refuse_control_characters(root: HtmlElement, path: Path) -> None:
@@ -188,7 +206,7 @@ def _related_region(body: HtmlElement) -> list[HtmlElement]:
 def _slug_from_href(href: str, title: str, path: Path, line: int | None) -> str:
     segments = [s for s in urlsplit(href).path.split("/") if s]
     if segments:
-        candidate = _PAGE_SUFFIX.sub("", segments[-1])
+        candidate = _PAGE_SUFFIX.sub("", unquote(segments[-1]))  # "Some%20Post" is "Some Post"
         try:
             return validate_slug(candidate)
         except ConfigError:
@@ -225,7 +243,7 @@ def _related(region: list[HtmlElement], base: str | None, path: Path) -> list[Re
     seen: set[str] = set()
     for entry in entries:
         links = [entry] if _tag(entry) == "a" else list(entry.iter("a"))
-        links = [a for a in links if (a.get("href") or "").strip()]
+        links = [a for a in links if _is_page_link(a.get("href") or "")]
         titled = next((a for a in links if _text(a)), None)
         if titled is None:
             continue  # an image-only link: its card's title link carries the entry
@@ -238,6 +256,15 @@ def _related(region: list[HtmlElement], base: str | None, path: Path) -> list[Re
         image = _image_src(entry, base) or image_of_href.get(href)
         found.append(RelatedArticle(title=title, slug=slug, image=image))
     return found
+
+
+def _is_page_link(href: str) -> bool:
+    """A link to a page (http(s), or relative): not ``javascript:``, ``mailto:`` or ``#top``."""
+    value = href.strip()
+    if not value or value.startswith("#"):
+        return False
+    scheme = urlsplit(value).scheme.lower()
+    return scheme in ("", "http", "https")
 
 
 def _has_block_inside(element: HtmlElement) -> bool:
