@@ -357,3 +357,28 @@ def test_an_issue_edited_after_its_build_is_sendable_again_once_rebuilt(newslett
         find_issue_emails(settings.dist_path, ISSUE, "en", source=source)
     render_newsletter(settings, ISSUE, ["en"])  # same emails; the manifest records the new file
     assert find_issue_emails(settings.dist_path, ISSUE, "en", source=source).files
+
+
+def test_the_preview_keeps_built_issues_web_copies_in_step(newsletter_project: Path) -> None:
+    # A translator previewing a newsletter string: the web copy is rebuilt with the site;
+    # an issue nobody built is not built by the preview.
+    from pubflow.render.preview import Preview
+
+    settings = load_settings(newsletter_project)
+    web_copy = settings.dist_path / "site" / "de" / "newsletter" / ISSUE / "index.html"
+    logs: list[str] = []
+    preview = Preview(settings, port=0, log=logs.append)
+    assert preview.build() is not None and not web_copy.exists()  # never built: left alone
+
+    assert render_newsletter(settings, ISSUE, ["de"]).ok
+    assert "Drei Wege, mehr aus" in web_copy.read_text("utf-8")
+    write_newsletter_po(newsletter_project, "de", {SUBJECT: "Drei neue Wege zur Ketamintherapie"})
+    clear_cache()
+    assert preview.build() is not None
+    assert "Drei neue Wege zur Ketamintherapie" in web_copy.read_text("utf-8")
+
+    # A save that breaks the issue's catalog is named, as a page's would be.
+    write_newsletter_po(newsletter_project, "de", {SUBJECT: "Drei\nWege"})
+    clear_cache()
+    preview.build()
+    assert any(f"newsletter {ISSUE} not rebuilt for de:" in line for line in logs), logs

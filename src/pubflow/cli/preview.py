@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 _HELP = (
     "Build the site, serve dist/site/ on the configured host (127.0.0.1 by default) and rebuild "
-    "whenever a catalog (.po), article or template changes. Reload the browser to see the result. "
-    "Stop with Ctrl-C."
+    "whenever a catalog (.po), article, newsletter issue or template changes; newsletter issues "
+    "built before are rebuilt too (their web copies: <lang>/newsletter/<issue>/). Reload the "
+    "browser to see the result. Stop with Ctrl-C."
 )
 
 

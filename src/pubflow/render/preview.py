@@ -1,7 +1,11 @@
 """Local preview: serve the built site over HTTP and rebuild when a catalog changes.
 
 A translator saves a ``.po`` in Poedit, reloads the browser, and sees the page in their
-language. Watched: ``locales/**/*.po`` (and ``.pot``), the canonical articles and the templates.
+language. Watched: ``locales/**/*.po`` (and ``.pot``), the canonical articles, the newsletter
+issues and the templates. Newsletter issues built before (their folder under
+``dist/newsletter/``) are rebuilt with the site, so their web copies
+(``<lang>/newsletter/<issue>/``) show a newsletter translation too; an issue nobody built is
+left alone.
 Bursts of saves are debounced into one rebuild; a rebuild that fails (a template error, an
 unreadable catalog) is reported and the last good site stays served. Each build holds the
 project run lock (:mod:`pubflow.runlock`) like every other job that writes ``dist/`` and
@@ -26,7 +30,7 @@ from pubflow.render.publishing import requested_locales
 from pubflow.render.site import SiteReport, render_site
 from pubflow.runlock import ProjectBusyError, ProjectRunLock
 
-WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt")
+WATCHED_SUFFIXES = (".po", ".pot", ".md", ".html", ".css", ".mjml", ".txt", ".toml")
 DEBOUNCE_MS = 400
 QUEUE_SECONDS = 900.0
 """How long a rebuild waits behind another job (a publish) before it is skipped (and said so):
@@ -93,6 +97,7 @@ class Preview:
         try:
             with self._project_lock():
                 report = render_site(self.settings, self.locales)
+                self._rebuild_newsletters()
         except ProjectBusyError as busy:
             self.log(
                 f"rebuild skipped: {busy.who} was still running after {self.queue_seconds:g} s; "
@@ -104,6 +109,31 @@ class Preview:
             return None
         self.builds += 1
         return report
+
+    def built_issues(self) -> list[str]:
+        """Issues with a build under ``dist/newsletter/`` and an issue file still there."""
+        folder = self.settings.dist_path / "newsletter"
+        if not folder.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in folder.iterdir()
+            if entry.is_dir() and (self.settings.newsletters_path / f"{entry.name}.toml").is_file()
+        )
+
+    def _rebuild_newsletters(self) -> None:
+        """The built issues again (unchanged languages are replayed, not rendered); what fails
+        is logged: the translator sees a broken newsletter string as they see a page's."""
+        issues = self.built_issues()
+        if not issues:
+            return
+        from pubflow.newsletter.build import render_newsletters
+
+        for report in render_newsletters(self.settings, issues, self.locales):
+            if report.error is not None:
+                self.log(f"newsletter {report.issue_id} not rebuilt: {report.error.describe()}")
+            for failed in report.failed:
+                self.log(f"newsletter {report.issue_id} not rebuilt for {failed.describe_failure()}")
 
     @contextmanager
     def _project_lock(self) -> Iterator[None]:
@@ -148,6 +178,7 @@ class Preview:
         folders = [
             self.settings.locales_path,
             self.settings.articles_path,
+            self.settings.newsletters_path,
             self.settings.templates_path,
         ]
         return [folder for folder in folders if folder.is_dir()]
