@@ -320,3 +320,23 @@ def test_an_edited_pyproject_is_read_again_and_a_read_is_not_shared(project: Pat
     pyproject.write_text(text.replace("[tool.pubflow]", "[tool.pubflow]\nworkers = 3 = 4", 1))
     with pytest.raises(ConfigError, match="cannot read settings"):
         load_settings(project)  # a broken edit is seen at once, not hidden by an earlier read
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://unsub.example.org/u?list=a,b", "https://unsub.example.org/u#top", "https://unsub.example.org/u?"],
+)
+def test_an_unsubscribe_url_with_a_query_or_fragment_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    # The token is appended as a path segment: "<…/u?list=a,b/TOKEN>" would be a broken link.
+    monkeypatch.setenv("PUBFLOW_UNSUBSCRIBE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert "PUBFLOW_UNSUBSCRIBE_URL variable" in caught.value.message
+    assert "query or fragment" in caught.value.message
+
+
+def test_a_plain_unsubscribe_url_passes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBFLOW_UNSUBSCRIBE_URL", "https://unsub.example.org/u/")
+    assert load_settings(project).unsubscribe_url == "https://unsub.example.org/u/"

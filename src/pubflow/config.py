@@ -454,6 +454,20 @@ def _web_address(value: str) -> None:
         raise _Invalid(f"{value!r} is not an http(s) address such as https://example.org")
 
 
+def _unsubscribe_base(value: str) -> None:
+    _web_address(value)
+    from urllib.parse import urlsplit
+
+    # The token is appended as a path segment ({url}/TOKEN): after a query or fragment it
+    # would land inside that part and the link would not reach the unsubscribe app.
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise _Invalid(
+            f"{value!r} has a query or fragment (?…/#…); the token is appended as a path "
+            "segment, so give a plain address such as https://example.org/unsubscribe"
+        )
+
+
 def _mail_address(value: str) -> None:
     _one_line(value)
     if value.count("@") != 1 or " " in value or value.startswith("@") or value.endswith("@"):
@@ -490,7 +504,7 @@ _EXTRA_CHECKS: dict[str, Any] = {
     "host": _host,
     "smtp_host": _host,
     "site_url": _web_address,
-    "unsubscribe_url": _web_address,
+    "unsubscribe_url": _unsubscribe_base,
     "mt_base_url": _web_address,
     "mail_from": _one_line,
     "reply_to": _one_line,
