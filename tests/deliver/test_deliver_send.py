@@ -240,3 +240,39 @@ def test_a_dry_run_names_the_first_recipients_and_counts_everyone(settings: Sett
     named = [line for line in result.stdout.splitlines() if " → de" in line]
     assert len(named) == 20 and "… and 5 more" in result.stdout
     assert "25" in result.stdout  # the table counts every recipient
+
+
+def test_a_test_copy_to_an_idn_domain_goes_to_its_ascii_form(
+    settings: Settings, smtp_server: tuple
+) -> None:
+    # smtplib cannot put "münchen" in RCPT TO, and RFC 2047 forbids encoded words in an
+    # address: the domain is sent as punycode, as subscriber import stores it.
+    _, handler = smtp_server
+    built_issue(settings)
+    result = runner.invoke(app, ["send", ISSUE, "--to", "hans@münchen.de"])
+    assert result.exit_code == 0, result.output
+    assert [r.rcpt_tos for r in handler.received] == [["hans@xn--mnchen-3ya.de"]]
+    raw_to = [line for line in handler.received[0].data.split(b"\r\n") if line.startswith(b"To:")]
+    assert raw_to == [b"To: hans@xn--mnchen-3ya.de"]
+    assert "sent to hans@xn--mnchen-3ya.de" in result.stdout
+
+
+def test_a_test_copy_to_a_non_ascii_local_part_is_refused_in_one_line(
+    settings: Settings, smtp_server: tuple
+) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    result = runner.invoke(app, ["send", ISSUE, "--to", "jürgen@example.org"])
+    assert result.exit_code == 2
+    assert "--to:" in result.stderr and "before the @-sign" in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    assert handler.received == []
+
+
+def test_a_test_copy_may_go_to_a_reserved_test_domain(settings: Settings, smtp_server: tuple) -> None:
+    _, handler = smtp_server
+    built_issue(settings)
+    for address in ("me@pubflow.test", "me@pubflow.example"):
+        result = runner.invoke(app, ["send", ISSUE, "--to", address])
+        assert result.exit_code == 0, result.output
+    assert [r.rcpt_tos for r in handler.received] == [["me@pubflow.test"], ["me@pubflow.example"]]

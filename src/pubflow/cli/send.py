@@ -24,7 +24,7 @@ from pubflow.deliver.send import (
 )
 from pubflow.deliver.smtp import SmtpTransport
 from pubflow.deliver.subscriber_csv import normalise_locale
-from pubflow.deliver.subscribers import SubscriberStore
+from pubflow.deliver.subscribers import SubscriberStore, normalise_email
 from pubflow.deliver.tokens import TokenSigner, load_list_secret
 from pubflow.errors import DeliveryError
 from pubflow.locales import validate_locale
@@ -120,11 +120,13 @@ def _warn(text: str) -> None:
 def _send_test_copy(
     settings: Settings, emails: IssueEmails, address: str, locales: list[str]
 ) -> None:
-    # Imported here (~30 ms): only a test copy checks an address given on the command line.
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import EmailNotValidError
 
     try:
-        address = validate_email(address, check_deliverability=False).normalized
+        # As subscriber import does: an IDN domain in its ASCII (punycode) form, for RCPT TO
+        # and the To header (RFC 2047 forbids encoded words in an address); a non-ASCII local
+        # part is refused (it needs SMTPUTF8, which we do not use).
+        address = normalise_email(address, allow_test_domains=True)
     except EmailNotValidError as exc:
         raise DeliveryError(f"--to: {exc}", hint="give one email address") from None
     secret = load_list_secret(settings)

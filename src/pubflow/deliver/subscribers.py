@@ -94,13 +94,20 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def normalise_email(text: str) -> str:
+def normalise_email(text: str, *, allow_test_domains: bool = False) -> str:
     """The address in the form we store: checked (syntax only, no DNS), ASCII, domain lowercased.
 
     Raises ``EmailNotValidError``. Addresses that need SMTPUTF8 (non-ASCII before the ``@``)
     are refused because many relays cannot deliver them; IDN domains become punycode.
+    ``allow_test_domains`` also accepts the RFC 2606 ``.test`` domains (email-validator's
+    ``test_environment``; ``.example`` passes anyway), for test copies only.
     """
-    result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+    result = validate_email(
+        text,
+        check_deliverability=False,
+        allow_smtputf8=False,
+        test_environment=allow_test_domains,
+    )
     return result.ascii_email or result.normalized
 
 
