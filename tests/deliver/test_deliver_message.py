@@ -157,3 +157,33 @@ def test_prepared_copies_keep_lines_within_limits(tmp_path: Path) -> None:
     long_token = "1." + "x" * 80 + ".AbCdEfGhIjKlMnOpQrStUv"
     slow = _parse(prepared.render(to="ana@example.org", token=long_token, message_id="<m@x.org>"))
     assert long_token in slow.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_list_unsubscribe_stays_folded_where_the_build_folded_it() -> None:
+    # The build folds List-Unsubscribe between its two URLs; the per-recipient rewrite once
+    # unfolded it into one ~190-character line (RFC 5322 §2.1.1 asks for at most 78).
+    import datetime as dt
+
+    from pubflow.newsletter.export import EmailHeaders, build_email
+
+    base = "https://ex.org/u"  # short enough for each URL to fit a 78-character line
+    headers = EmailHeaders(
+        "2025-06", "de", "de", dt.date(2025, 6, 1), "Ausgabe Juni",
+        "News <news@pubflow.example.org>", None, "News <news.pubflow.example.org>",
+        f"{base}/{UNSUBSCRIBE_TOKEN_PLACEHOLDER}", "u@ex.org", UNSUBSCRIBE_TOKEN_PLACEHOLDER,
+    )
+    source = build_email(headers, f"Hallo\n{base}/{UNSUBSCRIBE_TOKEN_PLACEHOLDER}\n", "<p>Hallo</p>")
+    token = "123456.2025-06.AbCdEfGhIjKlMnOpQrStUv"
+    fast = PreparedEmail.prepare(source).render(to="ana@example.org", token=token, message_id="<m@x>")
+    slow = serialise(personalise(source, to="ana@example.org", token=token, message_id="<m@x>"))
+    for data in (fast, slow):
+        head = data.partition(b"\r\n\r\n")[0].decode("ascii")
+        start = head.index("List-Unsubscribe:")
+        lines = head[start:].split("\r\n")
+        assert lines[0] == f"List-Unsubscribe: <{base}/{token}>,"
+        assert lines[1] == f" <mailto:u@ex.org?subject=unsubscribe-{token}>"
+        assert all(len(line) <= 78 for line in lines[:2])
+        assert len(lines[0] + lines[1]) > 78  # unfolded, the line would be too long
+        assert str(_parse(data)["List-Unsubscribe"]) == (
+            f"<{base}/{token}>, <mailto:u@ex.org?subject=unsubscribe-{token}>"
+        )

@@ -10,9 +10,10 @@ a raw replacement could miss a placeholder split by a soft line break.
 
 The email package needs some 15 ms to parse, personalise and write one copy, so a batch uses
 :class:`PreparedEmail`: each locale's email is encoded once with every placeholder standing
-alone (its own quoted-printable line between soft line breaks, or in an unfolded header), and a
-copy is then a byte substitution plus three header lines. Anything that would not survive that
-(an overlong token or header line, an unexpected placeholder count) takes the slow path.
+alone (its own quoted-printable line between soft line breaks, or in a header as the build
+folded it), and a copy is then a byte substitution plus three header lines. Anything that
+would not survive that (an overlong token or header line, an unexpected placeholder count)
+takes the slow path.
 """
 
 from __future__ import annotations
@@ -242,15 +243,28 @@ def personalise(
 
 
 def _rewrite_headers(message: EmailMessage, token: str) -> int:
-    """Replace the placeholder in every header (rewritten unfolded); return how many there were."""
+    """Replace the placeholder in every header; return how many there were.
+
+    The replacement is made in the value as written, so the lines stay folded where the build
+    folded them (List-Unsubscribe between its two URLs: one unfolded line would run to some
+    190 characters, where RFC 5322 asks for at most 78). Only a placeholder the written value
+    does not show as such, or a value with encoded words (where a token's ``_`` would read as
+    a space), makes the header be rewritten unfolded.
+    """
     found = 0
+    raw = list(message.raw_items())  # (name, value as written, folds included), in order
     for name in {name for name, value in message.items() if UNSUBSCRIBE_TOKEN_PLACEHOLDER in value}:
         values = [str(value) for value in message.get_all(name, [])]
+        written = [value for key, value in raw if key.lower() == name.lower()]
         del message[name]
-        for value in values:
-            found += value.count(UNSUBSCRIBE_TOKEN_PLACEHOLDER)
-            # Unfolding leaves runs of spaces where the build folded; one is enough.
-            message[name] = " ".join(value.replace(UNSUBSCRIBE_TOKEN_PLACEHOLDER, token).split())
+        for value, as_written in zip(values, written, strict=True):
+            count = value.count(UNSUBSCRIBE_TOKEN_PLACEHOLDER)
+            found += count
+            if "=?" not in as_written and as_written.count(UNSUBSCRIBE_TOKEN_PLACEHOLDER) == count:
+                message.set_raw(name, as_written.replace(UNSUBSCRIBE_TOKEN_PLACEHOLDER, token))
+            else:
+                # Unfolding leaves runs of spaces where the build folded; one is enough.
+                message[name] = " ".join(value.replace(UNSUBSCRIBE_TOKEN_PLACEHOLDER, token).split())
     return found
 
 
