@@ -88,6 +88,10 @@ def test_each_subscriber_gets_one_message_in_their_language_with_working_links(
             assert claim is not None and subscriber is not None
             assert (claim.subscriber_id, claim.issue) == (subscriber.id, ISSUE)
             assert signer.verify(claim, subscriber.secret)
+            # An HMAC, not the row id: stable per (issue, subscriber), revealing nothing.
+            assert message["Message-ID"] == signer.message_id(
+                subscriber.id, ISSUE, subscriber.secret, "pubflow.example.org"
+            )
             # The header is neither folded inside a URL nor RFC 2047-encoded.
             raw_header = next(
                 line

@@ -139,3 +139,23 @@ def test_rotating_a_subscribers_secret_voids_only_their_tokens(tmp_path: Path) -
         store.rotate_secret(ana.id)
         assert not SIGNER.verify(ana_token, store.get(ana.id).secret)  # type: ignore[union-attr]
         assert SIGNER.verify(ben_token, store.get(ben.id).secret)  # type: ignore[union-attr]
+
+
+def test_message_ids_are_stable_unpredictable_and_unique_per_list() -> None:
+    # Were <pubflow.<issue>.<row id>@domain>: guessable, counting the subscribers, and the
+    # same in every project and database.
+    first = SIGNER.message_id(7, "2025-06", "subscriber-secret", "example.org")
+    assert first == SIGNER.message_id(7, "2025-06", "subscriber-secret", "example.org")
+    local, _, domain = first.strip("<>").partition("@")
+    assert domain == "example.org" and len(local) == 32
+    assert set(local) <= set("abcdefghijklmnopqrstuvwxyz234567")
+    assert "2025" not in first and "pubflow" not in first
+    others = {
+        SIGNER.message_id(8, "2025-06", "subscriber-secret", "example.org"),
+        SIGNER.message_id(7, "2025-07", "subscriber-secret", "example.org"),
+        SIGNER.message_id(7, "2025-06", "another-secret", "example.org"),
+        TokenSigner(b"another-list-secret").message_id(7, "2025-06", "subscriber-secret", "example.org"),
+    }
+    assert first not in others and len(others) == 4
+    # Not the unsubscribe MAC either: one must not give away the other.
+    assert SIGNER.sign(7, "2025-06", "subscriber-secret").rpartition(".")[2].lower() not in first

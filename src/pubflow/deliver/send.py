@@ -271,7 +271,7 @@ def execute_send(
                 to=subscriber.email,
                 token=signer.sign(subscriber.id, issue, subscriber.secret),
                 # The same id on every try: a resent copy is recognisably the same message.
-                message_id=f"<pubflow.{issue}.{subscriber.id}@{email.domain}>",
+                message_id=signer.message_id(subscriber.id, issue, subscriber.secret, email.domain),
             )
             outcome = _deliver(
                 transport,

@@ -33,6 +33,8 @@ SECRET_FILE_NAME = "unsubscribe-secret"
 MIN_SECRET_LENGTH = 16
 _MAC_BYTES = 16  # 128 bits: far beyond guessing, and keeps links short
 _DOMAIN = b"pubflow-unsubscribe-v1"  # binds the MAC to this use of the key
+_MESSAGE_ID_DOMAIN = b"pubflow-message-id-v1"  # Message-IDs: another use of the same key
+_MESSAGE_ID_BYTES = 20  # 160 bits: 32 base32 characters, no padding
 _TOKEN_SHAPE = re.compile(
     r"^([1-9][0-9]{0,17})\.([A-Za-z0-9][A-Za-z0-9._-]{0,99})\.([A-Za-z0-9_-]{22})\Z"
 )
@@ -159,6 +161,26 @@ class TokenSigner:
     def sign(self, subscriber_id: int, issue: str, subscriber_secret: str) -> str:
         """The token for this subscriber and issue."""
         return f"{subscriber_id}.{issue}.{self._mac(subscriber_id, issue, subscriber_secret)}"
+
+    def message_id(self, subscriber_id: int, issue: str, subscriber_secret: str, domain: str) -> str:
+        """``<mac@domain>``: the Message-ID of this subscriber's copy of ``issue``.
+
+        The same on every try and resend (a client or the server recognises a resent copy as
+        the same message), yet unpredictable and unique beyond this list: an HMAC keyed with
+        the list secret over the issue, the subscriber's id and their own random secret, so it
+        neither counts subscribers (as row ids did) nor collides with another project's or
+        database's ids. Lowercase base32: unreserved in every Message-ID parser.
+        """
+        message = b"\x00".join(
+            (
+                _MESSAGE_ID_DOMAIN,
+                str(subscriber_id).encode("ascii"),
+                issue.encode("utf-8"),
+                subscriber_secret.encode("utf-8"),
+            )
+        )
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()[:_MESSAGE_ID_BYTES]
+        return f"<{base64.b32encode(digest).decode('ascii').lower()}@{domain}>"
 
     def verify(self, claim: TokenClaim, subscriber_secret: str) -> bool:
         """True if the token was made by :meth:`sign` for this subscriber (constant time)."""
