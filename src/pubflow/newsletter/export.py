@@ -11,10 +11,14 @@ Determinism: the Message-ID is derived from the issue, the locale and a hash of 
 the message, the Date from the issue date, and the MIME boundary from the same hash, so
 rebuilding unchanged inputs gives the same bytes (and the file is not rewritten).
 
-Folding: ``policy.SMTP`` (CRLF, lines folded at 78 with RFC 2047 encoded words for non-ASCII
-subjects), except that ``List-Unsubscribe`` is folded by us between its two URLs:
-the email package would otherwise encode the long mailto URL as an encoded word, which mail
-providers do not decode in that header.
+Folding: ``policy.SMTP`` (CRLF, lines folded at 78), except for what we fold ourselves:
+``List-Unsubscribe`` between its two URLs (the email package would otherwise encode the long
+mailto URL as an encoded word, which mail providers do not decode in that header), and the
+Subject, a non-ASCII List-Id and non-ASCII display names, whose RFC 2047 encoded words the
+email package splits so that a space between two words is lost when read back
+(:mod:`pubflow.newsletter.encoded_words`). The written headers are read back with
+``email.policy.default``: a Subject or display name that would not arrive as written fails
+the build of that locale.
 
 Speed: the email package writes the top-level headers (folding and encoded words are where it
 is worth its cost); the two parts, whose headers never change, are encoded with
@@ -38,6 +42,11 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from pubflow.errors import RenderError
+from pubflow.newsletter.encoded_words import (
+    MAX_LINE,
+    encode_display_name,
+    fold_unstructured,
+)
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -129,6 +138,68 @@ def _check_address(value: str, setting: str) -> None:
         )
 
 
+def _address_header(name: str, value: str, setting: str) -> BaseHeader | str:
+    """The From or Reply-To header for ``value`` (already checked to be one address).
+
+    A display name that is ASCII is the email package's to write. A non-ASCII one is written
+    as one encoded word: Python's parser keeps the whitespace between two encoded words in a
+    display name, RFC 2047 readers drop it, so one name split in two reads back differently.
+    """
+    parsed = _parsed_header(name, value)
+    (address,) = parsed.addresses  # type: ignore[attr-defined]
+    if address.display_name.isascii() and address.addr_spec.isascii():
+        return parsed
+    if not address.addr_spec.isascii():
+        raise RenderError(
+            f"{setting} {address.addr_spec!r} is not an ASCII address",
+            hint=f"write its domain in ASCII (punycode, e.g. xn--mnchen-3ya.de) in {setting}",
+        )
+    word = encode_display_name(address.display_name, MAX_LINE - len(name) - 2)
+    if word is None:
+        raise RenderError(
+            f"the name in {setting} ({address.display_name!r}) is too long for a mail header "
+            "as one RFC 2047 encoded word (at most 75 characters encoded)",
+            hint=f"shorten the name in [tool.pubflow] {setting} (some 40 Latin or 20 other letters)",
+        )
+    bracketed = f"<{address.addr_spec}>"
+    fits = len(name) + 2 + len(word) + 1 + len(bracketed) <= MAX_LINE
+    return f"{word}{' ' if fits else chr(13) + chr(10) + ' '}{bracketed}"
+
+
+def _set_header(message: EmailMessage, name: str, value: BaseHeader | str) -> None:
+    """A header object as usual; text as written (already folded and encoded by us)."""
+    if isinstance(value, BaseHeader):
+        message[name] = value
+    else:
+        message.set_raw(name, value)
+
+
+def _read_back(head: bytes, headers: EmailHeaders) -> None:
+    """RenderError unless the written Subject and display names decode to what was meant."""
+    from email.parser import BytesHeaderParser as Parser
+
+    back = Parser(policy=policy.default).parsebytes(head)
+    got = str(back["Subject"])
+    if got != headers.subject:
+        raise RenderError(
+            f"the subject does not read back as written from the email headers: {got!r} "
+            f"instead of {headers.subject!r}",
+            hint="report this as a pubflow bug; meanwhile change the subject's translation",
+        )
+    for name, value in (("From", headers.mail_from), ("Reply-To", headers.reply_to)):
+        if not value:
+            continue
+        wanted = _parsed_header(name, value).addresses  # type: ignore[attr-defined]
+        written = back[name].addresses
+        if [(a.display_name, a.addr_spec) for a in written] != [
+            (a.display_name, a.addr_spec) for a in wanted
+        ]:
+            raise RenderError(
+                f"the {name} header does not read back as written ({str(back[name])!r})",
+                hint=f"change the name in [tool.pubflow] {name.lower().replace('-', '_')}",
+            )
+
+
 def content_hash(*parts: str) -> str:
     """SHA-256 over the parts (length-prefixed, so parts cannot run into each other)."""
     digest = hashlib.sha256()
@@ -160,15 +231,20 @@ def build_email(headers: EmailHeaders, text: str, html: str) -> bytes:
     )
     boundary = f"=_pubflow_{fingerprint[:32]}"
     message = EmailMessage(policy=BUILD_POLICY)
-    message["Subject"] = headers.subject
-    message["From"] = _parsed_header("From", headers.mail_from)
+    message.set_raw("Subject", fold_unstructured("Subject", headers.subject))
+    _set_header(message, "From", _address_header("From", headers.mail_from, "mail_from"))
     if headers.reply_to:
-        message["Reply-To"] = _parsed_header("Reply-To", headers.reply_to)
+        _set_header(
+            message, "Reply-To", _address_header("Reply-To", headers.reply_to, "reply_to")
+        )
     sent = dt.datetime.combine(headers.date, dt.time(SEND_HOUR_UTC, 0), tzinfo=dt.timezone.utc)
     message["Date"] = _parsed_header("Date", format_datetime(sent))
     domain = _domain_of(headers.mail_from)
     message["Message-ID"] = f"<{headers.issue_id}.{headers.locale}.{fingerprint[:20]}@{domain}>"
-    message["List-Id"] = _parsed_header("List-Id", headers.list_id)
+    if headers.list_id.isascii():
+        message["List-Id"] = _parsed_header("List-Id", headers.list_id)
+    else:  # a phrase that reads as unstructured text in Python and RFC 2047 readers alike
+        message.set_raw("List-Id", fold_unstructured("List-Id", headers.list_id))
     message.set_raw("List-Unsubscribe", f"<{headers.unsubscribe_url}>,\r\n <{mailto}>")
     message["List-Unsubscribe-Post"] = _parsed_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     message["MIME-Version"] = _parsed_header("MIME-Version", "1.0")
@@ -188,6 +264,7 @@ def build_email(headers: EmailHeaders, text: str, html: str) -> bytes:
             "a header value turned into extra header lines when the email was written",
             hint="remove =?…?= encoded words and line breaks from the subject and the mail settings",
         )
+    _read_back(head, headers)
     delimiter = f"--{boundary}\r\n".encode("ascii")
     return b"".join(
         (
