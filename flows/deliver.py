@@ -25,7 +25,7 @@ from flows.common import (
     user_errors,
 )
 from pubflow.deliver.deliveries import DeliveryLog
-from pubflow.deliver.message import find_issue_emails, refuse_failed
+from pubflow.deliver.message import find_issue_emails, refuse_failed, refuse_unbuilt
 from pubflow.deliver.send import plan_send, send_issue
 from pubflow.deliver.subscribers import SubscriberStore
 
@@ -45,7 +45,11 @@ def send_task(issue: str, locales: list[str] | None, confirm: bool) -> dict[str,
     cfg = settings(**secret_overrides("smtp_password", "unsubscribe_secret"))
     with user_errors("Send newsletter"):
         emails = find_issue_emails(
-            cfg.dist_path, issue, cfg.source_locale, source=cfg.newsletters_path / f"{issue}.toml"
+            cfg.dist_path,
+            issue,
+            cfg.source_locale,
+            source=cfg.newsletters_path / f"{issue}.toml",
+            configured=cfg.all_locales,
         )
         if confirm:
             refuse_failed(emails, locales or None)
@@ -54,7 +58,8 @@ def send_task(issue: str, locales: list[str] | None, confirm: bool) -> dict[str,
             plan = plan_send(store, log, emails, locales=locales or None)
             counts = dict(plan.counts_by_locale())
             if not confirm:
-                return {"sent": 0, "would_send": counts, "dry_run": True}
+                return {"sent": 0, "would_send": counts, "dry_run": True, "not_built": plan.unbuilt()}
+            refuse_unbuilt(emails, [recipient.subscriber.locale for recipient in plan.to_send])
             progress = Progress(f"Sending newsletter {issue}")
             total = max(len(plan.to_send), 1)
             done = 0

@@ -202,6 +202,11 @@ def built_issue(
 
     manifest_path = settings.dist_path / "newsletter" / issue / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
+    # As a build of every language records them: the others are not published (a locale the
+    # manifest does not mention was not built, and sending refuses to skip past it).
+    for code in settings.all_locales:
+        if code not in locales:
+            manifest["locales"].setdefault(code, {"status": "not published"})
     manifest["source_sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
     manifest_path.write_text(json.dumps(manifest))
 

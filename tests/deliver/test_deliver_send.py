@@ -280,3 +280,44 @@ def test_a_test_copy_may_go_to_a_reserved_test_domain(settings: Settings, smtp_s
         result = runner.invoke(app, ["send", ISSUE, "--to", address])
         assert result.exit_code == 0, result.output
     assert [r.rcpt_tos for r in handler.received] == [["me@pubflow.test"], ["me@pubflow.example"]]
+
+
+def test_a_language_left_out_of_the_build_is_not_taken_for_an_unpublished_one(
+    settings: Settings, smtp_server: tuple
+) -> None:
+    # `build newsletter ISSUE -l en` as the first build: the manifest says nothing of de. Its
+    # subscribers were told "(their locale de is not published)" and --confirm mailed them
+    # English without a word.
+    import json
+
+    _, handler = smtp_server
+    built_issue(settings, locales=("en",))
+    manifest_path = settings.dist_path / "newsletter" / ISSUE / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["locales"]["de"]
+    manifest_path.write_text(json.dumps(manifest))
+    add_subscribers(
+        settings, [("ana@example.org", "de"), ("cleo@example.org", "en"), ("emil@example.org", "fr")]
+    )
+    dry = runner.invoke(app, ["send", ISSUE])
+    assert dry.exit_code == 0, dry.output
+    assert "ana@example.org → en  (their locale de is not built for this issue)" in dry.stdout
+    assert "emil@example.org → en  (their locale fr is not published)" in dry.stdout
+    assert "de is not built for this issue" in dry.stderr
+    assert f"pubflow build newsletter {ISSUE}" in dry.stderr
+    for command in (["--confirm"], ["--to", "me@example.org"]):
+        refused = runner.invoke(app, ["send", ISSUE, *command])
+        assert refused.exit_code == 2, refused.output
+        assert "is not built in de, which subscribers have" in refused.stderr
+        assert f"pubflow build newsletter {ISSUE}" in refused.stderr
+    assert handler.received == []
+    # The other languages can go by name; once de is built, everyone gets their own.
+    others = runner.invoke(app, ["send", ISSUE, "--confirm", "--locale", "en"])
+    assert others.exit_code == 0, others.output
+    built_issue(settings, locales=("en", "de"))
+    rest = runner.invoke(app, ["send", ISSUE, "--confirm"])
+    assert rest.exit_code == 0, rest.output
+    by_rcpt = handler.by_recipient()
+    assert sorted(by_rcpt) == ["ana@example.org", "cleo@example.org", "emil@example.org"]
+    assert by_rcpt["ana@example.org"][0].message["Subject"] == SUBJECT["de"]
+    assert by_rcpt["emil@example.org"][0].message["Subject"] == SUBJECT["en"]

@@ -12,7 +12,13 @@ from rich.table import Table
 from pubflow.cli.common import EXIT_PROBLEMS, app, console, err_console, guarded, settings_from
 from pubflow.config import Settings
 from pubflow.deliver.deliveries import DeliveryLog
-from pubflow.deliver.message import IssueEmails, find_issue_emails, refuse_failed, validate_issue_id
+from pubflow.deliver.message import (
+    IssueEmails,
+    find_issue_emails,
+    refuse_failed,
+    refuse_unbuilt,
+    validate_issue_id,
+)
 from pubflow.deliver.send import (
     Event,
     Recipient,
@@ -81,12 +87,14 @@ def send_command(
         issue,
         settings.source_locale,
         source=settings.newsletters_path / f"{validate_issue_id(issue)}.toml",
+        configured=settings.all_locales,
     )
     if emails.failed and not confirm and to is None:
         _warn(f"[yellow]warning:[/] failed its checks in the last build: {', '.join(emails.failed)}")
     if confirm or to is not None:
         refuse_failed(emails, locales or None)
     if to is not None:
+        refuse_unbuilt(emails, _subscriber_locales(settings, locales))
         _send_test_copy(settings, emails, to, locales or [settings.source_locale])
         return
     with SubscriberStore.open(settings.subscribers_db_path, create=False) as store:
@@ -102,10 +110,20 @@ def send_command(
         if dry_run or not confirm:
             _print_plan(plan)
             return
+        refuse_unbuilt(emails, [recipient.subscriber.locale for recipient in plan.to_send])
         report = _send(settings, store, log, plan)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _subscriber_locales(settings: Settings, only: list[str]) -> list[str]:
+    """The locales active subscribers have (of ``only`` if given); none without a database."""
+    if not settings.subscribers_db_path.exists():
+        return []
+    with SubscriberStore.open(settings.subscribers_db_path, create=False) as store:
+        counts = store.count_active_by_locale()
+    return [code for code in counts if not only or code in only]
 
 
 def _say(text: str) -> None:
@@ -167,7 +185,9 @@ thousands: `pubflow subscribers list` shows them all)."""
 def _print_plan(plan: SendPlan) -> None:
     for recipient in plan.to_send[:DRY_RUN_SHOWN]:
         note = (
-            f"  (their locale {recipient.subscriber.locale} is not published)"
+            f"  (their locale {recipient.unbuilt} is not built for this issue)"
+            if recipient.unbuilt
+            else f"  (their locale {recipient.subscriber.locale} is not published)"
             if recipient.is_fallback
             else ""
         )
@@ -183,6 +203,12 @@ def _print_plan(plan: SendPlan) -> None:
         _say(
             f"{plan.fallbacks} get the {plan.emails.source_locale} email "
             "(their locale is not published)"
+        )
+    for code, count in plan.unbuilt().items():
+        _warn(
+            f"[yellow]warning:[/] {count} subscribers of {code} would get the "
+            f"{plan.emails.source_locale} email: {code} is not built for this issue "
+            f"(run: pubflow build newsletter {escape(plan.issue)}); --confirm refuses until it is"
         )
     if plan.already_sent:
         _say(f"{plan.already_sent} already received issue {plan.issue} (skipped)")

@@ -19,6 +19,7 @@ takes the slow path.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email import message_from_bytes, policy, quoprimime
 from email.message import EmailMessage
@@ -62,6 +63,10 @@ class IssueEmails:
     failed: tuple[str, ...] = ()
     """Locales whose last build failed its checks (their subscribers are not sent anything
     while it stands: see :func:`refuse_failed`)."""
+    unbuilt: frozenset[str] = frozenset()
+    """Configured locales the manifest has no entry for: published or not, no build of this
+    issue has looked at them (``build newsletter ISSUE -l en``). Not the same as "not
+    published": see :func:`refuse_unbuilt`."""
 
     @property
     def locales(self) -> list[str]:
@@ -81,6 +86,16 @@ class IssueEmails:
             return language
         return self.source_locale
 
+    def unbuilt_for(self, wanted: str) -> str | None:
+        """The locale that would serve a subscriber of ``wanted`` but is not built for this
+        issue (so :meth:`locale_for` falls back past it), or None."""
+        for code in dict.fromkeys((wanted, wanted.split("_")[0])):
+            if code in self.files:
+                return None
+            if code in self.unbuilt:
+                return code
+        return None
+
     def read(self, locale: str) -> bytes:
         path = self.files[locale]
         try:
@@ -97,7 +112,12 @@ MANIFEST_NAME = "manifest.json"
 
 
 def find_issue_emails(
-    dist_path: Path, issue: str, source_locale: str, *, source: Path | None = None
+    dist_path: Path,
+    issue: str,
+    source_locale: str,
+    *,
+    source: Path | None = None,
+    configured: Iterable[str] = (),
 ) -> IssueEmails:
     """The emails of ``issue`` its last build made, by its manifest: only the locales that
     build published and built ("built"), each ``email.eml`` still as the manifest records it;
@@ -107,7 +127,8 @@ def find_issue_emails(
     that failed this time) is never sent: its links would lead to pages no longer on the site,
     or its text would not be the one checked. ``source`` (the issue's ``.toml``) must exist and
     hold what the build read (``source_sha256`` in the manifest): an issue deleted or edited
-    since is not sent as it was.
+    since is not sent as it was. Locales in ``configured`` (the project's) that the manifest
+    does not mention at all are :attr:`IssueEmails.unbuilt`.
     """
     import hashlib
     import json
@@ -168,7 +189,8 @@ def find_issue_emails(
             path=folder / source_locale / EMAIL_FILE_NAME,
             hint=f"build it first: pubflow build newsletter {issue}",
         )
-    return IssueEmails(issue, folder, source_locale, files, tuple(failed))
+    unbuilt = frozenset(code for code in configured if code not in entries)
+    return IssueEmails(issue, folder, source_locale, files, tuple(failed), unbuilt)
 
 
 def refuse_failed(emails: IssueEmails, locales: list[str] | None) -> None:
@@ -182,6 +204,21 @@ def refuse_failed(emails: IssueEmails, locales: list[str] | None) -> None:
             path=emails.folder / MANIFEST_NAME,
             hint=f"fix it and rebuild (pubflow build newsletter {emails.issue}), or send the "
             "other languages with --locale",
+        )
+
+
+def refuse_unbuilt(emails: IssueEmails, subscriber_locales: Iterable[str]) -> None:
+    """DeliveryError when subscribers of these locales would get the fallback only because
+    their language was left out of the issue's build (``-l``), not because it is unpublished:
+    nobody decided to mail them another language."""
+    missing = sorted({code for wanted in subscriber_locales if (code := emails.unbuilt_for(wanted))})
+    if missing:
+        raise DeliveryError(
+            f"issue {emails.issue!r} is not built in {', '.join(missing)}, which subscribers "
+            f"have (they would get the {emails.source_locale} email)",
+            path=emails.folder / MANIFEST_NAME,
+            hint=f"run: pubflow build newsletter {emails.issue} (or send the other languages "
+            "with --locale)",
         )
 
 

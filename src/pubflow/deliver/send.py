@@ -50,6 +50,7 @@ class Recipient:
 
     subscriber: Subscriber
     locale: str
+    unbuilt: str | None = None  # their language, left out of this issue's build (not unpublished)
 
     @property
     def is_fallback(self) -> bool:
@@ -74,7 +75,12 @@ class SendPlan:
 
     @property
     def fallbacks(self) -> int:
-        return sum(1 for recipient in self.to_send if recipient.is_fallback)
+        """Recipients getting another language because theirs is not published."""
+        return sum(1 for r in self.to_send if r.is_fallback and r.unbuilt is None)
+
+    def unbuilt(self) -> dict[str, int]:
+        """Recipients per locale that is not built for this issue (yet published, or not)."""
+        return dict(sorted(Counter(r.unbuilt for r in self.to_send if r.unbuilt).items()))
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,9 @@ def plan_send(
     plan = SendPlan(emails.issue, emails)
     done = log.for_issue(emails.issue)
     for subscriber in store.iter(statuses=["active"], locales=locales):
-        recipient = Recipient(subscriber, emails.locale_for(subscriber.locale))
+        recipient = Recipient(
+            subscriber, emails.locale_for(subscriber.locale), emails.unbuilt_for(subscriber.locale)
+        )
         delivery = done.get(subscriber.id)
         if delivery is None:
             plan.to_send.append(recipient)
