@@ -161,6 +161,39 @@ def test_bom_and_windows_line_ends_are_tolerated(tmp_path: Path) -> None:
     assert [(entry.msgid, entry.msgstr) for entry in catalog] == [("a", "b")]
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # an old Mac editor's line ends: read at LF only, the whole file was one comment
+        ("# German\n" + HEADER + 'msgid "a"\nmsgstr "b"\n', 1),
+        (HEADER + 'msgid "a"\nmsgstr "b"\n', 1),
+        # mixed: CRLF and LF lines, then one ending in a lone CR (after a string, in a comment)
+        (HEADER.replace("\n\n", "\r\n\r\n") + 'msgid "a"\nmsgstr "b"\r"c"\n', 6),
+        (HEADER + "# note\rmsgid \"a\"\nmsgstr \"b\"\n", 5),
+    ],
+)
+def test_a_lone_cr_line_end_is_refused_at_its_line_not_read_as_one_line(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    from pubflow.i18n.pofile import update_catalog
+
+    if line == 1:
+        text = text.replace("\n", "\r")
+    path = write(tmp_path, "de.po", text)
+    raw = path.read_bytes()
+    with pytest.raises(CatalogError) as caught:
+        update_catalog(path, lambda po: None)
+    assert "lone CR" in caught.value.message and caught.value.line == line
+    assert "LF (or CRLF) line endings" in (caught.value.hint or "")
+    assert path.read_bytes() == raw  # never rewritten (it was, with every translation emptied)
+
+
+def test_a_raw_cr_inside_a_string_is_a_character_as_msgfmt_reads_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "de.po", HEADER + 'msgid "a"\nmsgstr "b\rc \\"d\r"\n')
+    assert [entry.msgstr for entry in read_catalog(path)] == ['b\rc "d\r']
+    assert subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)]).returncode == 0
+
+
 def test_reading_keeps_previous_msgids_obsolete_entries_comments_and_flags(tmp_path: Path) -> None:
     text = (
         'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'

@@ -299,6 +299,8 @@ def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
     _refuse_empty(text, path)
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a Windows editor's line ends are not an error
+        if "\r" in text:
+            _refuse_lone_cr(text, path)
     if "\\a" in text:
         text = _read_gnu_bells(text)
     # Well-formed files (nearly all) take the fast reader, which builds the very objects
@@ -311,6 +313,40 @@ def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
     _check_separators(po, text, path)
     _check_duplicates(po, path)
     return po
+
+
+def _cr_outside_strings(line: str) -> bool:
+    """Whether ``line`` holds a CR outside its string literal (a comment, a keyword, after the
+    closing quote): there it can only be meant as a line end. A raw CR between the quotes of
+    a string is a character that msgfmt accepts (and our writer writes back as ``\\r``)."""
+    found = _STRING_LINE.match(line)
+    if found is None:
+        return True
+    inside = escaped = False
+    for char in line[found.start(1) :]:
+        if escaped:
+            escaped = False
+        elif char == "\\" and inside:
+            escaped = True
+        elif char == '"':
+            inside = not inside
+        elif char == "\r" and not inside:
+            return True
+    return False
+
+
+def _refuse_lone_cr(text: str, path: Path) -> None:
+    """A CR not followed by LF used as a line end (old Mac files, mixed line ends): read with
+    LF only, the whole file is one line — a comment, an empty catalog — and a merge would
+    write that back with every translation gone."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "\r" in line and _cr_outside_strings(line):
+            raise CatalogError(
+                "catalog has a line ending in a lone CR (carriage return without LF)",
+                path=path,
+                line=number,
+                hint="save it with LF (or CRLF) line endings (your editor's line-ending setting)",
+            )
 
 
 def _refuse_empty(text: str, path: Path) -> None:
