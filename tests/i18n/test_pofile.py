@@ -29,6 +29,7 @@ from pubflow.i18n.pofile import (
     po_path,
     pot_path,
     read_catalog,
+    same_catalog,
     write_catalog,
 )
 
@@ -430,6 +431,81 @@ def test_gettext_bell_escape_reads_as_bel_in_strings_only(tmp_path: Path) -> Non
     assert parse_catalog(again.read_bytes(), again).find("ring").msgstr == "bell\a here, slash \\a there"
     subprocess.run([MSGCAT, "-o", str(tmp_path / "check.po"), str(again)], check=True)
     assert (tmp_path / "check.po").read_text("utf-8") == text
+
+
+# Escapes GNU tools read in a string: octal and hex give bytes (UTF-8 together), \a is BEL.
+GNU_ESCAPES = [
+    r"\101\x41\x4A",  # AAJ
+    r"\303\244 \xc3\xa4 \xC3\xA4",  # ä three times: bytes that spell one character
+    r"\1011 \x0041 \x414",  # octal takes 3 digits at most, hex every digit (low byte kept)
+    r"quote \042 \x22, slash \134 \x5c, line\012break",  # what our writer escapes again
+    r"slash \\101 \\x41 \\q",  # an escaped backslash: the rest is text
+    r"bell \a, escape \033 \x1b",  # control characters: for the checks
+]
+
+
+def gnu_compiled(tmp_path: Path, po: Path) -> dict[str, str]:
+    """What msgfmt makes of a catalog's strings: the translations of its .mo."""
+    import gettext
+
+    mo = tmp_path / "gnu.mo"
+    subprocess.run(["msgfmt", "-o", str(mo), str(po)], check=True)
+    with mo.open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+    return {key: value for key, value in catalog.items() if key}
+
+
+def test_octal_hex_and_bell_escapes_read_as_msgfmt_reads_them(tmp_path: Path) -> None:
+    entries = "".join(f'msgid "k{n}"\nmsgstr "{text}"\n\n' for n, text in enumerate(GNU_ESCAPES))
+    path = write(tmp_path, "de.po", HEADER + entries + '#~ msgid "gone"\n#~ msgstr "\\x41"\n')
+    po = read_catalog(path)
+    live = {entry.msgid: entry.msgstr for entry in po if not entry.obsolete}
+    assert live == gnu_compiled(tmp_path, path)
+    assert po.find("k1").msgstr == "ä ä ä" and po.obsolete_entries()[0].msgstr == "A"
+    # Written back as GNU writes it (the characters themselves), never as "\\x41".
+    written = dump_catalog(po)
+    assert 'msgstr "AAJ"' in written and '#~ msgstr "A"' in written
+    assert 'msgstr "slash \\\\101 \\\\x41 \\\\q"' in written  # as it was: a backslash, not doubled
+    assert parse_catalog(written.encode(), path).find("k5").msgstr == "bell \a, escape \x1b \x1b"
+    assert same_catalog(parse_catalog(written.encode(), path), po)
+
+
+@pytest.mark.parametrize(
+    ("string", "shown"),
+    [(r"\q", r"\q"), (r"no\ebreak", r"\e"), (r"nbsp\u00A0", r"\u"), (r"x\x", r"\x"), (r"\8", r"\8")],
+)
+def test_an_escape_msgfmt_refuses_makes_the_catalog_unreadable_at_its_line(
+    tmp_path: Path, string: str, shown: str
+) -> None:
+    from pubflow.i18n.pofile import update_catalog
+
+    path = write(tmp_path, "de.po", HEADER + f'msgid "a"\nmsgstr "b"\n\nmsgid "c"\nmsgstr ""\n"{string}"\n')
+    raw = path.read_bytes()
+    with pytest.raises(CatalogError) as caught:
+        update_catalog(path, lambda po: None)
+    assert caught.value.line == 10 and f"invalid escape {shown} " in caught.value.message
+    assert "write \\\\ for a backslash" in (caught.value.hint or "")
+    assert path.read_bytes() == raw  # never rewritten with the backslash doubled
+    failed = subprocess.run(["msgfmt", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+    assert failed.returncode != 0 and "invalid control sequence" in failed.stderr
+
+
+def test_byte_escapes_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "de.po", HEADER + 'msgid "a"\nmsgstr "\\344"\n')
+    with pytest.raises(CatalogError) as caught:
+        read_catalog(path)
+    assert caught.value.line == 6 and "not UTF-8" in caught.value.message
+
+
+def test_control_characters_spelt_as_escapes_are_caught_by_the_control_check(tmp_path: Path) -> None:
+    from pubflow.i18n.checks import check_catalog
+
+    strings = [r"nul\000", r"nul\x0", r"esc\033[31m", r"eot\x04", r"bell\a", r"del\177"]
+    entries = "".join(f'msgid "k{n}"\nmsgstr "{text}"\n\n' for n, text in enumerate(strings))
+    path = write(tmp_path, "de.po", HEADER.replace('"\n\n', '"\n"Language: de\\n"\n\n') + entries)
+    found = [d for d in check_catalog(read_catalog(path), locale="de", path=path) if d.check == "control"]
+    assert [d.line for d in found] == [6 + 3 * n for n in range(len(strings))]  # msgid lines
+    assert all(d.severity == "error" for d in found)
 
 
 def test_every_control_character_reads_back_as_written(tmp_path: Path) -> None:

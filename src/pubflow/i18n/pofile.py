@@ -67,9 +67,15 @@ _STRING_LINE = re.compile(
     r'^(?:#~\|?|#\|)?[ \t]*(?:(?:msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)[ \t]+)?(".*)$'
 )
 _CLOSED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"[ \t]*')
-# One backslash escape inside a string literal: pairs are taken left to right, so the "a" of an
-# escaped backslash followed by "a" (a file's \\a) is text, not gettext's bell.
-_ESCAPE_PAIR = re.compile(r"\\(.)")
+# The escapes GNU gettext reads in a string (po-lex.c), taken left to right (so the "a" of an
+# escaped backslash followed by "a", a file's \\a, is text): a run of octal (1-3 digits) and
+# hex (any number of digits) byte values, which together may spell one character (\303\244);
+# one of polib's escapes or \a (group 1); anything else ("\q", "\u00A0", a lone "\x", group
+# 2) is msgfmt's "invalid control sequence".
+_BYTE_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]+))")
+_GNU_ESCAPE = re.compile(r'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+))+|\\([\\"ntrbfva])|\\(.?)')
+# Cheap test of a whole file: a backslash before anything but the escapes polib reads.
+_UNUSUAL_ESCAPE = re.compile(r'\\[^\\"ntrbfv]')
 # Keywords of live and obsolete entries (previous "#|" lines are not entries).
 _KEYWORD = re.compile(r"^(#~)?[ \t]*(msgctxt|msgid_plural|msgid|msgstr)(\[\d+\])?(?:[ \t]|$)")
 _CONTEXT_SEPARATOR = "\x04"
@@ -273,23 +279,64 @@ class _LinesOfText(str):
         return self.split("\n")
 
 
-def _bell(pair: re.Match[str]) -> str:
-    return "\a" if pair.group(1) == "a" else pair.group(0)
+def _byte_text(run: str, path: Path, line: int) -> str:
+    """The text of consecutive ``\\ooo``/``\\xHH`` escapes: bytes, as msgfmt copies them into
+    the .mo (a value over 255 keeps its low byte), which in a UTF-8 file must be UTF-8."""
+    data = bytes(
+        int(octal, 8) & 0xFF if octal else int(hexa, 16) & 0xFF
+        for octal, hexa in _BYTE_ESCAPE.findall(run)
+    )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError(
+            f"the byte escapes {run} in a string are not UTF-8 text",
+            path=path,
+            line=line,
+            hint="type the character itself (the file is UTF-8)",
+        ) from None
 
 
-def _read_gnu_bells(text: str) -> str:
-    """``text`` with gettext's ``\\a`` escapes, inside strings, turned into the BEL they stand for.
+def _gnu_string(literal: str, path: Path, line: int) -> str:
+    """One closed string literal with GNU's escapes turned into what polib reads the same way:
+    its own escapes, any other character as itself (BEL, ESC, NUL… are for the checks)."""
 
-    GNU tools (msgmerge, msgcat, Poedit through them) write BEL as ``\\a``; polib, and so our
-    reader, would read a backslash and an "a". Comments are left alone: a reference such as
-    ``#: src\\app.py`` holds no escapes. Line count and order are unchanged, so errors still
-    name the right line. (The checks then flag the BEL as a control character.)
+    def replace(found: re.Match[str]) -> str:
+        simple, invalid = found.group(1), found.group(2)
+        if invalid is not None:
+            raise CatalogError(
+                f"invalid escape {found.group(0)} in a string (msgfmt: invalid control sequence)",
+                path=path,
+                line=line,
+                hint="write \\\\ for a backslash; type the character itself instead of \\u… "
+                "(the file is UTF-8)",
+            )
+        if simple is not None:
+            return "\a" if simple == "a" else found.group(0)
+        text = _byte_text(found.group(0), path, line)
+        return "".join(_ESCAPES.get(char, char) for char in text)
+
+    return _GNU_ESCAPE.sub(replace, literal)
+
+
+def _read_gnu_escapes(text: str, path: Path) -> str:
+    """``text`` with every escape GNU tools read in a string turned into what polib reads the
+    same way, and an escape they refuse refused (CatalogError at its line).
+
+    polib reads only ``\\n \\t \\r \\b \\f \\v \\" \\\\``: gettext's ``\\a`` (BEL), octal and
+    hex escapes would be published as written (and our writer would then double the
+    backslash, changing the text for GNU tools), and it keeps escapes msgfmt refuses. Comments
+    are left alone: a reference such as ``#: src\\app.py`` holds no escapes. Line count and
+    order are unchanged, so errors still name the right line. (Control characters decoded
+    here — BEL, ESC, NUL… — are then reported by the checks.)
     """
     lines = text.split("\n")
     for number, line in enumerate(lines):
-        if "\\a" in line and (found := _STRING_LINE.match(line)) is not None:
-            start = found.start(1)
-            lines[number] = line[:start] + _ESCAPE_PAIR.sub(_bell, line[start:])
+        if "\\" not in line or (found := _STRING_LINE.match(line)) is None:
+            continue
+        start = found.start(1)
+        if _CLOSED_STRING.fullmatch(line, start) is not None:  # else: the syntax checks say so
+            lines[number] = line[:start] + _gnu_string(line[start:], path, number + 1)
     return "\n".join(lines)
 
 
@@ -301,8 +348,8 @@ def parse_catalog(raw: bytes, path: Path) -> polib.POFile:
         text = text.replace("\r\n", "\n")  # a Windows editor's line ends are not an error
         if "\r" in text:
             _refuse_lone_cr(text, path)
-    if "\\a" in text:
-        text = _read_gnu_bells(text)
+    if "\\" in text and _UNUSUAL_ESCAPE.search(text) is not None:
+        text = _read_gnu_escapes(text, path)
     # Well-formed files (nearly all) take the fast reader, which builds the very objects
     # polib would; anything unusual goes through polib and the strict line checks below.
     po = parse_po_text(text)
