@@ -121,6 +121,29 @@ def test_warnings_alone_do_not_fail(root: Path) -> None:
     assert summary == "checked 1 catalog: 0 errors, 1 warning"
 
 
+STRAY_NAMES = ["messages (copy)", "messages_old", "Messages", "messages.de"]
+
+
+def test_a_stray_po_file_is_a_warning_naming_it_not_a_failure_of_every_language(root: Path) -> None:
+    put(root, "de", "messages", GOOD)
+    put(root, "fr", "messages", GOOD.replace("Language: de", "Language: fr").replace("(n != 1)", "(n > 1)"))
+    for name in STRAY_NAMES:  # a copy, a backup, a misspelt name: no template, no domain's name
+        put(root, "de", name, GOOD + "\nthis is not po\n")
+    result = run("check")
+    assert result.exit_code == 0, result.output  # a warning alone
+    *warnings, summary = result.stdout.splitlines()
+    assert warnings == [
+        (
+            f"locales/de/LC_MESSAGES/{name}.po: warning: catalog: not a catalog of this project "
+            f"(no template {name}.pot): rename or remove it"
+        )
+        for name in sorted(STRAY_NAMES)
+    ]
+    assert summary == "checked 2 catalogs: 0 errors, 4 warnings"
+    assert run("stats").exit_code == 0
+    assert run("check", "--locale", "fr").stdout.splitlines() == ["checked 1 catalog: 0 errors, 0 warnings"]
+
+
 def test_unreadable_catalog_is_an_error_line_and_the_rest_is_still_checked(root: Path) -> None:
     put(root, "de", "messages", GOOD + "\nthis is not po\n")
     put(root, "fr", "messages", GOOD.replace("Language: de", "Language: fr").replace(

@@ -249,9 +249,14 @@ def atomic_write_text(
     )
 
 
+def is_slug(name: object) -> bool:
+    """Whether ``name`` is a safe lowercase-hyphen slug (never a path): :func:`validate_slug`'s test."""
+    return isinstance(name, str) and len(name) <= 200 and _SLUG_SHAPE.match(name) is not None
+
+
 def validate_slug(slug: str, *, where: str = "slug") -> str:
     """Return ``slug`` if it is a safe lowercase-hyphen slug (never a path); else ConfigError."""
-    if not isinstance(slug, str) or len(slug) > 200 or not _SLUG_SHAPE.match(slug):
+    if not is_slug(slug):
         raise ConfigError(
             f"{where}: {slug!r} is not a valid slug",
             hint="use lowercase letters, digits and hyphens, e.g. my-article",

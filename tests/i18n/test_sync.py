@@ -377,6 +377,25 @@ def test_an_unreadable_catalog_is_left_as_it_is_and_the_others_are_merged(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("name", ["messages (copy)", "relief-guide_old", "Relief-Guide", "relief-guide.de"])
+def test_a_stray_po_file_is_skipped_by_update_and_compile(tmp_path: Path, name: str) -> None:
+    from pubflow.i18n.compile import compile_catalogs
+
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de"])
+    stray = po_path(settings, "de", "relief-guide").with_name(f"{name}.po")
+    copy = po_path(settings, "de", "relief-guide").read_bytes()
+    stray.write_bytes(copy)
+    report = sync_catalogs(settings, ["de"])
+    assert report.failed == [] and stray.read_bytes() == copy
+    # What every build runs first (ensure_compiled): the stray file is no domain to compile.
+    assert compile_catalogs(settings, ["de"], force=True).failed == []
+    assert not list(settings.compiled_locales_path.rglob(f"{name}*"))
+    result = runner.invoke(app, ["catalogs", "update", "--root", str(tmp_path), "-l", "de"])
+    assert result.exit_code == 0, result.output
+    assert "not a valid slug" not in result.output
+
+
 def test_a_catalog_linked_from_elsewhere_stays_a_link(tmp_path: Path) -> None:
     settings = load_settings(make_project(tmp_path))
     sync_catalogs(settings, ["de"], compile=False)

@@ -40,7 +40,8 @@ def summary_line(results: list[CatalogCheck]) -> str:
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     warnings = len(diagnostics) - errors
     failing = sum(1 for r in results if any(d.severity is Severity.ERROR for d in r.diagnostics))
-    text = f"checked {_plural(len(results), 'catalog')}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    checked = sum(1 for r in results if not r.stray)  # a stray .po is no catalog, only a warning
+    text = f"checked {_plural(checked, 'catalog')}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     if failing:
         text += f" (in {_plural(failing, 'catalog')})"
     return text

@@ -67,7 +67,14 @@ from pubflow.i18n.diagnostics import (
     diagnostic_to_dict,
 )
 from pubflow.i18n.mo import mo_bytes
-from pubflow.i18n.pofile import list_domains, parse_catalog, po_path, pot_path
+from pubflow.i18n.pofile import (
+    list_domains,
+    locale_domains,
+    parse_catalog,
+    po_path,
+    pot_path,
+    stray_catalogs,
+)
 from pubflow.i18n.runtime import CompiledPaths, compiled_paths, message_key, told_counts
 from pubflow.i18n.states import State, entry_state, is_untranslated
 from pubflow.locales import plural_count, plural_forms_header
@@ -96,12 +103,9 @@ def target_locales(settings: Settings, locales: Iterable[str] | None) -> list[st
 
 
 def catalog_domains(settings: Settings, locale: str) -> list[str]:
-    """Domains with a template, plus any the locale has a ``.po`` for, sorted."""
-    names = set(list_domains(settings))
-    folder = settings.locales_path / locale / "LC_MESSAGES"
-    if folder.is_dir():
-        names.update(path.stem for path in folder.glob("*.po") if path.is_file())
-    return sorted(names)
+    """Domains with a template, plus any the locale has a ``.po`` for, sorted; a stray file
+    (``messages (copy).po``: no template, no domain's name) is skipped, not taken for a domain."""
+    return locale_domains(settings, locale)
 
 
 def _checked_domains(domains: Iterable[str]) -> list[str]:
@@ -582,6 +586,14 @@ class CatalogCheck:
     domain: str
     path: Path
     diagnostics: list[Diagnostic]
+    stray: bool = False  # a .po no template names: not a catalog, only its warning
+
+
+def _stray_check(settings: Settings, locale: str, path: Path) -> CatalogCheck:
+    shown = _relative(settings, path)
+    message = f"not a catalog of this project (no template {path.stem}.pot): rename or remove it"
+    warning = Diagnostic(Severity.WARNING, "catalog", message, shown, None)
+    return CatalogCheck(locale, path.stem, shown, [warning], stray=True)
 
 
 def check_catalogs(
@@ -615,6 +627,11 @@ def check_catalogs(
         for domain in (wanted if wanted is not None else catalog_domains(settings, locale))
     ]
     results: list[CatalogCheck] = []
+    if wanted is None:  # every catalog: name the files that are none
+        templates = list_domains(settings)
+        for locale in chosen:
+            for stray in stray_catalogs(settings, locale, templates):
+                results.append(_stray_check(settings, locale, stray))
     for locale, domain, path in plan:
         if not path.exists():
             continue  # nothing translated yet: nothing to check

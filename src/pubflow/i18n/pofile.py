@@ -27,7 +27,7 @@ import polib
 
 from pubflow import buildview
 from pubflow.errors import CatalogError, CatalogLockedError
-from pubflow.fsutil import atomic_write_text, validate_slug
+from pubflow.fsutil import atomic_write_text, is_slug, validate_slug
 from pubflow.i18n.linebreak import PAGE_WIDTH, wrap_points
 from pubflow.i18n.poparse import parse_po_text
 from pubflow.locales import validate_locale
@@ -118,6 +118,31 @@ def list_domains(settings: Settings) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(path.stem for path in folder.glob("*.pot") if path.is_file())
+
+
+def _catalog_files(settings: Settings, locale: str) -> list[Path]:
+    folder = settings.locales_path / locale / "LC_MESSAGES"
+    return [path for path in folder.glob("*.po") if path.is_file()] if folder.is_dir() else []
+
+
+def locale_domains(settings: Settings, locale: str) -> list[str]:
+    """The domains of ``locale``'s catalogs: every template's, plus any its folder has a
+    ``.po`` for under a domain's name (a slug), sorted. Other ``.po`` files are not catalogs
+    (see :func:`stray_catalogs`)."""
+    names = set(list_domains(settings))
+    names.update(path.stem for path in _catalog_files(settings, locale) if is_slug(path.stem))
+    return sorted(names)
+
+
+def stray_catalogs(settings: Settings, locale: str, domains: list[str] | None = None) -> list[Path]:
+    """``.po`` files in a language's folder that cannot be catalogs of this project: no
+    template has their name, which is no domain's either (``messages (copy).po``,
+    ``messages_old.po``, ``Messages.po``, ``messages.de.po``). Every step that looks for
+    catalogs skips them; ``pubflow check`` names them. ``domains``: the templates' names, when
+    the caller has listed them already."""
+    known = set(domains if domains is not None else list_domains(settings))
+    found = _catalog_files(settings, locale)
+    return sorted(path for path in found if path.stem not in known and not is_slug(path.stem))
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -887,12 +912,14 @@ __all__ = [
     "dump_catalog",
     "edit_catalog",
     "list_domains",
+    "locale_domains",
     "lock_path",
     "parse_catalog",
     "po_path",
     "pot_path",
     "read_catalog",
     "same_catalog",
+    "stray_catalogs",
     "update_catalog",
     "write_catalog",
 ]

@@ -70,7 +70,7 @@ from pubflow.i18n.machine.masking import (
 )
 from pubflow.i18n.machine.memory import MemoryKey, TranslationMemory
 from pubflow.i18n.machine.splitting import Piece, join_pieces, split_text
-from pubflow.i18n.pofile import list_domains, po_path, read_catalog, update_catalog
+from pubflow.i18n.pofile import locale_domains, po_path, read_catalog, update_catalog
 from pubflow.i18n.pseudo import pseudolocalize
 from pubflow.i18n.states import (
     PROVENANCE_PREFIX,
@@ -433,9 +433,7 @@ def _refuse_unconfigured(settings: Settings, locales: Iterable[str]) -> None:
 
 
 def _catalog_domains(settings: Settings, locale: str) -> list[str]:
-    folder = settings.locales_path / locale / "LC_MESSAGES"
-    found = {path.stem for path in folder.glob("*.po")} if folder.is_dir() else set()
-    return sorted(found | set(list_domains(settings)))
+    return locale_domains(settings, locale)  # a stray .po (no domain's name) is skipped
 
 
 def _read_catalogs(
