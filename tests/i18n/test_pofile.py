@@ -195,6 +195,30 @@ def test_a_raw_cr_inside_a_string_is_a_character_as_msgfmt_reads_it(tmp_path: Pa
     assert subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], check=False).returncode == 0
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    ("conflict", "line", "marker"),
+    [
+        ('<<<<<<< HEAD\nmsgstr "b"\n=======\nmsgstr "c"\n>>>>>>> de-review\n', 6, "<<<<<<<"),
+        ('<<<<<<< ours\nmsgstr "b"\n||||||| base\nmsgstr ""\n=======\nmsgstr "c"\n>>>>>>>\n', 6, "<<<<<<<"),
+        ('msgstr "b"\n=======\nmsgstr "c"\n>>>>>>> de-review\n', 7, "======="),  # half resolved
+    ],
+)
+def test_git_conflict_markers_are_named_at_their_line(
+    tmp_path: Path, conflict: str, line: int, marker: str, ending: str
+) -> None:
+    from pubflow.i18n.pofile import update_catalog
+
+    text = HEADER + 'msgid "x"\nmsgstr "y"\n\nmsgid "a"\n' + conflict
+    path = write(tmp_path, "de.po", text.replace("\n", ending))
+    raw = path.read_bytes()
+    with pytest.raises(CatalogError) as caught:
+        update_catalog(path, lambda po: None)
+    assert caught.value.message.startswith(f"git merge conflict markers ({marker})")
+    assert caught.value.line == line + 3 and "<<<<<<< and >>>>>>>" in (caught.value.hint or "")
+    assert path.read_bytes() == raw
+
+
 def test_reading_keeps_previous_msgids_obsolete_entries_comments_and_flags(tmp_path: Path) -> None:
     text = (
         'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'

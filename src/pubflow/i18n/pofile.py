@@ -76,6 +76,9 @@ _BYTE_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]+))")
 _GNU_ESCAPE = re.compile(r'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+))+|\\([\\"ntrbfva])|\\(.?)')
 # Cheap test of a whole file: a backslash before anything but the escapes polib reads.
 _UNUSUAL_ESCAPE = re.compile(r'\\[^\\"ntrbfv]')
+# The lines git writes around the two sides of a conflict it leaves in a file (with diff3,
+# "|||||||" before the common ancestor's lines).
+_CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
 # Keywords of live and obsolete entries (previous "#|" lines are not entries).
 _KEYWORD = re.compile(r"^(#~)?[ \t]*(msgctxt|msgid_plural|msgid|msgstr)(\[\d+\])?(?:[ \t]|$)")
 _CONTEXT_SEPARATOR = "\x04"
@@ -435,9 +438,27 @@ def _refuse_empty(text: str, path: Path) -> None:
         )
 
 
+def _refuse_conflict_markers(text: str, path: Path) -> None:
+    """A merge git could not finish leaves both versions in the file between marker lines;
+    polib's "syntax error" would not say what happened or how to fix it."""
+    found = _CONFLICT_MARKER.search(text)
+    if found is not None:
+        raise CatalogError(
+            f"git merge conflict markers ({found.group(1)}): the file holds two versions of "
+            "some entries",
+            path=path,
+            line=text.count("\n", 0, found.start()) + 1,
+            hint="keep one version of the lines between <<<<<<< and >>>>>>> and delete the "
+            "marker lines (or take one side whole: git checkout --ours/--theirs FILE), then "
+            "run `pubflow catalogs update`",
+        )
+
+
 def parse_text_strictly(text: str, path: Path) -> polib.POFile:
     """polib's parser plus every strict check: the reference the fast reader must match."""
     _refuse_empty(text, path)
+    # Only here: the fast reader gives up on these lines (they start with none of m, # or ").
+    _refuse_conflict_markers(text, path)
     try:
         # Parse from a string: polib's own file reading guesses the encoding.
         po = polib.pofile(
