@@ -110,16 +110,19 @@ def test_all_builds_every_issue_and_reports_one_that_cannot_be_built(
         'article = "achieving-relief-with-ketamine-therapy"', 'article = "no-such-article"'
     )
     (folder / "2027-01.toml").write_text(broken, "utf-8")
+    (folder / "bad name.toml").write_text(text, "utf-8")  # a copy whose name is no issue id
 
     result = runner.invoke(app, ["build", "newsletter", "--all", "-l", "de"])
     assert result.exit_code == 1, result.output
     assert ISSUE in result.output and "de: Drei Wege" in result.output  # the good one is built
     assert "2027-01" in result.output and "no-such-article" in result.output
+    assert "'bad name' is not a newsletter issue id" in result.output
     assert "Traceback" not in result.output
     assert (newsletter_project / "dist" / "newsletter" / ISSUE / "de" / "email.eml").is_file()
     assert not (newsletter_project / "dist" / "newsletter" / "2027-01").exists()
 
     (folder / "2027-01.toml").unlink()
+    (folder / "bad name.toml").unlink()
     several = runner.invoke(app, ["build", "newsletter", ISSUE, ISSUE, "-l", "de"])
     assert several.exit_code == 0 and "0 files written" in several.output
 

@@ -123,8 +123,10 @@ def build_newsletter_command(
     def advance(done: int, total: int, what: str) -> None:
         progress.update(task, completed=done, total=total, description=what)
 
-    # Bad input is refused before the project run lock (and its file) is taken.
-    for issue in ids:
+    # Bad input is refused before the project run lock (and its file) is taken. Under --all
+    # a file whose name is no issue id is one failed issue (reported below), not a refusal
+    # of every issue: the others are built.
+    for issue in [] if every else ids:
         issue_path(settings.newsletters_path, issue)
     requested_locales(settings, locales or None)
     what = "--all" if every else " ".join(ids)
