@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -186,3 +187,60 @@ def plural_count(code: str) -> int:
     found = _NPLURALS.search(plural_forms_header(code))
     assert found is not None  # every header above and Babel's carry one
     return int(found.group(1))
+
+# A catalog header's Language ------------------------------------------------------------------
+
+
+def _normal_code(code: str) -> str:
+    language, _, rest = code.strip().replace("-", "_").partition("_")
+    return f"{language.lower()}_{rest.upper()}" if rest else language.lower()
+
+
+def language_subtag(code: str) -> str:
+    """``de`` of ``de``, ``de_DE``, ``de-AT`` or ``DE``."""
+    return _normal_code(code).partition("_")[0]
+
+
+def same_locale(declared: str, locale: str) -> bool:
+    """Whether a header's ``Language`` fits the ``locale`` folder: the same code, or (for a
+    folder without a region, like ``de``) the same language with a region, as Poedit writes
+    ``de_DE`` or ``de-AT``."""
+    if _normal_code(declared) == _normal_code(locale):
+        return True
+    return "_" not in _normal_code(locale) and language_subtag(declared) == language_subtag(locale)
+
+
+def _header_language(metadata: Mapping[str, str]) -> str | None:
+    for key, value in metadata.items():
+        if str(key).strip().lower() == "language":
+            return str(value).strip()
+    return None
+
+
+def foreign_language(metadata: Mapping[str, str], locale: str) -> str | None:
+    """The header's ``Language`` when it names another language than ``locale`` (another
+    language subtag), else None (also when the header has none: only a check error).
+
+    Such a catalog is another language's file in the wrong folder (a copy, a misplaced
+    download): compiling it would publish that language on this one's pages, and a merge
+    would rewrite its header to this locale, hiding the mistake for good.
+    """
+    declared = _header_language(metadata)
+    if declared and language_subtag(declared) != language_subtag(locale):
+        return declared
+    return None
+
+
+def foreign_language_hint(
+    declared: str, locale: str, file_name: str, configured: Iterable[str] = ()
+) -> str:
+    """What to do about a catalog whose header names ``declared`` in the ``locale`` folder:
+    move it to the folder of that language (a configured locale of it when there is one)."""
+    wanted = _normal_code(declared)
+    same_language = [code for code in configured if language_subtag(code) == language_subtag(wanted)]
+    exact = [code for code in same_language if _normal_code(code) == wanted]
+    folder = (exact or same_language or [wanted])[0]
+    return (
+        f"move it to locales/{folder}/LC_MESSAGES/{file_name} or fix the Language header "
+        f"if it really is {locale}"
+    )

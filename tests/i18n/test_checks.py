@@ -434,6 +434,22 @@ GOOD_HEADER = {
 def test_good_header_passes() -> None:
     assert check_header(GOOD_HEADER, locale="pt_BR") == []
     assert check_header({**GOOD_HEADER, "Language": "pt-BR"}, locale="pt_BR") == []
+    # Poedit writes a region: the same language in a folder without one is fine.
+    for language in ("pt_BR", "pt-PT", "pt"):
+        assert check_header({**GOOD_HEADER, "Language": language}, locale="pt") == []
+
+
+def test_another_language_in_the_header_says_where_the_catalog_belongs() -> None:
+    (found,) = check_header(
+        {**GOOD_HEADER, "Language": "fr_FR"},
+        locale="de",
+        path=Path("locales/de/LC_MESSAGES/messages.po"),
+        configured=["en", "de", "fr"],
+    )
+    assert found.message == (
+        "header says Language: fr_FR but this is the de catalog (not compiled, not updated) — "
+        "move it to locales/fr/LC_MESSAGES/messages.po or fix the Language header if it really is de"
+    )
     assert (
         check_header({**GOOD_HEADER, "Content-Type": "text/plain; charset=utf8"}, locale="pt_BR")
         == []

@@ -280,6 +280,37 @@ def test_unreadable_catalog_is_reported_and_keeps_its_last_good_compile_while_th
     assert [d.check for d in again.diagnostics if d.check == "catalog"] == ["catalog"]
 
 
+def test_another_languages_catalog_is_refused_and_keeps_the_last_good_compile(
+    settings: Settings,
+) -> None:
+    compile_catalogs(settings, ["de"])
+    de = compiled_paths(settings, "de", "messages")
+    # The French catalog copied over the German one: French must not go out as German.
+    po = write_po(settings.root, "de", "messages", header("fr", DE_PLURAL) + '\nmsgid "Hello"\nmsgstr "Bonjour"\n')
+    report = compile_catalogs(settings, ["de"])
+    assert [r.status for r in report.results] == ["failed"]
+    assert report.failed and [r.domain for r in report.failed] == ["messages"]
+    (error,) = report.diagnostics
+    assert error.check == "catalog" and error.is_error
+    assert str(error.path) == "locales/de/LC_MESSAGES/messages.po"
+    assert error.line == po.read_text().splitlines().index('"Language: fr\\n"') + 1
+    assert "header says Language: fr but this is the de catalog" in error.message
+    assert "move it to locales/fr/LC_MESSAGES/messages.po or fix the Language header if it really is de" in error.message
+    assert "last good compile" in error.message
+    assert load_mo(de.mo).gettext("Hello") == "Hallo"
+    # Reported again on the next run, not taken for compiled.
+    assert [r.status for r in compile_catalogs(settings, ["de"]).results] == ["failed"]
+
+
+@pytest.mark.parametrize("language", ["de_DE", "de-AT", "DE"])
+def test_a_region_of_the_same_language_compiles(settings: Settings, language: str) -> None:
+    write_po(settings.root, "de", "messages", header(language, DE_PLURAL) + '\nmsgid "Hello"\nmsgstr "Hallo"\n')
+    report = compile_catalogs(settings, ["de"])
+    assert [r.status for r in report.results] == ["compiled"]
+    assert not [d for d in report.diagnostics if d.is_error]
+    assert load_mo(compiled_paths(settings, "de", "messages").mo).gettext("Hello") == "Hallo"
+
+
 def test_locale_without_po_gets_counts_from_the_template(settings: Settings) -> None:
     report = compile_catalogs(settings, ["pt_BR"])
     (result,) = report.results

@@ -396,6 +396,38 @@ def test_a_stray_po_file_is_skipped_by_update_and_compile(tmp_path: Path, name: 
     assert "not a valid slug" not in result.output
 
 
+def test_another_languages_catalog_is_neither_merged_nor_compiled(tmp_path: Path) -> None:
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de", "fr"])
+    fr, de = po_path(settings, "fr", "messages"), po_path(settings, "de", "messages")
+    de_mo = (settings.compiled_locales_path / "de" / "LC_MESSAGES" / "messages.mo").read_bytes()
+    shutil.copy(fr, de)  # French copied over German
+    copied = de.read_bytes()
+
+    report = sync_catalogs(settings, ["de", "fr"])
+    (error,) = report.failed
+    assert error.path == Path("locales/de/LC_MESSAGES/messages.po")
+    assert error.line == copied.decode().splitlines().index('"Language: fr\\n"') + 1
+    assert "header says Language: fr but this is the de catalog" in error.message
+    assert error.hint == "move it to locales/fr/LC_MESSAGES/messages.po or fix the Language header if it really is de"
+    assert de.read_bytes() == copied  # not rewritten to "Language: de"
+    failed = [(r.locale, r.domain) for r in report.compiled.results if r.status == "failed"]
+    assert failed == [("de", "messages")]
+    assert (settings.compiled_locales_path / "de" / "LC_MESSAGES" / "messages.mo").read_bytes() == de_mo
+    # Never settled: every run reports it again.
+    assert [e.path for e in sync_catalogs(settings, ["de", "fr"]).failed] == [error.path]
+
+    result = runner.invoke(app, ["catalogs", "update", "--root", str(tmp_path), "-l", "de", "-l", "fr"])
+    assert result.exit_code == 2, result.output
+    assert "locales/de/LC_MESSAGES/messages.po:" in result.stderr and "move it to locales/fr/" in result.stderr
+    assert de.read_bytes() == copied
+
+    # Poedit's regional spelling of the same language is the same catalog: merged as usual.
+    de.write_bytes(copied.replace(b'"Language: fr\\n"', b'"Language: de_DE\\n"'))
+    report = sync_catalogs(settings, ["de", "fr"])
+    assert report.failed == [] and b'"Language: de\\n"' in de.read_bytes()
+
+
 def test_a_catalog_linked_from_elsewhere_stays_a_link(tmp_path: Path) -> None:
     settings = load_settings(make_project(tmp_path))
     sync_catalogs(settings, ["de"], compile=False)

@@ -78,6 +78,27 @@ def test_strict_build_fails_on_a_catalog_that_cannot_be_read(
     assert page.read_bytes() == before
 
 
+def test_strict_build_fails_on_another_languages_catalog(
+    site_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(site_project)
+    assert runner.invoke(app, ["build", "site"]).exit_code == 0
+    page = site_project / "dist" / "site" / "de" / MORNINGS.slug / "index.html"
+    before = page.read_bytes()
+    folder = site_project / "locales"
+    # The Arabic catalog copied over the German one: no Arabic on German pages.
+    source = folder / "ar" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+    target = folder / "de" / "LC_MESSAGES" / f"{MORNINGS.slug}.po"
+    target.write_bytes(source.read_bytes())
+    lenient = runner.invoke(app, ["build", "site"])
+    assert lenient.exit_code == 0 and "header says Language: ar but this is the de catalog" in lenient.output
+    assert f"move it to locales/ar/LC_MESSAGES/{MORNINGS.slug}.po" in lenient.output
+    assert page.read_bytes() == before
+    strict = runner.invoke(app, ["build", "site", "--strict"])
+    assert strict.exit_code == 1, strict.output
+    assert page.read_bytes() == before
+
+
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.headers["Cache-Control"] == "no-store"

@@ -53,6 +53,7 @@ from typing import Any, Literal
 from pubflow.i18n.diagnostics import Diagnostic, Severity, has_errors
 from pubflow.i18n.markup import added_markup, has_markup, markup_issues
 from pubflow.i18n.placeholders import Placeholder, scan_placeholders, stray_percents
+from pubflow.locales import foreign_language, foreign_language_hint, same_locale
 
 __all__ = [
     "CHECKS",
@@ -860,11 +861,13 @@ def check_header(
     path: Path | None = None,
     line: int | None = None,
     field_lines: Mapping[str, int] | None = None,
+    configured: Iterable[str] = (),
 ) -> list[Diagnostic]:
     """Check the catalog header: Language, Plural-Forms and a UTF-8 charset; never raises.
 
     ``line`` is where the header starts (its ``msgid ""``); ``field_lines`` maps a field name
     (``Plural-Forms``) to its own line, so a wrong field is reported where it is written.
+    ``configured``: the project's locales (to name the folder a misplaced catalog belongs in).
     """
     lines = {name.lower(): number for name, number in (field_lines or {}).items()}
 
@@ -878,13 +881,15 @@ def check_header(
         language = _header_value(metadata, "Language")
         if not language:
             diagnostics.append(error(f'header lacks Language; add "Language: {locale}\\n"'))
-        elif _normal_locale(language) != _normal_locale(locale):
-            diagnostics.append(
-                error(
-                    f"header says Language: {language} but this is the {locale} catalog",
-                    "Language",
+        elif not same_locale(language, locale):
+            message = f"header says Language: {language} but this is the {locale} catalog"
+            if foreign_language(metadata, locale) is not None:
+                # Another language: the catalog is refused by compile and update; say why.
+                name = path.name if path is not None else "…"
+                message += " (not compiled, not updated) — " + foreign_language_hint(
+                    language, locale, name, configured
                 )
-            )
+            diagnostics.append(error(message, "Language"))
         diagnostics.extend(
             _plural_forms_issues(_header_value(metadata, "Plural-Forms"), rule, locale, error)
         )
@@ -1023,13 +1028,20 @@ def check_catalog(
     path: Path | None = None,
     source_locale: str = "en",
     domain: str | None = None,
+    configured: Iterable[str] = (),
 ) -> list[Diagnostic]:
     """The header check and every entry check of a :class:`polib.POFile` (obsolete ones
-    skipped), each entry checked as ``domain`` shows it (:func:`for_domain`)."""
+    skipped), each entry checked as ``domain`` shows it (:func:`for_domain`); ``configured``:
+    see :func:`check_header`."""
     where = path if path is not None else (Path(po.fpath) if getattr(po, "fpath", None) else None)
     line, field_lines = _header_lines_of(po)
     diagnostics = check_header(
-        po.metadata, locale=locale, path=where, line=line, field_lines=field_lines
+        po.metadata,
+        locale=locale,
+        path=where,
+        line=line,
+        field_lines=field_lines,
+        configured=configured,
     )
     for entry in po:
         if getattr(entry, "obsolete", False):

@@ -77,7 +77,12 @@ from pubflow.i18n.pofile import (
 )
 from pubflow.i18n.runtime import CompiledPaths, compiled_paths, message_key, told_counts
 from pubflow.i18n.states import State, entry_state, is_untranslated
-from pubflow.locales import plural_count, plural_forms_header
+from pubflow.locales import (
+    foreign_language,
+    foreign_language_hint,
+    plural_count,
+    plural_forms_header,
+)
 
 FORMAT_VERSION = 1
 """Bump when the compiled output changes for the same input: every catalog recompiles."""
@@ -400,6 +405,9 @@ def compile_catalog(
         except CatalogError as error:
             return _failed(settings, paths, locale, domain, error)
 
+    if kind == "po" and (refused := foreign_catalog_error(settings, po, locale, source, raw)):
+        return _failed(settings, paths, locale, domain, refused)
+
     if kind == "pot":
         live = sum(1 for entry in po if not entry.obsolete)
         counts = {state: 0 for state in State} | {State.MISSING: live}
@@ -499,6 +507,35 @@ def _sidecar(
             "invalid": sorted(invalid),
             "diagnostics": [diagnostic_to_dict(d) for d in diagnostics],
         }
+    )
+
+
+def foreign_catalog_error(
+    settings: Settings, po: polib.POFile, locale: str, path: Path, raw: bytes | None = None
+) -> CatalogError | None:
+    """The error that makes a catalog of another language unusable in the ``locale`` folder
+    (its header's Language has another language subtag), or None for a catalog of ``locale``.
+
+    Compiling it would publish that language on this one's pages, and a merge would rewrite
+    its header to ``locale`` and hide the mistake: so it is neither compiled nor merged, and
+    is reported like an unreadable catalog. ``raw`` (the file's bytes, else read here, only
+    for a refused catalog) finds the Language line.
+    """
+    declared = foreign_language(po.metadata, locale)
+    if declared is None:
+        return None
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = b""
+    start, fields = header_lines_of_bytes(raw)
+    line = next((number for name, number in fields.items() if name.lower() == "language"), start)
+    return CatalogError(
+        f"header says Language: {declared} but this is the {locale} catalog",
+        path=path,
+        line=line,
+        hint=foreign_language_hint(declared, locale, path.name, settings.all_locales),
     )
 
 
@@ -654,6 +691,7 @@ def check_catalogs(
                 path=shown,
                 source_locale=settings.source_locale,
                 domain=domain,
+                configured=settings.all_locales,
             )
         results.append(CatalogCheck(locale, domain, shown, found))
     return results
@@ -688,6 +726,7 @@ __all__ = [
     "diagnostic_from_dict",
     "diagnostic_to_dict",
     "ensure_compiled",
+    "foreign_catalog_error",
     "mo_plural_forms",
     "target_locales",
 ]

@@ -73,6 +73,7 @@ from pubflow.i18n.pofile import (
 from pubflow.locales import (
     LOCALE_FACTS_NAME,
     display_name,
+    foreign_language,
     load_locale_facts,
     plural_forms_header,
     save_locale_facts,
@@ -270,6 +271,22 @@ def _catalog_bytes(path: Path) -> bytes | None:
         raise CatalogError(f"cannot read catalog: {exc.strerror}", path=path) from None
 
 
+def _refuse_foreign(settings: Settings, po: polib.POFile, locale: str, path: Path) -> None:
+    """Raise CatalogError for another language's catalog in ``locale``'s folder.
+
+    The merge would set its header's Language to ``locale`` and the mistake would vanish,
+    leaving that language published on this one's pages: it is left as it is and reported
+    (the compile step refuses it too, keeping the last good compile).
+    """
+    if foreign_language(po.metadata, locale) is None:
+        return
+    from pubflow.i18n.compile import foreign_catalog_error  # only for a misplaced catalog
+
+    error = foreign_catalog_error(settings, po, locale, path)
+    assert error is not None  # foreign_language said so
+    raise error
+
+
 def _merge_into(
     settings: Settings,
     locale: str,
@@ -285,6 +302,7 @@ def _merge_into(
     def apply(po: polib.POFile) -> tuple[MergeReport, polib.POFile | None]:
         # po: the file on disk, or new_catalog(). A catalog in step with its template (most
         # of them) is proven unchanged without building a merged copy (keep_if_unchanged).
+        _refuse_foreign(settings, po, locale, path)
         report = merge_catalog(po, pot, locale, keep_if_unchanged=True)
         if report.catalog is po or same_catalog(po, report.catalog):
             return report, po  # untouched: the compile step can use it as it was read
