@@ -26,6 +26,7 @@ from pubflow.i18n.checks import (
     urls_of,
 )
 from pubflow.i18n.placeholders import PlaceholderKind, placeholders_of, scan_placeholders
+from pubflow.locales import plural_forms_header
 
 BROKEN = Path(__file__).parent / "broken"
 FIXTURES = sorted(BROKEN.glob("*.po"))
@@ -181,7 +182,7 @@ msgstr ""
 "Content-Type: text/plain; charset=UTF-8\\n"
 "Content-Transfer-Encoding: 8bit\\n"
 "Plural-Forms: nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
-"n%100>=3 && n%100<=10 ? 3 : n%100>=0 && n%100<=2 ? 4 : 5);\\n"
+"n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);\\n"
 
 #, python-format
 msgid "Hello %(name)s, read <a href=\\"https://example.com/guide\\">the guide</a>."
@@ -435,13 +436,21 @@ def test_good_header_passes() -> None:
     assert check_header(GOOD_HEADER, locale="pt_BR") == []
     assert check_header({**GOOD_HEADER, "Language": "pt-BR"}, locale="pt_BR") == []
     # Poedit writes a region: the same language in a folder without one is fine.
+    pt = {**GOOD_HEADER, "Plural-Forms": plural_forms_header("pt")}
     for language in ("pt_BR", "pt-PT", "pt"):
-        assert check_header({**GOOD_HEADER, "Language": language}, locale="pt") == []
+        assert check_header({**pt, "Language": language}, locale="pt") == []
+
+
+@pytest.mark.parametrize(
+    "rule", ["nplurals=2; plural=n>1;", "nplurals=2; plural=(n == 0 || n == 1) ? 0 : 1;"]
+)
+def test_the_languages_plural_rule_spelled_another_way_passes(rule: str) -> None:
+    assert check_header({**GOOD_HEADER, "Plural-Forms": rule}, locale="pt_BR") == []
 
 
 def test_another_language_in_the_header_says_where_the_catalog_belongs() -> None:
     (found,) = check_header(
-        {**GOOD_HEADER, "Language": "fr_FR"},
+        {**GOOD_HEADER, "Language": "fr_FR", "Plural-Forms": plural_forms_header("de")},
         locale="de",
         path=Path("locales/de/LC_MESSAGES/messages.po"),
         configured=["en", "de", "fr"],
@@ -467,6 +476,14 @@ def test_another_language_in_the_header_says_where_the_catalog_belongs() -> None
         ({"Plural-Forms": "nplurals=2; plural=(n >;"}, "invalid plural expression"),
         ({"Plural-Forms": "nplurals=2; plural=(n % 0);"}, "invalid plural expression"),
         ({"Plural-Forms": "nplurals=2; plural=n;"}, "picks form 2 for n=2"),
+        (
+            {"Plural-Forms": "nplurals=2; plural=(n == 1);"},
+            "rule '(n == 1)' is not the pt_BR rule: for n=1 it picks form 1, pt_BR uses form 0",
+        ),
+        (
+            {"Plural-Forms": "nplurals=2; plural=(n != 1);"},
+            "rule '(n != 1)' is not the pt_BR rule: for n=0 it picks form 1, pt_BR uses form 0",
+        ),
         ({"Content-Type": "text/plain"}, "header lacks a charset"),
         ({"Content-Type": "text/plain; charset=CHARSET"}, "declares charset=CHARSET"),
     ],

@@ -13,7 +13,7 @@ import pytest
 
 from pubflow.config import Settings, load_settings
 from pubflow.errors import ConfigError
-from pubflow.i18n.compile import compile_catalogs, ensure_compiled
+from pubflow.i18n.compile import check_catalogs, compile_catalogs, ensure_compiled
 from pubflow.i18n.runtime import compiled_paths, load_translations
 from pubflow.i18n.states import State
 
@@ -356,6 +356,24 @@ def test_mo_keeps_a_sound_plural_rule_and_replaces_a_broken_one(settings: Settin
     mo = load_mo(compiled_paths(settings, "de", "messages").mo)
     assert mo.info()["plural-forms"] == DE_PLURAL
     assert [mo.ngettext("file", "files", n) for n in (1, 2)] == ["Datei", "Dateien"]
+
+
+def test_a_plural_rule_that_is_not_the_languages_is_reported_and_the_mo_has_the_right_one(
+    settings: Settings,
+) -> None:
+    # nplurals is right, the rule is not: "1 Dateien" on every page if the .mo took it.
+    wrong = header("de", "nplurals=2; plural=(n == 1);")
+    entry = '\nmsgid "file"\nmsgid_plural "files"\nmsgstr[0] "Datei"\nmsgstr[1] "Dateien"\n'
+    po = write_po(settings.root, "de", "messages", wrong + entry)
+    report = compile_catalogs(settings, ["de"])
+    (found,) = report.diagnostics
+    assert found.check == "header" and found.is_error and "is not the de rule" in found.message
+    assert found.line == po.read_text().splitlines().index('"Plural-Forms: nplurals=2; plural=(n == 1);\\n"') + 1
+    mo = load_mo(compiled_paths(settings, "de", "messages").mo)
+    assert mo.info()["plural-forms"] == DE_PLURAL
+    assert [mo.ngettext("file", "files", n) for n in (0, 1, 2)] == ["Dateien", "Datei", "Dateien"]
+    checked = check_catalogs(settings, ["de"])
+    assert [d.line for c in checked for d in c.diagnostics if d.check == "header"] == [found.line]
 
 
 def test_compiled_files_of_a_removed_domain_are_removed(settings: Settings) -> None:

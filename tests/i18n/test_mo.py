@@ -155,7 +155,9 @@ GERMAN = "nplurals=2; plural=(n != 1);"
     [
         (GERMAN, GERMAN),
         ("nplurals=2; plural=n != 1", "nplurals=2; plural=n != 1;"),  # sound: the translator's
-        ("nplurals=2; plural=(n > 1);", "nplurals=2; plural=(n > 1);"),
+        ("nplurals=2; plural=(n == 1 ? 0 : 1);", "nplurals=2; plural=(n == 1 ? 0 : 1);"),  # the same
+        ("nplurals=2; plural=(n > 1);", GERMAN),  # French's rule: not German's ("0 Datei")
+        ("nplurals=2; plural=(n == 1);", GERMAN),  # the forms swapped ("1 Dateien")
         ("nplurals=3; plural=(n != 1);", GERMAN),  # German has two forms
         ("nplurals=2; plural=(n > 1 ? 2 : 0);", GERMAN),  # picks a form that does not exist
         ("nplurals=2; plural=(n > 500 ? 2 : 0);", GERMAN),  # … only for large n
@@ -164,7 +166,7 @@ GERMAN = "nplurals=2; plural=(n != 1);"
         ("", GERMAN),
     ],
 )
-def test_plural_forms_keep_a_sound_rule_and_are_the_same_when_remembered(
+def test_plural_forms_are_the_languages_rule_and_the_same_when_remembered(
     declared: str, expected: str
 ) -> None:
     po = polib.POFile()

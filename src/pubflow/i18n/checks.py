@@ -190,6 +190,7 @@ class _PluralRule:
     count: int
     header: str
     single_value_forms: frozenset[int]  # forms used for exactly one n: may omit the number
+    indexes: tuple[int, ...] = ()  # the form CLDR's rule picks for each n of the sample
 
 
 @lru_cache(maxsize=64)
@@ -205,10 +206,26 @@ def _plural_rule(locale: str) -> _PluralRule | None:
     if parsed is None:
         return None
     count, expression = parsed
-    indexes = plural_indexes(expression) or []
+    indexes = plural_indexes(expression) or ()
     usage = Counter(indexes)
     single = frozenset(index for index in range(count) if usage[index] == 1)
-    return _PluralRule(count=count, header=header, single_value_forms=single)
+    return _PluralRule(count=count, header=header, single_value_forms=single, indexes=indexes)
+
+
+def first_plural_difference(expression: str, locale: str) -> tuple[int, int, int] | None:
+    """The first ``(n, form the expression picks, form the locale's CLDR rule picks)`` for
+    n = 0…1000 where they differ, or None when they agree (or either cannot be evaluated).
+
+    Compared by value, not by spelling: ``(n == 1 ? 0 : 1)`` is ``(n != 1)``.
+    """
+    rule = _plural_rule(locale)
+    indexes = plural_indexes(expression)
+    if rule is None or not rule.indexes or indexes is None:
+        return None
+    for n, (picked, wanted) in enumerate(zip(indexes, rule.indexes, strict=True)):
+        if picked != wanted:
+            return _PLURAL_SAMPLE[n], picked, wanted
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -942,6 +959,16 @@ def _plural_forms_issues(
         n, index = outside
         message = (
             f"Plural-Forms picks form {index} for n={n}, but only 0…{count - 1} exist{expected}"
+        )
+        return [error(message, "Plural-Forms")]
+    # A sound rule that is not the language's shows the wrong form ("1 artículos"): compiled
+    # catalogs carry the language's rule, so the forms must be ordered by it.
+    different = first_plural_difference(expression, locale)
+    if different is not None:
+        n, picked, wanted = different
+        message = (
+            f"Plural-Forms rule {expression!r} is not the {locale} rule: for n={n} it picks "
+            f"form {picked}, {locale} uses form {wanted}{expected}"
         )
         return [error(message, "Plural-Forms")]
     return []

@@ -23,9 +23,9 @@ bytes (plus the format version, the locale and a hash of the checking code, so a
 recompiles everything), which, unlike mtimes, also survives ``git checkout`` and copies. A target locale without a ``.po`` for a domain that has a template
 gets a sidecar counting every template entry as missing, so coverage is honest.
 
-The ``.mo`` header is written by us (Language, UTF-8, and the catalog's ``Plural-Forms`` when
-it is sound, else the locale's standard one), not copied: header mistakes in a ``.po`` are
-reported but cannot mislead a gettext reader.
+The ``.mo`` header is written by us (Language, UTF-8, and the locale's CLDR ``Plural-Forms``,
+spelled as the catalog does when its rule is that one), not copied: header mistakes in a ``.po``
+are reported but cannot mislead a gettext reader.
 """
 
 from __future__ import annotations
@@ -196,10 +196,11 @@ def _recorded_counts(sidecar: Mapping[str, Any]) -> dict[State, int] | None:
 
 
 def mo_plural_forms(po: polib.POFile, locale: str) -> str:
-    """The ``Plural-Forms`` for the .mo: the catalog's own when sound, else the locale's.
+    """The ``Plural-Forms`` for the .mo: always the locale's rule (CLDR's).
 
-    The translator ordered the forms by the catalog's header, so a sound one is kept; a missing
-    or broken one (reported by the header check) is replaced by the locale's standard rule.
+    The catalog's own is kept only when it is that rule spelled another way (it picks the same
+    form for every n); a missing, broken or different one (reported by the header check) is
+    replaced: a wrong rule would show the wrong form on every page ("1 artículos").
     """
     declared = po.metadata.get("Plural-Forms", "")
     if isinstance(declared, str):
@@ -218,9 +219,10 @@ def _mo_plural_forms(declared: str, locale: str) -> str:
     if parsed is None or parsed[0] != plural_count(locale):
         return standard
     count, expression = parsed
+    wanted = parse_plural_forms(standard)
     indexes = plural_indexes(expression)  # None: unusable, so "use the standard"
-    sound = indexes is not None and all(0 <= index < count for index in indexes)
-    return f"nplurals={count}; plural={expression};" if sound else standard
+    same = wanted is not None and indexes is not None and indexes == plural_indexes(wanted[1])
+    return f"nplurals={count}; plural={expression};" if same else standard
 
 
 def _mo_bytes(locale: str, plural_forms: str, entries: Sequence[polib.POEntry]) -> bytes:
