@@ -320,6 +320,44 @@ def test_locale_without_po_gets_counts_from_the_template(settings: Settings) -> 
     assert paths.states.exists() and not paths.mo.exists()
 
 
+def test_coverage_counts_the_template_entries_a_catalog_lacks(settings: Settings) -> None:
+    # The template holds 3 entries (Hello, Good morning, New title).
+    write_po(settings.root, "de", "messages", header("de", DE_PLURAL))  # cut down to its header
+    (result,) = compile_catalogs(settings, ["de"]).results
+    assert result.counts == {state: 0 for state in State} | {State.MISSING: 3}
+    # `msgattrib --translated` of a half-translated catalog: 1 of 3 reviewed, not 1 of 1.
+    write_po(settings.root, "de", "messages", header("de", DE_PLURAL) + '\nmsgid "Hello"\nmsgstr "Hallo"\n')
+    (result,) = compile_catalogs(settings, ["de"]).results
+    assert (result.counts[State.REVIEWED], result.counts[State.MISSING]) == (1, 2)
+    sidecar = json.loads(compiled_paths(settings, "de", "messages").states.read_text())
+    assert sidecar["counts"]["missing"] == 2
+    # The template grows (no sync yet): the unchanged catalog is counted again.
+    pot = settings.locales_path / "messages.pot"
+    pot.write_text(pot.read_text() + '\nmsgid "Added"\nmsgstr ""\n', encoding="utf-8")
+    (result,) = compile_catalogs(settings, ["de"]).results
+    assert result.status == "compiled" and result.counts[State.MISSING] == 3
+    assert [r.status for r in compile_catalogs(settings, ["de"]).results] == ["unchanged"]
+
+
+def test_a_catalog_with_the_templates_number_of_entries_or_just_merged_parses_no_template(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.i18n import compile as compile_module
+
+    def no_parse(path: Path) -> None:
+        raise AssertionError(f"{path} parsed")
+
+    monkeypatch.setattr(compile_module, "_template_keys", no_parse)
+    entries = "".join(f'\nmsgid "{text}"\nmsgstr "x {text}"\n' for text in ("Hello", "Good morning", "New title"))
+    write_po(settings.root, "de", "messages", header("de", DE_PLURAL) + entries)
+    (result,) = compile_catalogs(settings, ["de"]).results
+    assert result.counts[State.REVIEWED] == 3 and result.counts[State.MISSING] == 0
+    # A sync has just merged it against the template: not even counted again.
+    write_po(settings.root, "de", "messages", header("de", DE_PLURAL) + ENTRIES)
+    (result,) = compile_catalogs(settings, ["de"], merged={"messages"}).results
+    assert result.status == "compiled" and result.counts[State.MISSING] == 4
+
+
 def test_arabic_plural_forms_compile_and_select(settings: Settings) -> None:
     forms = ["صفر", "واحد", "اثنان", "قليل", "كثير", "آخر"]
     body = "".join(f'msgstr[{i}] "{word}"\n' for i, word in enumerate(forms))

@@ -79,7 +79,7 @@ def write(root: Path, relative: str, text: str) -> None:
 def settings(tmp_path: Path) -> Settings:
     write(tmp_path, "pyproject.toml", '[tool.pubflow]\nlocales = ["de", "fr", "pt_BR"]\n')
     write(tmp_path, "locales/de/LC_MESSAGES/messages.po", HEADER.format(locale="de") + KNOWN)
-    pot = HEADER.format(locale="") + 'msgid "One"\nmsgstr ""\n\nmsgid "Two"\nmsgstr ""\n'
+    pot = HEADER.format(locale="") + 'msgid "One"\nmsgstr ""\n\nmsgctxt "menu"\nmsgid "Two"\nmsgstr ""\n'
     write(tmp_path, "locales/messages.pot", pot)
     return load_settings(tmp_path)
 
@@ -128,6 +128,22 @@ def test_stats_read_the_po_not_the_compiled_files(settings: Settings) -> None:
     po.write_text(po.read_text().replace('msgid "Missing one"\nmsgstr ""', 'msgid "Missing one"\nmsgstr "Fehlt"'))
     (row,) = catalog_stats(settings, ["de"])
     assert (row.reviewed, row.missing) == (4, 3)
+
+
+def test_template_entries_a_catalog_lacks_count_as_missing_as_the_build_counts_them(
+    settings: Settings,
+) -> None:
+    # Cut down to its header: nothing of the template's two entries is translated.
+    write(settings.root, "locales/de/LC_MESSAGES/messages.po", HEADER.format(locale="de"))
+    counted = catalog_stats(settings, ["de"])  # from the file (nothing compiled)
+    assert counted == [StatsRow("de", "messages", missing=2)]
+    compile_catalogs(settings, ["de"])
+    assert catalog_stats(settings, ["de"]) == counted  # from the compile's counts
+    # Only its translated entries (msgattrib --translated): 1 of 2, not 1 of 1.
+    write(settings.root, "locales/de/LC_MESSAGES/messages.po", HEADER.format(locale="de") + 'msgid "One"\nmsgstr "Eins"\n')
+    assert catalog_stats(settings, ["de"]) == [StatsRow("de", "messages", reviewed=1, missing=1)]
+    compile_catalogs(settings, ["de"])
+    assert catalog_stats(settings, ["de"]) == [StatsRow("de", "messages", reviewed=1, missing=1)]
 
 
 def test_unreadable_catalog_raises_with_file_and_line(settings: Settings) -> None:

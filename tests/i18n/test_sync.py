@@ -15,6 +15,7 @@ from pubflow.cli import app
 from pubflow.config import load_settings
 from pubflow.errors import CatalogError
 from pubflow.i18n.pofile import edit_catalog, parse_catalog, po_path, pot_path, read_catalog
+from pubflow.i18n.states import State
 from pubflow.i18n.sync import init_catalog, sync_catalogs
 from pubflow.ingest.canonical import write_article
 from pubflow.model import Article, Tip
@@ -426,6 +427,28 @@ def test_another_languages_catalog_is_neither_merged_nor_compiled(tmp_path: Path
     de.write_bytes(copied.replace(b'"Language: fr\\n"', b'"Language: de_DE\\n"'))
     report = sync_catalogs(settings, ["de", "fr"])
     assert report.failed == [] and b'"Language: de\\n"' in de.read_bytes()
+
+
+def test_a_sync_compiles_without_comparing_catalogs_with_their_templates_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubflow.i18n import compile as compile_module
+    from pubflow.i18n.stats import catalog_stats
+
+    settings = load_settings(make_project(tmp_path))
+    sync_catalogs(settings, ["de"])
+    guide = po_path(settings, "de", "relief-guide")
+    guide.write_text(guide.read_text(encoding="utf-8").split("\n\n", 1)[0] + "\n", encoding="utf-8")  # header only
+
+    def no_parse(path: Path) -> None:
+        raise AssertionError(f"{path} parsed: the merge has just put every template entry in")
+
+    monkeypatch.setattr(compile_module, "_template_keys", no_parse)
+    report = sync_catalogs(settings, ["de"])  # merges the template's entries back in, empty
+    (result,) = [r for r in report.compiled.results if r.domain == "relief-guide"]
+    assert result.counts[State.MISSING] == sum(result.counts.values()) > 0
+    (row,) = catalog_stats(settings, ["de"], ["relief-guide"])
+    assert row.reviewed == 0 and row.missing == row.total == sum(result.counts.values()) > 0
 
 
 def test_a_catalog_linked_from_elsewhere_stays_a_link(tmp_path: Path) -> None:

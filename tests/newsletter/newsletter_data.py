@@ -19,7 +19,7 @@ from pubflow.i18n.extract import extract_messages
 from pubflow.i18n.pofile import dump_catalog
 from pubflow.i18n.states import provenance_comment
 from pubflow.ingest.newsletter import PREHEADER_CONTEXT, SUBJECT_CONTEXT
-from pubflow.locales import PSEUDO_LOCALE, plural_forms_header
+from pubflow.locales import PSEUDO_LOCALE, plural_count, plural_forms_header
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "content" / "sources" / "achieving-relief-with-ketamine-therapy.txt"
@@ -157,6 +157,29 @@ def write_pseudo_catalogs(root: Path) -> None:
         write_po(po_file(root, PSEUDO_LOCALE, domain), PSEUDO_LOCALE, entries, machine="pseudo", plurals=plurals)
 
 
+def _complete_from_template(root: Path, locale: str, domain: str) -> None:
+    """Add the template's strings the catalog lacks, reviewed as the source text: coverage
+    counts every template string, and the emails show only ours (the rest are the site's)."""
+    template = root / "locales" / f"{domain}.pot"
+    if not template.is_file():
+        return
+    path = po_file(root, locale, domain)
+    po = polib.pofile(str(path), wrapwidth=79)
+    present = {(entry.msgctxt, entry.msgid) for entry in po}
+    count = plural_count(locale)
+    for entry in polib.pofile(str(template)):
+        if entry.obsolete or (entry.msgctxt, entry.msgid) in present:
+            continue
+        added = polib.POEntry(msgctxt=entry.msgctxt, msgid=entry.msgid, flags=list(entry.flags))
+        if entry.msgid_plural:
+            added.msgid_plural = entry.msgid_plural
+            added.msgstr_plural = {i: entry.msgid if i == 0 else entry.msgid_plural for i in range(count)}
+        else:
+            added.msgstr = entry.msgid
+        po.append(added)
+    path.write_text(dump_catalog(po), encoding="utf-8")
+
+
 def prepare(root: Path) -> Path:
     """Make ``root`` (a ``project`` copy) build the first issue in en, de, ar and en_XA (QA)."""
     articles = root / "content" / "articles"
@@ -165,6 +188,7 @@ def prepare(root: Path) -> Path:
     for locale, strings in UI.items():
         write_po(po_file(root, locale, "messages"), locale, [(None, k, v) for k, v in strings.items()])
         write_newsletter_po(root, locale)
+        _complete_from_template(root, locale, "messages")
     write_pseudo_catalogs(root)
     # pt_BR's article is half translated (50 %): a threshold above that keeps it unpublished,
     # which the tests of skipped locales rely on.

@@ -137,6 +137,25 @@ def test_a_locale_falling_below_the_threshold_disappears_everywhere(site_setting
     assert [a.get("lang") for a in chooser.xpath('//ul[@class="languages-big"]//a')] == ["en", "de", "ar"]
 
 
+def test_a_catalog_cut_down_to_its_header_is_not_published(site_settings: Settings) -> None:
+    from pubflow.i18n.stats import catalog_stats
+
+    assert render_site(site_settings).plan.is_published("de", "calm-evenings")
+    path = site_settings.locales_path / "de" / "LC_MESSAGES" / "calm-evenings.po"
+    catalog = polib.pofile(str(path), wrapwidth=0)
+    del catalog[:]  # nothing left to translate, by the catalog's own count
+    catalog.save(str(path))
+    clear_cache()
+    report = render_site(site_settings)
+    assert not report.plan.is_published("de", "calm-evenings")
+    assert not (report.out_dir / "de" / "calm-evenings").exists()
+    assert report.plan.is_published("de", "calm-mornings")
+    # stats says what the build did
+    (row,) = catalog_stats(site_settings, ["de"], ["calm-evenings"])
+    assert row.reviewed == 0 and row.missing == row.total > 0
+    assert report.plan.coverage[("de", "calm-evenings")] == row.percent_reviewed == 0.0
+
+
 def test_machine_policy_publishes_machine_translations_with_a_notice(site_project: Path) -> None:
     # Spanish: every entry a machine suggestion.
     for domain in ("messages", MORNINGS.slug):

@@ -21,7 +21,9 @@ locale falls back to the source for that domain) and the rest compiles.
 Only catalogs whose input changed are compiled: the sidecar records a SHA-256 of the ``.po``
 bytes (plus the format version, the locale and a hash of the checking code, so a new check
 recompiles everything), which, unlike mtimes, also survives ``git checkout`` and copies. A target locale without a ``.po`` for a domain that has a template
-gets a sidecar counting every template entry as missing, so coverage is honest.
+gets a sidecar counting every template entry as missing, so coverage is honest; for the same
+reason a ``.po`` that lacks some of its template's entries counts them as missing (see
+:func:`template_shortfall`).
 
 The ``.mo`` header is written by us (Language, UTF-8, and the locale's CLDR ``Plural-Forms``,
 spelled as the catalog does when its rule is that one), not copied: header mistakes in a ``.po``
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -117,6 +119,91 @@ def _checked_domains(domains: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(validate_slug(name, where="domain") for name in domains))
 
 
+# The template's entries -----------------------------------------------------------------------
+# Coverage is a share of what the template asks for, not of what the .po happens to hold: a
+# catalog cut down to its header, or to its translated entries (``msgattrib --translated``),
+# would otherwise count as 100 % and publish a page that is mostly English. A sync merges every
+# catalog against its template first (then each holds every template entry: nothing to do); a
+# build that compiles without a sync compares with the .pot, cheaply: its entries are counted
+# from its bytes and it is parsed only when the catalog holds another number of entries.
+
+_Stamp = tuple[int, int, int]
+_TEMPLATE_COUNTS: dict[str, tuple[_Stamp, int]] = {}
+_TEMPLATE_KEYS: dict[str, tuple[_Stamp, frozenset[tuple[str | None, str]]]] = {}
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns, status.st_ino
+
+
+def template_entries(path: Path) -> int | None:
+    """How many live entries the template ``path`` holds (None: no readable template), counted
+    from its ``msgid`` lines, not parsed; remembered while the file's stat is unchanged."""
+    stamp = _stamp(path)
+    if stamp is None:
+        return None
+    known = _TEMPLATE_COUNTS.get(str(path))
+    if known is not None and known[0] == stamp:
+        return known[1]
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+    starts = [index for index, line in enumerate(lines) if line.startswith(b"msgid ")]
+    count = len(starts)
+    if starts:
+        # The header is the first entry when its msgid is "" on one line, followed by msgstr
+        # (a long msgid also starts with `msgid ""`, but continues with a string line).
+        first = starts[0]
+        after = lines[first + 1] if first + 1 < len(lines) else b""
+        if lines[first].rstrip() == b'msgid ""' and after.startswith(b"msgstr"):
+            count -= 1
+    _TEMPLATE_COUNTS[str(path)] = (stamp, count)
+    return count
+
+
+def _template_keys(path: Path) -> frozenset[tuple[str | None, str]] | None:
+    """The (msgctxt, msgid) of every live entry of the template; parsed once per version."""
+    stamp = _stamp(path)
+    if stamp is None:
+        return None
+    known = _TEMPLATE_KEYS.get(str(path))
+    if known is not None and known[0] == stamp:
+        return known[1]
+    try:
+        pot = parse_catalog(path.read_bytes(), path)
+    except (OSError, CatalogError):
+        return None  # the sync reports a broken template; nothing to compare with here
+    keys = frozenset((entry.msgctxt, entry.msgid) for entry in pot if not entry.obsolete and entry.msgid)
+    _TEMPLATE_KEYS[str(path)] = (stamp, keys)
+    return keys
+
+
+def template_shortfall(
+    settings: Settings, domain: str, po: polib.POFile, live: int | None = None
+) -> tuple[int, int | None]:
+    """``(entries of the domain's template missing from po, entries of the template)``;
+    ``(0, None)`` without a template. ``live``: po's live entries, when already counted."""
+    template = pot_path(settings, domain)
+    wanted = template_entries(template)
+    if wanted is None:
+        return 0, None
+    if live is None:
+        live = sum(1 for entry in po if not entry.obsolete)
+    if live == wanted:
+        return 0, wanted  # the usual case: as many entries as the template, no parse
+    keys = _template_keys(template)
+    if keys is None:
+        return 0, wanted
+    present = {(entry.msgctxt, entry.msgid) for entry in po if not entry.obsolete}
+    return len(keys - present), wanted
+
+
 # Building the outputs --------------------------------------------------------------------------
 
 
@@ -165,6 +252,8 @@ def compiled_counts(
         counts, counted_sha256 = told
         return counts if hashes.sha256(source) == counted_sha256 else None
     sidecar = _read_sidecar(paths.states)
+    if not _same_template(sidecar, pot_path(settings, domain)):
+        return None  # counted against another template: count again
     recorded = sidecar.get("source_sha256")
     if (
         hashes is not None
@@ -358,12 +447,15 @@ def compile_catalog(
     force: bool = False,
     parsed: tuple[bytes, polib.POFile] | None = None,
     checker: EntryChecker | None = None,
+    merged: bool = False,
 ) -> tuple[CatalogResult, list[Diagnostic]]:
     """Compile one locale + domain when its input changed (or ``force``); see module doc.
 
     ``parsed``: the catalog already read by the caller, with the bytes it was read from;
     used only if the file still holds exactly those bytes. ``checker``: entry checks
-    remembered across the catalogs of one locale (see :class:`EntryChecker`).
+    remembered across the catalogs of one locale (see :class:`EntryChecker`). ``merged``:
+    the catalog was just merged against its template (a sync), so it holds every template
+    entry; otherwise the template's entries it lacks count as missing.
     """
     paths = compiled_paths(settings, locale, domain)
     po_file = po_path(settings, locale, domain)
@@ -387,6 +479,8 @@ def compile_catalog(
         and previous.get("fingerprint") == fingerprint
         and recorded is not None
         and all(path.exists() for path in _expected_outputs(paths, kind, recorded))
+        # The counts hold the template's missing entries: a new template counts again.
+        and (merged or kind != "po" or _same_template(previous, template))
     ):
         replayed = [diagnostic_from_dict(item) for item in previous.get("diagnostics", [])]
         return CatalogResult(
@@ -437,6 +531,12 @@ def compile_catalog(
         checker=checker,
         kind=domain_kind(domain),
     )
+    live = sum(compiled.counts.values())
+    if merged:
+        missing, wanted = 0, live  # a merge leaves exactly the template's entries live
+    else:
+        missing, wanted = template_shortfall(settings, domain, po, live)
+    compiled.counts[State.MISSING] += missing
     source_sha256 = _sha256(raw, source_file)
     sidecar = _sidecar(
         locale,
@@ -448,6 +548,7 @@ def compile_catalog(
         compiled.invalid,
         compiled.diagnostics,
         source_sha256,
+        wanted,
     )
     plural_forms = mo_plural_forms(po, locale)
     # The sidecar goes last: if we stop half-way, its old fingerprint forces a recompile.
@@ -492,9 +593,12 @@ def _sidecar(
     invalid: list[str],
     diagnostics: list[Diagnostic],
     source_sha256: str | None = None,
+    template_count: int | None = None,
 ) -> bytes:
     return _sidecar_bytes(
         {
+            # The template's live entries the counts were made against (None: no template).
+            "template_entries": template_count,
             "format": FORMAT_VERSION,
             "locale": locale,
             "domain": domain,
@@ -541,6 +645,11 @@ def foreign_catalog_error(
     )
 
 
+def _same_template(sidecar: Mapping[str, Any], template: Path) -> bool:
+    """Whether the template has as many entries as when ``sidecar``'s counts were made."""
+    return sidecar.get("template_entries") == template_entries(template)
+
+
 def _failed(
     settings: Settings, paths: CompiledPaths, locale: str, domain: str, error: CatalogError
 ) -> tuple[CatalogResult, list[Diagnostic]]:
@@ -580,6 +689,7 @@ def compile_catalogs(
     *,
     force: bool = False,
     parsed: Mapping[str, tuple[bytes, polib.POFile]] | None = None,
+    merged: Collection[str] = (),
 ) -> CompileReport:
     """Compile every changed catalog of ``locales`` × ``domains`` (default: all of them).
 
@@ -587,6 +697,8 @@ def compile_catalogs(
     whose content did not change are still not rewritten). With ``domains=None`` compiled
     files of domains that disappeared are removed too. ``parsed`` (domain → bytes and
     catalog, for a single locale) spares parsing catalogs the caller has just read.
+    ``merged``: domains whose catalogs the caller has just merged against their templates
+    (a sync): they are not compared with their templates again.
     """
     report = CompileReport()
     wanted = _checked_domains(domains) if domains is not None else None
@@ -604,6 +716,7 @@ def compile_catalogs(
                 force=force,
                 parsed=(parsed or {}).get(domain),
                 checker=ui_checker if domain in ALWAYS_FORMATTED_DOMAINS else checker,
+                merged=domain in merged,
             )
             report.results.append(result)
             report.diagnostics.extend(diagnostics)
@@ -731,4 +844,6 @@ __all__ = [
     "foreign_catalog_error",
     "mo_plural_forms",
     "target_locales",
+    "template_entries",
+    "template_shortfall",
 ]

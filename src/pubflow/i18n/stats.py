@@ -11,6 +11,7 @@ every template entry as missing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,12 @@ from pubflow.config import Settings
 from pubflow.errors import CatalogError
 from pubflow.fingerprint import FileHashes
 from pubflow.fsutil import validate_slug
-from pubflow.i18n.compile import catalog_domains, compiled_counts, target_locales
+from pubflow.i18n.compile import (
+    catalog_domains,
+    compiled_counts,
+    target_locales,
+    template_shortfall,
+)
 from pubflow.i18n.pofile import list_domains, po_path, pot_path, read_catalog
 from pubflow.i18n.states import State, entry_state
 
@@ -76,6 +82,14 @@ def count_states(
     return StatsRow(locale, domain, **{state.value: n for state, n in counts.items()})
 
 
+def _counted(settings: Settings, po: polib.POFile, locale: str, domain: str) -> StatsRow:
+    """:func:`count_states` plus the template's entries the catalog lacks, as missing: what
+    the compile step counts, so stats and the published coverage agree."""
+    row = count_states(po, locale=locale, domain=domain)
+    missing, _ = template_shortfall(settings, domain, po, row.total)
+    return dataclasses.replace(row, missing=row.missing + missing) if missing else row
+
+
 def catalog_stats(
     settings: Settings,
     locales: Iterable[str] | None = None,
@@ -110,7 +124,7 @@ def catalog_stats(
                     rows.append(StatsRow(locale, domain, **{state.value: n for state, n in counts.items()}))
                 else:
                     try:
-                        rows.append(count_states(read_catalog(catalog), locale=locale, domain=domain))
+                        rows.append(_counted(settings, read_catalog(catalog), locale, domain))
                     except CatalogError as error:
                         if unreadable is None:
                             raise

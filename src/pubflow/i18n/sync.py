@@ -400,7 +400,11 @@ def _sync_locale(inputs: _SyncInputs, locale: str) -> _LocaleOutcome:
     if inputs.compile:
         from pubflow.i18n.compile import compile_catalogs
 
-        outcome.compiled = compile_catalogs(settings, locales=[locale], domains=None, parsed=parsed)
+        # Every catalog of a template was merged above (or settled: a merge changed nothing),
+        # so none needs comparing with its template again; a failed one is refused anyway.
+        outcome.compiled = compile_catalogs(
+            settings, locales=[locale], domains=None, parsed=parsed, merged=frozenset(inputs.templates)
+        )
     return outcome
 
 
