@@ -138,3 +138,32 @@ def test_an_issue_or_all_is_required(newsletter_project: Path, monkeypatch: pyte
         path.unlink()
     none = runner.invoke(app, ["build", "newsletter", "--all"])
     assert none.exit_code == 2 and "no newsletter issue in content/newsletters/" in none.output
+
+
+def test_a_broken_issue_holds_up_no_other_catalog(
+    newsletter_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Marketing drafts an issue with a typo; translators' catalog updates go on for the rest.
+    monkeypatch.chdir(newsletter_project)
+    monkeypatch.delenv("PUBFLOW_ROOT", raising=False)
+    first = runner.invoke(app, ["catalogs", "update"])
+    assert first.exit_code == 0, first.output
+    settings = load_settings(newsletter_project)
+    issue_po = settings.locales_path / "de" / "LC_MESSAGES" / f"{DOMAIN}.po"
+    issue_pot = settings.locales_path / f"{DOMAIN}.pot"
+    kept = (issue_po.read_bytes(), issue_pot.read_bytes())
+    path = settings.newsletters_path / f"{ISSUE}.toml"
+    path.write_text(path.read_text("utf-8").replace("subject =", "subjekt ="), "utf-8")
+    article = settings.articles_path / "achieving-relief-with-ketamine-therapy.md"
+    article.write_text(article.read_text("utf-8").replace("Navigating the world", "Exploring the world", 1), "utf-8")
+
+    result = runner.invoke(app, ["catalogs", "update"])
+    assert result.exit_code == 2, result.output
+    assert f"content/newsletters/{ISSUE}.toml:7: unknown field 'subjekt'" in result.stderr
+    assert (issue_po.read_bytes(), issue_pot.read_bytes()) == kept  # left as they were
+    assert DOMAIN not in result.stdout  # not reported as gone: its source is only broken
+    pot = (settings.locales_path / "achieving-relief-with-ketamine-therapy.pot").read_text("utf-8")
+    assert "Exploring the world" in pot  # the article's change was merged all the same
+    assert "Exploring the world" in (
+        settings.locales_path / "de" / "LC_MESSAGES" / "achieving-relief-with-ketamine-therapy.po"
+    ).read_text("utf-8")

@@ -305,12 +305,42 @@ def _stable_template(
     return new_template(domain, entries, _now()), False
 
 
-class Templates(dict[str, polib.POFile]):
-    """Domain → template, and which ``.pot`` files on disk already hold exactly that template."""
+class UnreadableSources(CatalogError):
+    """A content extractor's sources that could not be read, and what it read of the others.
 
-    def __init__(self, templates: dict[str, polib.POFile], on_disk: set[str]) -> None:
+    Raised instead of returning: ``found`` holds the domains of the readable sources, ``kept``
+    the domains of the unreadable ones (their templates and catalogs are left as they are,
+    never treated as gone), ``errors`` one error per unreadable source (file:line)."""
+
+    def __init__(
+        self,
+        errors: list[CatalogError],
+        found: dict[str, list[polib.POEntry]],
+        kept: set[str],
+    ) -> None:
+        super().__init__(errors[0].message, path=errors[0].path, line=errors[0].line, hint=errors[0].hint)
+        self.errors = errors
+        self.found = found
+        self.kept = kept
+
+
+class Templates(dict[str, polib.POFile]):
+    """Domain → template, and which ``.pot`` files on disk already hold exactly that template.
+
+    ``unreadable``: sources that could not be read (a newsletter issue with a typo), each an
+    error to report; ``kept``: their domains, whose templates and catalogs stay as they are."""
+
+    def __init__(
+        self,
+        templates: dict[str, polib.POFile],
+        on_disk: set[str],
+        unreadable: list[CatalogError] | None = None,
+        kept: set[str] | None = None,
+    ) -> None:
         super().__init__(templates)
         self.on_disk = frozenset(on_disk)
+        self.unreadable = list(unreadable or [])
+        self.kept = frozenset(kept or ())
 
 
 def extract_messages(
@@ -330,7 +360,7 @@ def extract_messages(
     background = worker_count(workers, 2) > 1 and _sizeable(settings)
     with side_job(_ui_template, settings, background=background) as ui_template:
         try:
-            content = _content_templates(settings, extractors)
+            content, unreadable = _content_templates(settings, extractors)
         except CatalogError:
             ui_template()  # a template's problem is reported first, as extraction goes
             raise
@@ -339,6 +369,8 @@ def extract_messages(
     return Templates(
         {domain: pot for domain, (pot, _) in sorted(stable.items())},
         {domain for domain, (_, on_disk) in stable.items() if on_disk},
+        [error for problem in unreadable for error in problem.errors],
+        {domain for problem in unreadable for domain in problem.kept},
     )
 
 
@@ -360,11 +392,18 @@ def _ui_template(settings: Settings) -> tuple[polib.POFile, bool] | None:
 
 def _content_templates(
     settings: Settings, extractors: Iterable[ContentExtractor] | None
-) -> dict[str, tuple[polib.POFile, bool]]:
-    """Every content domain's template (see :func:`_stable_template`)."""
+) -> tuple[dict[str, tuple[polib.POFile, bool]], list[UnreadableSources]]:
+    """Every content domain's template (see :func:`_stable_template`), and the sources that
+    could not be read (their extractors' :class:`UnreadableSources`)."""
     domains: dict[str, list[polib.POEntry]] = {}
+    unreadable: list[UnreadableSources] = []
     for extractor in content_extractors() if extractors is None else extractors:
-        for domain, entries in extractor(settings).items():
+        try:
+            extracted = extractor(settings)
+        except UnreadableSources as problem:
+            unreadable.append(problem)
+            extracted = problem.found
+        for domain, entries in extracted.items():
             if domain == UI_DOMAIN:
                 raise CatalogError(
                     f"content may not use the reserved domain {UI_DOMAIN!r}",
@@ -378,7 +417,10 @@ def _content_templates(
                     hint="give the article or newsletter issue a unique slug",
                 )
             domains[domain] = list(entries)
-    return {domain: _stable_template(settings, domain, entries) for domain, entries in sorted(domains.items())}
+    templates = {
+        domain: _stable_template(settings, domain, entries) for domain, entries in sorted(domains.items())
+    }
+    return templates, unreadable
 
 
 def write_templates(settings: Settings, templates: Mapping[str, polib.POFile]) -> dict[str, bool]:

@@ -459,7 +459,14 @@ def sync_catalogs(
     templates = _current_templates(settings, keys, previous)
     step("writing templates")
     report.templates = write_templates(settings, templates)
-    report.orphaned = [domain for domain in list_domains(settings) if domain not in templates]
+    kept = getattr(templates, "kept", frozenset())  # unreadable sources' domains: left alone
+    report.orphaned = [
+        domain for domain in list_domains(settings) if domain not in templates and domain not in kept
+    ]
+    for error in getattr(templates, "unreadable", ()):
+        if error.path is not None and error.path.is_absolute() and error.path.is_relative_to(settings.root):
+            error.path = error.path.relative_to(settings.root)  # as the catalogs' errors name it
+        report.failed.append(error)
 
     # Plural-Forms headers (merges and compiles need them): from the build's cache of locale
     # facts, else derived here once, before the workers fork, instead of once per worker.
@@ -911,6 +918,8 @@ def init_catalog(
             hint="initialise a target language instead",
         )
     templates = extract_messages(settings)
+    if templates.unreadable:
+        raise templates.unreadable[0]  # a new language starts with every domain, or not at all
     write_templates(settings, templates)
     wanted = sorted(templates) if domains is None else list(domains)
     unknown = [domain for domain in wanted if domain not in templates]

@@ -18,7 +18,14 @@ import polib
 from pubflow.config import Settings
 from pubflow.errors import CatalogError, IngestError
 from pubflow.i18n.placeholders import literal_text_flags
-from pubflow.ingest.newsletter import PREHEADER_CONTEXT, SUBJECT_CONTEXT, IssueSource, read_issue
+from pubflow.i18n.extract import UnreadableSources
+from pubflow.ingest.newsletter import (
+    PREHEADER_CONTEXT,
+    SUBJECT_CONTEXT,
+    IssueSource,
+    issue_domain,
+    read_issue,
+)
 
 
 def _reference(path: Path, root: Path) -> str:
@@ -80,10 +87,18 @@ def newsletter_messages(settings: Settings) -> dict[str, list[polib.POEntry]]:
     if not folder.is_dir():
         return {}
     domains: dict[str, list[polib.POEntry]] = {}
+    errors: list[CatalogError] = []
+    kept: set[str] = set()
     for path in sorted(folder.glob("*.toml")):
         try:
             source = read_issue(path)
         except IngestError as exc:
-            raise CatalogError(exc.message, path=exc.path, line=exc.line, hint=exc.hint) from None
+            # One issue being drafted with a typo must not hold up every catalog: its own
+            # template and catalogs stay as they are, the others are extracted and merged.
+            errors.append(CatalogError(exc.message, path=exc.path, line=exc.line, hint=exc.hint))
+            kept.add(issue_domain(path.stem))
+            continue
         domains[source.domain] = issue_entries(source, settings.root)
+    if errors:
+        raise UnreadableSources(errors, domains, kept)
     return domains
