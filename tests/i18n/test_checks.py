@@ -614,3 +614,17 @@ def test_header_check_never_raises(metadata: dict[str, str], locale: str) -> Non
     diagnostics = check_header(metadata, locale=locale)
     assert all(d.check == "header" for d in diagnostics)
     assert "failed" not in " ".join(d.message for d in diagnostics)
+
+
+def test_a_bidirectional_override_the_source_lacks_is_an_error() -> None:
+    # "Trojan Source" text: U+202E shows what follows reversed ("moc.live" as "evil.com").
+    found = check_entry(
+        EntryText(msgid="Three ways to relief", msgstr="Drei \u202emoc.live Wege"), locale="de"
+    )
+    assert [(d.check, d.is_error) for d in found] == [("control", True)]
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in found[0].message
+    # The isolates and marks right-to-left writing needs stay allowed.
+    fine = check_entry(
+        EntryText(msgid="Read the FAQ", msgstr="اقرأ \u2066FAQ\u2069 \u200fالأسئلة"), locale="ar"
+    )
+    assert [d for d in fine if d.is_error] == []

@@ -172,3 +172,12 @@ def test_load_issue_checks_tips_and_related_against_the_article(project: Path) -
     with pytest.raises(IngestError) as caught:
         load_issue(folder, articles, "2026-12")
     assert caught.value.line == 3 and "pubflow ingest" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("Three \u202e moc.live ways", "U+202E"), ("Three \\u001b[31m ways", "U+001B"), ("Three \x9b ways", "U+009B")],
+)
+def test_a_subject_that_would_display_otherwise_than_it_reads_is_refused(value: str, code: str) -> None:
+    error = error_of(GOOD.replace('subject = "Three ways"', f'subject = "{value}"'))
+    assert f"subject holds the control character {code}" in error.message and error.line == 4

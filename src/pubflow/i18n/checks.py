@@ -26,7 +26,8 @@ single-line    error    a line break (CR, LF, VT, FF, U+0085, U+2028, U+2029) or
                         encoded word (=?…?=) in the translation of a one-line source (titles,
                         subjects)
 control        error    a control character (NUL, ESC, BEL, DEL, …) or U+FFFE/U+FFFF that the
-                        source lacks: XML feeds, HTML and mail headers cannot carry it
+                        source lacks: XML feeds, HTML and mail headers cannot carry it; a
+                        bidirectional override (U+202A-U+202E) the source lacks
 length         error    longer than a ``(max N characters)`` limit in the context
 whitespace     warning  leading/trailing whitespace differs from the source
 unchanged      warning  translation identical to a long source text (forgotten?)
@@ -569,6 +570,10 @@ def _check_single_line(entry: EntryText, forms: list[_Form], path: Path | None) 
 # C0/C1 controls (tab, LF, CR and NEL aside), DEL and the noncharacters U+FFFE/U+FFFF: lxml
 # refuses them in feeds and sitemaps (the build would stop), HTML and mail headers mangle them.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# The bidirectional embeddings and overrides (LRE, RLE, PDF, LRO, RLO): "Trojan Source" text that
+# reads differently than it is stored (a subject "moc.live" shown as "evil.com"). The isolates
+# (U+2066-U+2069) and marks (U+200E/U+200F) stay allowed: right-to-left writing needs them.
+_BIDI_OVERRIDE = re.compile("[\u202a-\u202e]")
 
 
 def _check_control(entry: EntryText, forms: list[_Form], path: Path | None) -> list[Diagnostic]:
@@ -591,6 +596,22 @@ def _check_control(entry: EntryText, forms: list[_Form], path: Path | None) -> l
                 )
             )
             break
+        else:
+            override = _BIDI_OVERRIDE.search(form.translation)
+            if override is not None and override.group() not in form.source:
+                diagnostics.append(
+                    _error(
+                        "control",
+                        form.say(
+                            f"translation contains {_describe_char(override.group())}, which shows "
+                            "the text after it in another order than it is written (a way to "
+                            "disguise text); delete it, or mark a direction with the isolates "
+                            "U+2066-U+2069"
+                        ),
+                        entry,
+                        path,
+                    )
+                )
     return diagnostics
 
 

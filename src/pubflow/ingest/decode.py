@@ -16,8 +16,10 @@ from pubflow.errors import IngestError
 # U+FFFF have no place in article text: XML, HTML5 (invalid code points) and gettext refuse or
 # mangle them downstream, and a C1 CSI reaches terminals as an escape sequence. (NUL is
 # refused before, as the mark of a binary file.)
-_CONTROL = re.compile(r"[\x01-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_CONTROL_OR_NUL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# The bidirectional embeddings and overrides (U+202A-U+202E) too: they show text in another
+# order than it is stored, and no source language of ours needs them.
+_CONTROL = re.compile(r"[\x01-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\ufffe\uffff]")
+_CONTROL_OR_NUL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\ufffe\uffff]")
 
 
 def first_control_character(text: str) -> re.Match[str] | None:

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pubflow.errors import IngestError, toml_problem
+from pubflow.ingest.decode import first_control_character
 from pubflow.fsutil import validate_slug
 from pubflow.ingest.canonical import CanonicalArticle, canonical_path, read_canonical
 from pubflow.model import CallToAction, NewsletterIssue
@@ -283,11 +284,13 @@ class _Reader:
                     f"{key} must be one line (it holds U+{ord(broken):04X}, a line break)",
                     "write it on one line: a line break in an email header is refused",
                 )
-            control = next((c for c in cleaned if ord(c) < 0x20 and c != "\t"), None)
-            if control is not None:
-                raise self.fail(
-                    key, f"{key} holds the control character U+{ord(control):04X}", "remove it"
-                )
+        control = first_control_character(cleaned)
+        if control is not None:
+            raise self.fail(
+                key,
+                f"{key} holds the control character U+{ord(control.group()):04X}",
+                "remove it (often pasted by accident): pages and emails cannot carry it",
+            )
         if max_length is not None and len(cleaned) > max_length:
             raise self.fail(
                 key,
